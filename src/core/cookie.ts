@@ -1,0 +1,185 @@
+/**
+ * The session cookie: reading the token out of a `Cookie` header, and writing the
+ * `Set-Cookie` value with exactly the configured attributes. Pure string functions.
+ * @module
+ */
+import { serialize } from "cookie";
+import { parseDuration, type Duration } from "./duration.js";
+import { SessionConfigError } from "./errors.js";
+
+/** Cookie options, all optional. */
+export interface CookieOptions {
+  /** Cookie name. Default `"session"`. `__Host-` and `__Secure-` prefixes are honoured. */
+  name?: string;
+  /** Path attribute. Default `"/"`. */
+  path?: string;
+  /** Domain attribute. Default: none (host-only cookie). */
+  domain?: string;
+  /** HttpOnly attribute. Default `true`. */
+  httpOnly?: boolean;
+  /** Secure attribute: `"auto"` (default) sets it on HTTPS requests; `true`/`false` force it. */
+  secure?: boolean | "auto";
+  /** SameSite attribute. Default `"lax"`. */
+  sameSite?: "lax" | "strict" | "none";
+  /** Lifetime of persistent ("remember me") cookies. Default: the remember-me absolute timeout. */
+  maxAge?: Duration;
+  /** Partitioned attribute (CHIPS). Requires Secure. Default `false`. */
+  partitioned?: boolean;
+  /** Priority attribute (Chromium). Default: none. */
+  priority?: "low" | "medium" | "high";
+}
+
+/** Validated cookie policy. */
+export interface CookiePolicy {
+  readonly name: string;
+  readonly path: string;
+  readonly domain: string | undefined;
+  readonly httpOnly: boolean;
+  readonly secure: boolean | "auto";
+  readonly sameSite: "lax" | "strict" | "none";
+  readonly maxAgeMs: number | undefined;
+  readonly partitioned: boolean;
+  readonly priority: "low" | "medium" | "high" | undefined;
+}
+
+// RFC 6265 cookie-name: an RFC 7230 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const PATH = /^\/[\u0021-\u003A\u003C-\u007E]*$/;
+
+/**
+ * Validates cookie options; throws {@link SessionConfigError} naming the option.
+ *
+ * @example
+ * ```ts
+ * const policy = createCookiePolicy({ name: "__Host-session" });
+ * ```
+ */
+export function createCookiePolicy(options: CookieOptions = {}): CookiePolicy {
+  const name = options.name ?? "session";
+  if (typeof name !== "string" || !COOKIE_NAME.test(name) || name.length > 128) {
+    throw new SessionConfigError("cookie.name", `"${String(name)}" is not a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+  }
+  const path = options.path ?? "/";
+  if (typeof path !== "string" || !PATH.test(path)) {
+    throw new SessionConfigError("cookie.path", `"${String(path)}" must start with "/" and contain no ";", spaces or control characters`);
+  }
+  const domain = options.domain;
+  if (domain !== undefined && (typeof domain !== "string" || !DOMAIN.test(domain))) {
+    throw new SessionConfigError("cookie.domain", `"${String(domain)}" is not a valid domain`);
+  }
+  const httpOnly = options.httpOnly ?? true;
+  if (typeof httpOnly !== "boolean") throw new SessionConfigError("cookie.httpOnly", "must be true or false");
+  const secure = options.secure ?? "auto";
+  if (secure !== true && secure !== false && secure !== "auto") {
+    throw new SessionConfigError("cookie.secure", `must be true, false or "auto", got ${String(secure)}`);
+  }
+  const sameSite = options.sameSite ?? "lax";
+  if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
+    throw new SessionConfigError("cookie.sameSite", `must be "lax", "strict" or "none", got ${String(sameSite)}`);
+  }
+  const partitioned = options.partitioned ?? false;
+  if (typeof partitioned !== "boolean") throw new SessionConfigError("cookie.partitioned", "must be true or false");
+  const priority = options.priority;
+  if (priority !== undefined && priority !== "low" && priority !== "medium" && priority !== "high") {
+    throw new SessionConfigError("cookie.priority", `must be "low", "medium" or "high", got ${String(priority)}`);
+  }
+  const maxAgeMs = options.maxAge === undefined ? undefined : parseDuration(options.maxAge, "cookie.maxAge");
+
+  const needsSecure = (why: string, option: string) => {
+    if (secure === false) throw new SessionConfigError(option, `${why} requires a Secure cookie, but cookie.secure is false`);
+  };
+  if (sameSite === "none") needsSecure('SameSite=None', "cookie.sameSite");
+  if (partitioned) needsSecure("Partitioned", "cookie.partitioned");
+  if (name.startsWith("__Secure-")) needsSecure('the "__Secure-" prefix', "cookie.name");
+  if (name.startsWith("__Host-")) {
+    needsSecure('the "__Host-" prefix', "cookie.name");
+    if (domain !== undefined) throw new SessionConfigError("cookie.domain", 'a "__Host-" cookie must not have a Domain');
+    if (path !== "/") throw new SessionConfigError("cookie.path", 'a "__Host-" cookie must have Path=/');
+  }
+  return { name, path, domain, httpOnly, secure, sameSite, maxAgeMs, partitioned, priority };
+}
+
+/** True when the policy sends Secure for a request whose own security is `requestSecure`. */
+export function isSecureFor(policy: CookiePolicy, requestSecure: boolean): boolean {
+  if (policy.secure !== "auto") return policy.secure;
+  // Browsers drop these cookies without Secure, so "auto" must mean "always" for them.
+  if (policy.name.startsWith("__Host-") || policy.name.startsWith("__Secure-")) return true;
+  if (policy.sameSite === "none" || policy.partitioned) return true;
+  return requestSecure;
+}
+
+/** What goes into one Set-Cookie value. */
+export interface SetCookieInput {
+  /** The token, or `""` to clear the cookie. */
+  value: string;
+  /** Lifetime in ms for a persistent cookie; `undefined` for a browser-session cookie; 0 clears. */
+  maxAgeMs: number | undefined;
+  /** Whether the request was made over HTTPS (for `secure: "auto"`). */
+  secure: boolean;
+  /** Current time, for the Expires attribute. */
+  now: Date;
+}
+
+/**
+ * Serializes the session cookie with the policy's attributes.
+ *
+ * @example
+ * ```ts
+ * serializeSessionCookie(policy, { value: token, maxAgeMs: undefined, secure: true, now: new Date() });
+ * // "session=...; Path=/; HttpOnly; Secure; SameSite=Lax"
+ * ```
+ */
+export function serializeSessionCookie(policy: CookiePolicy, input: SetCookieInput): string {
+  const persistent = input.maxAgeMs !== undefined;
+  const maxAgeSeconds = persistent ? Math.max(0, Math.floor((input.maxAgeMs as number) / 1000)) : undefined;
+  return serialize(policy.name, input.value, {
+    path: policy.path,
+    ...(policy.domain !== undefined && { domain: policy.domain }),
+    httpOnly: policy.httpOnly,
+    secure: isSecureFor(policy, input.secure),
+    sameSite: policy.sameSite,
+    ...(maxAgeSeconds !== undefined && {
+      maxAge: maxAgeSeconds,
+      expires: maxAgeSeconds === 0 ? new Date(0) : new Date(input.now.getTime() + maxAgeSeconds * 1000),
+    }),
+    ...(policy.partitioned && { partitioned: true }),
+    ...(policy.priority !== undefined && { priority: policy.priority }),
+  });
+}
+
+/** Longest Cookie header we read; past it the request has no session (RFC 6265 asks for 4 KiB a cookie). */
+export const MAX_COOKIE_HEADER = 16 * 1024;
+
+/**
+ * Reads the value of the cookie `name` from a `Cookie` header. Returns `null` when it is
+ * missing, appears more than once (a cookie-tossing attempt or a stale Path), is quoted, or
+ * the header is over-long. Never throws.
+ *
+ * @example
+ * ```ts
+ * readCookie("a=1; session=abc", "session"); // "abc"
+ * ```
+ */
+export function readCookie(header: string | readonly string[] | null | undefined, name: string): string | null {
+  if (header == null) return null;
+  const text = typeof header === "string" ? header : header.join("; ");
+  if (typeof text !== "string" || text.length > MAX_COOKIE_HEADER) return null;
+  let found: string | null = null;
+  let count = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf(";", start);
+    if (end === -1) end = text.length;
+    const eq = text.indexOf("=", start);
+    if (eq !== -1 && eq < end) {
+      const key = text.slice(start, eq).trim();
+      if (key === name) {
+        count += 1;
+        found = text.slice(eq + 1, end).trim();
+      }
+    }
+    start = end + 1;
+  }
+  return count === 1 ? found : null;
+}

@@ -1,0 +1,151 @@
+/**
+ * The error hierarchy of pgsession. Callers branch on `code`, never on messages.
+ *
+ * @example
+ * ```ts
+ * import { SessionStoreError } from "pgsession/errors";
+ * try { await sessions.resolve(header); }
+ * catch (err) { if (err instanceof SessionStoreError) return new Response(null, { status: 503 }); throw err; }
+ * ```
+ * @module
+ */
+
+/** Every stable error code pgsession throws. */
+export type SessionErrorCode =
+  | "ERR_SESSION_CONFIG"
+  | "ERR_SESSION_STORE"
+  | "ERR_SESSION_DATA_TOO_LARGE"
+  | "ERR_SESSION_DATA_INVALID"
+  | "ERR_SESSION_GONE"
+  | "ERR_SESSION_CONFLICT";
+
+/**
+ * Base class of every error pgsession throws.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SessionError && err.code === "ERR_SESSION_GONE") { ... }
+ * ```
+ */
+export class SessionError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: SessionErrorCode;
+
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * Invalid options, thrown when sessions are created (never per request).
+ *
+ * @example
+ * ```ts
+ * createSessions({ idleTimeout: "soon" }); // throws SessionConfigError, option "idleTimeout"
+ * ```
+ */
+export class SessionConfigError extends SessionError {
+  /** The option at fault, as a dotted path (`cookie.sameSite`). */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super("ERR_SESSION_CONFIG", `pgsession: invalid option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/**
+ * The database could not be reached or refused a statement. Adapters turn this into a
+ * 503; it never means "no session".
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SessionStoreError) console.error(err.sqlState, err.cause);
+ * ```
+ */
+export class SessionStoreError extends SessionError {
+  /** PostgreSQL's SQLSTATE (for example `57014` for a statement timeout), when the server sent one. */
+  readonly sqlState: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; sqlState?: string | undefined } = {}) {
+    super("ERR_SESSION_STORE", message, { cause: options.cause });
+    this.sqlState = options.sqlState;
+  }
+}
+
+/**
+ * The session data would exceed `maxDataSize` once serialized.
+ *
+ * @example
+ * ```ts
+ * session.set("blob", "x".repeat(100_000));
+ * await sessions.commit(session); // throws SessionDataTooLargeError
+ * ```
+ */
+export class SessionDataTooLargeError extends SessionError {
+  /** Serialized size in bytes. */
+  readonly size: number;
+  /** The configured limit in bytes. */
+  readonly limit: number;
+
+  constructor(size: number, limit: number) {
+    super("ERR_SESSION_DATA_TOO_LARGE", `pgsession: session data is ${size} bytes, over the limit of ${limit} bytes (maxDataSize)`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * A value that JSON cannot carry (BigInt, a function, a symbol, a cycle) or a bad key.
+ *
+ * @example
+ * ```ts
+ * session.set("n", 10n); // throws SessionDataError
+ * ```
+ */
+export class SessionDataError extends SessionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_SESSION_DATA_INVALID", `pgsession: ${message}`, options);
+  }
+}
+
+/**
+ * The session was logged out, revoked or expired while this request held it; the write
+ * was not applied, and the session was not brought back.
+ *
+ * @example
+ * ```ts
+ * try { await sessions.commit(session); } catch (err) { if (err instanceof SessionGoneError) ... }
+ * ```
+ */
+export class SessionGoneError extends SessionError {
+  constructor(message = "pgsession: the session no longer exists (logged out, revoked or expired); nothing was written") {
+    super("ERR_SESSION_GONE", message);
+  }
+}
+
+/**
+ * A compare-and-set save found a newer version, or a rotation was attempted with a token
+ * that another request had already rotated.
+ *
+ * @example
+ * ```ts
+ * await sessions.commit(session, { compareAndSet: true }); // may throw SessionConflictError
+ * ```
+ */
+export class SessionConflictError extends SessionError {
+  constructor(message: string) {
+    super("ERR_SESSION_CONFLICT", `pgsession: ${message}`);
+  }
+}
+
+/** Wraps any driver failure into a {@link SessionStoreError}, keeping the SQLSTATE. */
+export function toStoreError(err: unknown, what: string): SessionStoreError {
+  if (err instanceof SessionStoreError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const sqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new SessionStoreError(`pgsession: ${what} failed: ${reason}`, { cause: err, sqlState });
+}

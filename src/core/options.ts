@@ -1,0 +1,146 @@
+/**
+ * Options of `createSessions`, their defaults, and their validation at start-up.
+ * @module
+ */
+import { createCookiePolicy, type CookieOptions, type CookiePolicy } from "./cookie.js";
+import { parseDuration, type Duration } from "./duration.js";
+import { SessionConfigError } from "./errors.js";
+import { defaultRandomBytes, type RandomBytes } from "./token.js";
+import type { StoreDriver } from "../store/driver.js";
+import { validateIdentifier } from "../store/schema.js";
+
+/** Idle and absolute timeouts of one class of sessions. */
+export interface TimeoutOptions {
+  /** Sliding timeout: the session ends after this long without a request. */
+  idleTimeout?: Duration;
+  /** Hard limit counted from creation (or login); rotation does not reset it. */
+  absoluteTimeout?: Duration;
+}
+
+/**
+ * Options of {@link createSessions}. Every one is optional.
+ *
+ * @example
+ * ```ts
+ * createSessions({ store: pgStore(pool), idleTimeout: "1h", cookie: { name: "__Host-sid" } });
+ * ```
+ */
+export interface SessionsOptions {
+  /** The database. Default: an in-memory PGlite database (for demos and tests). */
+  store?: StoreDriver;
+  /** Schema of the sessions table. Default `"pgsession"`. */
+  schema?: string;
+  /** Name of the sessions table. Default `"sessions"`. */
+  table?: string;
+  /** Create the table UNLOGGED: faster writes, emptied after a server crash. Default `false`. */
+  unlogged?: boolean;
+  /** Cookie attributes. */
+  cookie?: CookieOptions;
+  /** Idle timeout of ordinary sessions. Default `"24h"`. */
+  idleTimeout?: Duration;
+  /** Absolute lifetime of ordinary sessions. Default `"7d"`. */
+  absoluteTimeout?: Duration;
+  /** Timeouts of "remember me" sessions. Default idle `"30d"`, absolute `"90d"`. */
+  remember?: TimeoutOptions;
+  /** Extend the idle expiry at most this often. Default: a tenth of the idle timeout. */
+  touchAfter?: Duration;
+  /** How long a rotated-away token keeps working, for requests already in flight. Default `"10s"`. */
+  staleTtl?: Duration;
+  /** Store new sessions even when they hold no data and no user. Default `false`. */
+  saveUninitialized?: boolean;
+  /** Largest serialized session data, in bytes. Default 65536. */
+  maxDataSize?: number;
+  /** Audience (application or tenant) of the sessions this instance creates. Default none. */
+  audience?: string;
+  /** Clock, for tests. Default: the database clock (`now()`), never the Node clock. */
+  now?: () => Date;
+  /** Random source, for tests. Default: the OS CSPRNG. */
+  randomBytes?: RandomBytes;
+}
+
+/** Validated timeouts, in milliseconds. */
+export interface TimeoutPolicy {
+  readonly idleMs: number;
+  readonly absoluteMs: number;
+  readonly touchAfterMs: number;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  readonly schema: string;
+  readonly table: string;
+  readonly unlogged: boolean;
+  readonly cookie: CookiePolicy;
+  readonly standard: TimeoutPolicy;
+  readonly remember: TimeoutPolicy;
+  readonly staleMs: number;
+  readonly saveUninitialized: boolean;
+  readonly maxDataSize: number;
+  readonly audience: string | null;
+  readonly now: (() => Date) | null;
+  readonly randomBytes: RandomBytes;
+}
+
+const KNOWN = new Set([
+  "store", "schema", "table", "unlogged", "cookie", "idleTimeout", "absoluteTimeout", "remember", "touchAfter",
+  "staleTtl", "saveUninitialized", "maxDataSize", "audience", "now", "randomBytes",
+]);
+
+function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
+  const idleMs = parseDuration(idle, `${prefix}idleTimeout`);
+  const absoluteMs = parseDuration(absolute, `${prefix}absoluteTimeout`);
+  if (absoluteMs < idleMs) {
+    throw new SessionConfigError(`${prefix}absoluteTimeout`, `must not be shorter than ${prefix}idleTimeout`);
+  }
+  const touchAfterMs = touchAfter === undefined ? Math.floor(idleMs / 10) : parseDuration(touchAfter, "touchAfter", { allowZero: true });
+  if (touchAfterMs >= idleMs) throw new SessionConfigError("touchAfter", `must be shorter than ${prefix}idleTimeout`);
+  return { idleMs, absoluteMs, touchAfterMs };
+}
+
+/**
+ * Validates options and fills in defaults; throws {@link SessionConfigError} naming the option.
+ *
+ * @example
+ * ```ts
+ * resolveOptions({ idleTimeout: "1h" }).standard.idleMs; // 3_600_000
+ * ```
+ */
+export function resolveOptions(options: SessionsOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object") throw new SessionConfigError("options", "expected an object");
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new SessionConfigError(key, "is not an option of createSessions");
+  }
+  const remember = options.remember ?? {};
+  if (typeof remember !== "object" || remember === null) throw new SessionConfigError("remember", "expected { idleTimeout, absoluteTimeout }");
+  const maxDataSize = options.maxDataSize ?? 64 * 1024;
+  if (!Number.isInteger(maxDataSize) || maxDataSize < 2 || maxDataSize > 64 * 1024 * 1024) {
+    throw new SessionConfigError("maxDataSize", "must be a whole number of bytes between 2 and 67108864");
+  }
+  const audience = options.audience ?? null;
+  if (audience !== null && (typeof audience !== "string" || audience.length === 0 || audience.length > 200)) {
+    throw new SessionConfigError("audience", "must be a non-empty string of at most 200 characters");
+  }
+  for (const flag of ["unlogged", "saveUninitialized"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new SessionConfigError(flag, "must be true or false");
+  }
+  for (const fn of ["now", "randomBytes"] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== "function") throw new SessionConfigError(fn, "must be a function");
+  }
+  if (options.store !== undefined && (typeof options.store?.query !== "function" || typeof options.store?.transaction !== "function")) {
+    throw new SessionConfigError("store", "must be a driver from pgStore(), postgresStore() or pgliteStore()");
+  }
+  return {
+    schema: validateIdentifier(options.schema ?? "pgsession", "schema"),
+    table: validateIdentifier(options.table ?? "sessions", "table"),
+    unlogged: options.unlogged ?? false,
+    cookie: createCookiePolicy(options.cookie),
+    standard: timeouts(options.idleTimeout ?? "24h", options.absoluteTimeout ?? "7d", options.touchAfter, ""),
+    remember: timeouts(remember.idleTimeout ?? "30d", remember.absoluteTimeout ?? "90d", options.touchAfter, "remember."),
+    staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
+    saveUninitialized: options.saveUninitialized ?? false,
+    maxDataSize,
+    audience,
+    now: options.now ?? null,
+    randomBytes: options.randomBytes ?? defaultRandomBytes,
+  };
+}

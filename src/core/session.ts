@@ -1,0 +1,243 @@
+/**
+ * The session object handed to request handlers: its data with dirty tracking, its
+ * metadata, and login / rotate / logout. The token lives in a module-private WeakMap, so
+ * it never shows up in `console.log(session)`, `JSON.stringify(session)` or an error.
+ * @module
+ */
+import type { Duration } from "./duration.js";
+import { SessionDataError } from "./errors.js";
+import type { SessionRecord } from "../store/session-store.js";
+
+/** Session data: a JSON object. */
+export type SessionData = Record<string, unknown>;
+
+/** Options of {@link Session.login}. */
+export interface LoginOptions {
+  /** A "remember me" session: longer timeouts and a persistent cookie. Default `false`. */
+  remember?: boolean;
+  /** Idle timeout of this session, overriding the configured one. */
+  idleTimeout?: Duration;
+  /** Absolute lifetime of this session, overriding the configured one. */
+  absoluteTimeout?: Duration;
+}
+
+/** Where a request came from; recorded at creation and login. */
+export interface RequestContext {
+  /** Client address. */
+  ip?: string | null | undefined;
+  /** User-Agent header. */
+  userAgent?: string | null | undefined;
+  /** Whether the request came over HTTPS (for `cookie.secure: "auto"`). */
+  secure?: boolean | undefined;
+}
+
+/** What the session manager does for a session; implemented by `createSessions`. */
+export interface SessionController {
+  login(session: Session, userId: string, options: LoginOptions): Promise<void>;
+  rotate(session: Session): Promise<void>;
+  logout(session: Session): Promise<void>;
+}
+
+/** Internal state of one session, shared with the session manager only. */
+export interface SessionState {
+  token: string;
+  tokenHash: string;
+  publicId: string;
+  /** The stored row, or null while the session is not stored. */
+  record: SessionRecord | null;
+  data: SessionData;
+  /** Keys changed since the last write: serialized JSON, or undefined for a deletion. */
+  changes: Map<string, string | undefined>;
+  cleared: boolean;
+  /** The cookie must be (re)sent: new token or new lifetime. */
+  cookieChanged: boolean;
+  /** Logged out: clear the cookie unless a new session is stored instead. */
+  loggedOut: boolean;
+  context: RequestContext;
+  createdAt: Date;
+  expiresAt: Date;
+  controller: SessionController;
+}
+
+const states = new WeakMap<Session<SessionData>, SessionState>();
+
+/** The internal state of a session (for the session manager, not for applications). */
+export function stateOf(session: Session<SessionData>): SessionState {
+  const state = states.get(session);
+  if (!state) throw new TypeError("pgsession: not a session created by this library");
+  return state;
+}
+
+/** A data object with no prototype: `__proto__` is an ordinary key. */
+export function emptyData(): SessionData {
+  return Object.create(null) as SessionData;
+}
+
+/** Copies parsed JSON into a prototype-free object. */
+export function toData(value: Record<string, unknown>): SessionData {
+  const data = emptyData();
+  for (const key of Object.keys(value)) data[key] = value[key];
+  return data;
+}
+
+const MAX_KEY_LENGTH = 256;
+
+function checkKey(key: unknown): string {
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes("\u0000")) {
+    throw new SessionDataError(`session keys must be strings of 1 to ${MAX_KEY_LENGTH} characters without NUL, got ${JSON.stringify(String(key)).slice(0, 80)}`);
+  }
+  return key;
+}
+
+/**
+ * Serializes a value as it will be stored. Dates become ISO strings (their JSON form);
+ * `undefined` means "delete"; BigInt, functions, symbols, cycles and NUL characters (which
+ * PostgreSQL's jsonb refuses) are errors.
+ */
+function serialize(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new SessionDataError(`the value of "${key}" cannot be stored as JSON (${(cause as Error).message})`, { cause });
+  }
+  if (text === undefined) throw new SessionDataError(`the value of "${key}" (a ${typeof value}) cannot be stored as JSON`);
+  if (text.includes("\\u0000")) throw new SessionDataError(`the value of "${key}" contains a NUL character, which PostgreSQL cannot store`);
+  return text;
+}
+
+/**
+ * One HTTP session. Read and change its data with `get`/`set`/`delete`/`clear`; the
+ * changes are written by `sessions.commit(session)` (adapters do it for you), and only
+ * the keys that changed are sent.
+ *
+ * @example
+ * ```ts
+ * const session = await sessions.resolve(req.headers.cookie);
+ * session.set("visits", (session.get("visits") ?? 0) + 1);
+ * if (!session.isAuthenticated) await session.login("user-42", { remember: true });
+ * ```
+ */
+export class Session<Data extends SessionData = SessionData> {
+  /** @internal Use `sessions.resolve()`; sessions are never built by hand. */
+  constructor(state: SessionState) {
+    states.set(this as Session<SessionData>, state);
+  }
+
+  /** Public id: safe to show, log and use in URLs; not the token. */
+  get id(): string {
+    return stateOf(this).publicId;
+  }
+  /** The logged-in user, or null. */
+  get userId(): string | null {
+    return stateOf(this).record?.userId ?? null;
+  }
+  /** Whether a user is logged in. */
+  get isAuthenticated(): boolean {
+    return this.userId !== null;
+  }
+  /** Audience (application or tenant) of the session, or null. */
+  get audience(): string | null {
+    const state = stateOf(this);
+    return state.record ? state.record.audience : null;
+  }
+  /** True until the session is stored. */
+  get isNew(): boolean {
+    return stateOf(this).record === null;
+  }
+  /** A "remember me" session. */
+  get remember(): boolean {
+    return stateOf(this).record?.remember ?? false;
+  }
+  /** When the session was created. */
+  get createdAt(): Date {
+    return stateOf(this).record?.createdAt ?? stateOf(this).createdAt;
+  }
+  /** Last request that extended the idle expiry (precise to `touchAfter`). */
+  get lastSeenAt(): Date {
+    return stateOf(this).record?.lastSeenAt ?? stateOf(this).createdAt;
+  }
+  /** When the user logged in, or null. */
+  get authenticatedAt(): Date | null {
+    return stateOf(this).record?.authenticatedAt ?? null;
+  }
+  /** When the session ends unless used again (the earlier of the idle and absolute expiry). */
+  get expiresAt(): Date {
+    return stateOf(this).record?.expiresAt ?? stateOf(this).expiresAt;
+  }
+  /** Version of the stored data; increases on each write. 0 while not stored. */
+  get version(): number {
+    return stateOf(this).record?.version ?? 0;
+  }
+  /** True when the data changed since it was read or last written. */
+  get isDirty(): boolean {
+    const state = stateOf(this);
+    return state.cleared || state.changes.size > 0;
+  }
+
+  /** The value of `key`, or undefined. */
+  get<K extends keyof Data & string>(key: K): Data[K] | undefined {
+    const data = stateOf(this).data;
+    return Object.hasOwn(data, key) ? (data[key] as Data[K]) : undefined;
+  }
+  /** Whether `key` is set. */
+  has(key: keyof Data & string): boolean {
+    return Object.hasOwn(stateOf(this).data, key);
+  }
+  /**
+   * Sets `key`. The value must be JSON: Dates are stored as ISO strings, `undefined`
+   * deletes the key, and BigInt or functions throw {@link SessionDataError}. Changing a
+   * nested object in place is not seen: set the key again.
+   */
+  set<K extends keyof Data & string>(key: K, value: Data[K]): this {
+    const state = stateOf(this);
+    checkKey(key);
+    const text = serialize(key, value);
+    if (text === undefined) return this.delete(key);
+    state.data[key] = JSON.parse(text);
+    state.changes.set(key, text);
+    return this;
+  }
+  /** Deletes `key`. */
+  delete(key: keyof Data & string): this {
+    const state = stateOf(this);
+    checkKey(key);
+    if (!Object.hasOwn(state.data, key) && !state.changes.has(key)) return this;
+    delete state.data[key];
+    state.changes.set(key, undefined);
+    return this;
+  }
+  /** Deletes every key. */
+  clear(): this {
+    const state = stateOf(this);
+    state.data = emptyData();
+    state.changes.clear();
+    state.cleared = true;
+    return this;
+  }
+  /** The keys that are set. */
+  keys(): string[] {
+    return Object.keys(stateOf(this).data);
+  }
+  /** A copy of the data (prototype-free). */
+  toJSON(): Partial<Data> {
+    return toData(stateOf(this).data) as Partial<Data>;
+  }
+
+  /**
+   * Logs `userId` in: a new token (the old one works for `staleTtl`), the user bound,
+   * the timeouts of a normal or "remember me" session. Stored before it resolves.
+   */
+  login(userId: string, options: LoginOptions = {}): Promise<void> {
+    return stateOf(this).controller.login(this as Session<SessionData>, userId, options);
+  }
+  /** Issues a new token for the same session; call it on any privilege change. */
+  rotate(): Promise<void> {
+    return stateOf(this).controller.rotate(this as Session<SessionData>);
+  }
+  /** Deletes the session in the database and clears the cookie. The object becomes a new, empty session. */
+  logout(): Promise<void> {
+    return stateOf(this).controller.logout(this as Session<SessionData>);
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * `createSessions`: resolve a request's session, commit its changes, log users in and
+ * out, list and revoke sessions, prune. Framework-free: strings in, values out.
+ * @module
+ */
+import { readCookie, serializeSessionCookie } from "./cookie.js";
+import { parseDuration, type Duration } from "./duration.js";
+import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError } from "./errors.js";
+import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
+import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
+import { TokenStore } from "./token-store.js";
+import { lazyDefaultDriver } from "../store/default-driver.js";
+import { SessionStore, type DataChanges, type MissReason, type SessionSummary } from "../store/session-store.js";
+import { startTimer } from "./timer.js";
+
+/** A session as listed for its user. */
+export interface UserSession extends SessionSummary {
+  /** True for the session passed as `current`. */
+  current: boolean;
+}
+
+/** Options of {@link Sessions.commit}. */
+export interface CommitOptions {
+  /** Write only if nobody wrote the session since it was read; else throw {@link SessionConflictError}. */
+  compareAndSet?: boolean;
+}
+
+const MAX_IP = 64;
+const MAX_USER_AGENT = 512;
+const MAX_USER_ID = 256;
+
+function clean(value: string | null | undefined, max: number): string | null {
+  if (typeof value !== "string" || value.length === 0) return null;
+  // PostgreSQL text cannot hold NUL; these fields are informative, so trim rather than fail.
+  return value.replaceAll("\u0000", "").slice(0, max);
+}
+
+function changesOf(state: SessionState): DataChanges {
+  const set: string[] = [];
+  const deleted: string[] = [];
+  for (const [key, text] of state.changes) {
+    if (text === undefined) deleted.push(key);
+    else set.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return { deleted: JSON.stringify(deleted), set: `{${set.join(",")}}`, cleared: state.cleared };
+}
+
+function markWritten(state: SessionState): void {
+  state.changes.clear();
+  state.cleared = false;
+}
+
+/**
+ * The session manager. Create one per application with {@link createSessions}.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessions({ store: pgStore(pool) });
+ * await sessions.migrate();
+ * const session = await sessions.resolve(request.headers.get("cookie"), { secure: true });
+ * session.set("theme", "dark");
+ * const setCookie = await sessions.commit(session); // string or null
+ * ```
+ */
+export class Sessions<Data extends SessionData = SessionData> {
+  /** Validated options. */
+  readonly options: ResolvedOptions;
+  /** The low-level token store: `create`, `get`, `set`, `delete`, `cleanup`. */
+  readonly store: TokenStore;
+  /** The SQL layer (for the CLI and advanced use). */
+  readonly db: SessionStore;
+  readonly #controller: SessionController;
+  readonly #timers = new Set<() => void>();
+
+  constructor(options: SessionsOptions = {}) {
+    this.options = resolveOptions(options);
+    this.db = new SessionStore(options.store ?? lazyDefaultDriver(), { schema: this.options.schema, table: this.options.table });
+    this.store = new TokenStore(this.db, this.options);
+    this.#controller = {
+      login: (session, userId, loginOptions) => this.#login(session, userId, loginOptions),
+      rotate: (session) => this.#rotate(session),
+      logout: (session) => this.#logout(session),
+    };
+  }
+
+  /** The injected clock, or null for the database clock. */
+  #now(): Date | null {
+    return this.options.now ? this.options.now() : null;
+  }
+  #clock(): Date {
+    return this.options.now ? this.options.now() : new Date();
+  }
+
+  /** Creates the schema and table, or brings them up to date. Safe to run on every start. */
+  migrate(): Promise<number[]> {
+    return this.db.migrate({ unlogged: this.options.unlogged });
+  }
+
+  /**
+   * The session of a request, from its `Cookie` header. A missing, malformed, unknown,
+   * expired or revoked cookie gives a new session (not stored until it has data or a user).
+   * Throws {@link SessionStoreError} when the database fails: never "no session".
+   */
+  resolve(cookieHeader: string | readonly string[] | null | undefined, context: RequestContext = {}): Promise<Session<Data>> {
+    return this.resolveToken(readCookie(cookieHeader, this.options.cookie.name), context);
+  }
+
+  /** Like {@link resolve}, from a bare token (an Authorization header, a WebSocket handshake). */
+  async resolveToken(token: string | null | undefined, context: RequestContext = {}): Promise<Session<Data>> {
+    // Anything that is not exactly a token we issue never reaches SQL.
+    if (isWellFormedToken(token)) {
+      const tokenHash = hashToken(token);
+      const record = await this.db.find(this.#now(), tokenHash);
+      if (record) {
+        return new Session<Data>({
+          token, tokenHash, publicId: record.id, record, data: toData(record.data), changes: new Map(), cleared: false,
+          cookieChanged: false, loggedOut: false, context, createdAt: record.createdAt, expiresAt: record.expiresAt,
+          controller: this.#controller,
+        });
+      }
+    }
+    return this.#fresh(context);
+  }
+
+  #fresh(context: RequestContext): Session<Data> {
+    const token = generateToken(this.options.randomBytes);
+    const createdAt = this.#clock();
+    const { idleMs, absoluteMs } = this.options.standard;
+    return new Session<Data>({
+      token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes), record: null,
+      data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, context, createdAt,
+      expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: this.#controller,
+    });
+  }
+
+  #checkSize(state: SessionState): void {
+    const size = Buffer.byteLength(JSON.stringify(state.data));
+    if (size > this.options.maxDataSize) throw new SessionDataTooLargeError(size, this.options.maxDataSize);
+  }
+
+  async #insert(state: SessionState, userId: string | null, policy: TimeoutPolicy, remember: boolean): Promise<void> {
+    this.#checkSize(state);
+    state.record = await this.db.insert(this.#now(), {
+      id: state.publicId, tokenHash: state.tokenHash, userId, audience: this.options.audience,
+      data: JSON.stringify(state.data), remember, ip: clean(state.context.ip, MAX_IP),
+      userAgent: clean(state.context.userAgent, MAX_USER_AGENT), idleMs: policy.idleMs,
+      touchAfterMs: policy.touchAfterMs, absoluteMs: policy.absoluteMs,
+    });
+    markWritten(state);
+    state.cookieChanged = true;
+  }
+
+  /**
+   * Writes what the request changed (only the changed keys; nothing when nothing changed)
+   * and returns the `Set-Cookie` value to send, or null when the cookie stays as it is.
+   * Throws {@link SessionGoneError} when the session was revoked meanwhile: it is not brought back.
+   */
+  async commit(session: Session<Data>, options: CommitOptions = {}): Promise<string | null> {
+    const state = stateOf(session);
+    if (state.record === null) {
+      if (state.changes.size > 0 || this.options.saveUninitialized) {
+        await this.#insert(state, null, this.options.standard, false);
+      } else if (state.loggedOut) {
+        state.loggedOut = false;
+        return this.#cookie(state, "", 0);
+      } else {
+        return null;
+      }
+    } else if (state.changes.size > 0 || state.cleared) {
+      this.#checkSize(state);
+      const expected = options.compareAndSet ? state.record.version : null;
+      const result = await this.db.save(this.#now(), state.tokenHash, changesOf(state), expected);
+      if (typeof result !== "number") this.#fail(result, "save");
+      state.record.version = result as number;
+      markWritten(state);
+    }
+    if (!state.cookieChanged) return null;
+    state.cookieChanged = false;
+    const record = state.record as NonNullable<SessionState["record"]>;
+    const maxAge = record.remember
+      ? this.options.cookie.maxAgeMs ?? Math.max(0, record.absoluteExpiresAt.getTime() - this.#clock().getTime())
+      : undefined;
+    return this.#cookie(state, state.token, maxAge);
+  }
+
+  #cookie(state: SessionState, value: string, maxAgeMs: number | undefined): string {
+    return serializeSessionCookie(this.options.cookie, { value, maxAgeMs, secure: state.context.secure === true, now: this.#clock() });
+  }
+
+  #fail(reason: MissReason, what: "save" | "rotate"): never {
+    if (reason === "gone") throw new SessionGoneError();
+    if (reason === "stale") throw new SessionConflictError(`cannot ${what}: another request already rotated this session's token`);
+    throw new SessionConflictError("the session was written by another request since it was read (compare-and-set failed)");
+  }
+
+  async #login(session: Session, userId: string, options: LoginOptions): Promise<void> {
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID || userId.includes("\u0000")) {
+      throw new SessionDataError(`userId must be a non-empty string of at most ${MAX_USER_ID} characters without NUL`);
+    }
+    const remember = options.remember === true;
+    const base = remember ? this.options.remember : this.options.standard;
+    const idleMs = options.idleTimeout === undefined ? base.idleMs : parseDuration(options.idleTimeout, "login.idleTimeout");
+    const absoluteMs = options.absoluteTimeout === undefined ? base.absoluteMs : parseDuration(options.absoluteTimeout, "login.absoluteTimeout");
+    const policy: TimeoutPolicy = {
+      idleMs, absoluteMs: Math.max(idleMs, absoluteMs),
+      touchAfterMs: idleMs === base.idleMs ? base.touchAfterMs : Math.min(base.touchAfterMs, Math.floor(idleMs / 10)),
+    };
+    const state = stateOf(session);
+    if (state.record === null) return this.#insert(state, userId, policy, remember);
+    await this.#replaceToken(state, "rotate", {
+      userId, remember, ...policy,
+      ip: clean(state.context.ip, MAX_IP), userAgent: clean(state.context.userAgent, MAX_USER_AGENT),
+    });
+  }
+
+  async #rotate(session: Session): Promise<void> {
+    const state = stateOf(session);
+    if (state.record === null) {
+      // Never sent to anyone yet: a new token costs nothing.
+      state.token = generateToken(this.options.randomBytes);
+      state.tokenHash = hashToken(state.token);
+      return;
+    }
+    await this.#replaceToken(state, "rotate", null);
+  }
+
+  async #replaceToken(state: SessionState, what: "rotate", login: Parameters<SessionStore["rotate"]>[5]): Promise<void> {
+    if (state.record && !state.record.current) this.#fail("stale", what);
+    if (state.changes.size > 0 || state.cleared) this.#checkSize(state);
+    const token = generateToken(this.options.randomBytes);
+    const tokenHash = hashToken(token);
+    const result = await this.db.rotate(this.#now(), state.tokenHash, tokenHash, this.options.staleMs, changesOf(state), login);
+    if (typeof result === "string") this.#fail(result, what);
+    state.record = result as NonNullable<SessionState["record"]>;
+    state.token = token;
+    state.tokenHash = tokenHash;
+    state.data = toData(state.record.data);
+    markWritten(state);
+    state.cookieChanged = true;
+  }
+
+  async #logout(session: Session): Promise<void> {
+    const state = stateOf(session);
+    if (state.record !== null) await this.db.remove(this.#now(), state.tokenHash);
+    const fresh = stateOf(this.#fresh(state.context));
+    Object.assign(state, { ...fresh, loggedOut: true, cookieChanged: false });
+  }
+
+  /** Live sessions of a user (optionally in one audience), most recently seen first. */
+  async listUserSessions(userId: string, options: { audience?: string; current?: Session<Data> | string } = {}): Promise<UserSession[]> {
+    const currentId = typeof options.current === "string" ? options.current : options.current?.id;
+    const rows = await this.db.listByUser(this.#now(), userId, options.audience ?? null);
+    return rows.map((row) => ({ ...row, current: row.id === currentId }));
+  }
+
+  /** Revokes one session by its public id. Resolves to whether it existed. */
+  async revokeSession(publicId: string): Promise<boolean> {
+    if (typeof publicId !== "string" || publicId.length === 0 || publicId.length > 64) return false;
+    return (await this.db.revokeById(publicId)) !== null;
+  }
+
+  /**
+   * Revokes a user's sessions: all of them, those of one audience, all but `except`
+   * (a session or a public id), or those created before `issuedBefore`. Resolves to the count.
+   */
+  async revokeUserSessions(userId: string, options: { audience?: string; except?: Session<Data> | string; issuedBefore?: Date } = {}): Promise<number> {
+    const exceptId = typeof options.except === "string" ? options.except : options.except?.id ?? null;
+    const ids = await this.db.revokeByUser(userId, { audience: options.audience ?? null, exceptId, issuedBefore: options.issuedBefore ?? null });
+    return ids.length;
+  }
+
+  /** Deletes expired sessions in bounded batches; resolves to the number deleted. */
+  async prune(options: { batchSize?: number; onProgress?: (progress: { deleted: number; scanned: number }) => void } = {}): Promise<number> {
+    const result = await this.db.prune(this.#now(), { batchSize: options.batchSize ?? 1000, wait: true, ...(options.onProgress && { onBatch: options.onProgress }) });
+    return result.deleted;
+  }
+
+  /**
+   * Prunes every `every` (default `"5m"`) on an unref'd timer: it never keeps the process
+   * alive, and only one instance of several prunes at a time. Returns a function that stops it.
+   */
+  startPruning(options: { every?: Duration; batchSize?: number; onError?: (err: unknown) => void } = {}): () => void {
+    const everyMs = parseDuration(options.every ?? "5m", "startPruning.every");
+    const onError = options.onError ?? ((err: unknown) => console.warn(`pgsession: pruning failed: ${(err as Error).message}`));
+    const stop = startTimer(everyMs, async () => {
+      try {
+        await this.db.prune(this.#now(), { batchSize: options.batchSize ?? 1000, wait: false });
+      } catch (err) {
+        onError(err);
+      }
+    });
+    this.#timers.add(stop);
+    return () => {
+      stop();
+      this.#timers.delete(stop);
+    };
+  }
+
+  /** Stops pruning and closes the database client if pgsession created it. */
+  async close(): Promise<void> {
+    for (const stop of this.#timers) stop();
+    this.#timers.clear();
+    await this.db.driver.close();
+  }
+}
+
+/**
+ * Creates the session manager. Validates every option at once and throws
+ * {@link SessionConfigError} naming the one at fault.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { createSessions } from "pgsession";
+ * import { pgStore } from "pgsession/pg";
+ * const sessions = createSessions<{ cart: string[] }>({ store: pgStore(new pg.Pool()), idleTimeout: "2h" });
+ * await sessions.migrate();
+ * ```
+ */
+export function createSessions<Data extends SessionData = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
+  return new Sessions<Data>(options);
+}

@@ -1,0 +1,70 @@
+/**
+ * Session tokens: 32 random bytes, base64url in the cookie, SHA-256 in the database.
+ * @module
+ */
+import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
+
+/** Source of random bytes; injectable for tests. */
+export type RandomBytes = (size: number) => Uint8Array;
+
+/** Length of a token in its base64url form (32 bytes, no padding). */
+export const TOKEN_LENGTH = 43;
+const TOKEN_BYTES = 32;
+const PUBLIC_ID_BYTES = 16;
+// 43 base64url characters encode 258 bits; the last one only carries 4 of them, so a
+// canonical token ends in one of these 16 characters. Checking it refuses non-canonical
+// aliases of a real token.
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/** The default source: the operating system's CSPRNG. */
+export const defaultRandomBytes: RandomBytes = (size) => nodeRandomBytes(size);
+
+/**
+ * Makes a new session token: 256 bits from the CSPRNG, base64url.
+ *
+ * @example
+ * ```ts
+ * const token = generateToken(); // "hZ3...43 chars"
+ * ```
+ */
+export function generateToken(randomBytes: RandomBytes = defaultRandomBytes): string {
+  return Buffer.from(randomBytes(TOKEN_BYTES)).toString("base64url");
+}
+
+/**
+ * Makes a public session id: 128 random bits, base64url, unrelated to the token.
+ *
+ * @example
+ * ```ts
+ * generatePublicId(); // "q5Yb...22 chars"
+ * ```
+ */
+export function generatePublicId(randomBytes: RandomBytes = defaultRandomBytes): string {
+  return Buffer.from(randomBytes(PUBLIC_ID_BYTES)).toString("base64url");
+}
+
+/**
+ * True when `value` has the exact shape of a token this library issues. Anything else is
+ * "no session" and never reaches SQL.
+ *
+ * @example
+ * ```ts
+ * isWellFormedToken("abc"); // false
+ * ```
+ */
+export function isWellFormedToken(value: unknown): value is string {
+  return typeof value === "string" && value.length === TOKEN_LENGTH && TOKEN_SHAPE.test(value);
+}
+
+/**
+ * SHA-256 of the token, hex: the only form of the token the database ever sees.
+ * PostgreSQL computes the same value with `encode(sha256(convert_to(token, 'UTF8')), 'hex')`.
+ *
+ * @example
+ * ```ts
+ * hashToken(token); // 64 hex characters
+ * ```
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}

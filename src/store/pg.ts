@@ -1,0 +1,80 @@
+/**
+ * node-postgres driver: `pgStore(pool)` or `pgStore({ connectionString })`.
+ * @module
+ */
+import pg from "pg";
+import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+
+/** Options when pgsession creates (and so owns) the pool. */
+export type PgStoreOptions = pg.PoolConfig & {
+  /** Called with pool-level errors (an idle connection dropped by the server). Default: console.warn. */
+  onError?: (err: Error) => void;
+};
+
+function reportPoolError(err: Error): void {
+  console.warn(`pgsession: idle PostgreSQL connection failed: ${err.message}`);
+}
+
+/**
+ * Wraps a node-postgres `Pool`. A pool passed in stays yours (`close()` leaves it open); a
+ * pool made from options is the driver's, and `close()` ends it. Either way an `error`
+ * listener is attached, so a dropped idle connection never crashes the process.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { pgStore } from "pgsession/pg";
+ * const store = pgStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
+ * ```
+ */
+export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriver {
+  const owned = !(poolOrOptions instanceof pg.Pool);
+  let pool: pg.Pool;
+  let onError: (err: Error) => void = reportPoolError;
+  if (owned) {
+    const { onError: handler, ...config } = poolOrOptions as PgStoreOptions;
+    if (handler) onError = handler;
+    pool = new pg.Pool(config);
+  } else {
+    pool = poolOrOptions as pg.Pool;
+  }
+  pool.on("error", (err) => onError(err));
+
+  const on = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R extends Row>(statement: Statement, params: readonly unknown[]) {
+      const result = await client.query<R>({ name: statement.name, text: statement.text, values: params as unknown[] });
+      return result.rows;
+    },
+    async exec(script: string) {
+      await client.query(script);
+    },
+  });
+
+  return {
+    kind: "pg",
+    ...on(pool),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const value = await fn(on(client));
+        await client.query("COMMIT");
+        return value;
+      } catch (err) {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          // The connection is unusable; destroy it rather than return it to the pool.
+          broken = rollbackError as Error;
+        }
+        throw err;
+      } finally {
+        client.release(broken ?? false);
+      }
+    },
+    async close() {
+      if (owned && !pool.ended) await pool.end();
+    },
+  };
+}

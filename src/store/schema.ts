@@ -1,0 +1,93 @@
+/**
+ * Schema and table names, quoting, and the versioned migrations shipped in `sql/`.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { SessionConfigError } from "../core/errors.js";
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
+
+/** Where the tables live. */
+export interface TableName {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/**
+ * Validates a schema or table name; throws {@link SessionConfigError} naming `option`.
+ * Only letters, digits and underscores are accepted, so nothing a name carries can reach
+ * SQL as code.
+ *
+ * @example
+ * ```ts
+ * validateIdentifier('x"; drop table y; --', "table"); // throws SessionConfigError
+ * ```
+ */
+export function validateIdentifier(name: unknown, option: string): string {
+  if (typeof name !== "string" || !IDENTIFIER.test(name)) {
+    throw new SessionConfigError(
+      option,
+      `${JSON.stringify(name)} is not allowed: use 1 to 40 letters, digits or underscores, not starting with a digit`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Quotes a validated identifier for SQL.
+ *
+ * @example
+ * ```ts
+ * quoteIdent("sessions"); // "\"sessions\""
+ * ```
+ */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A migration file from `sql/`. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+const SQL_DIR = fileURLToPath(new URL("../../sql/", import.meta.url));
+let cached: Migration[] | undefined;
+
+/** Every migration shipped with the package, in order. */
+export function loadMigrations(): Migration[] {
+  cached ??= readdirSync(SQL_DIR)
+    .filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 3)),
+      name: file.replace(/\.sql$/, ""),
+      sql: readFileSync(SQL_DIR + file, "utf8"),
+    }));
+  return cached;
+}
+
+/** Fills a migration's placeholders with quoted names. */
+export function renderMigration(sql: string, names: TableName, options: { unlogged: boolean }): string {
+  return sql.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (match, key: string, suffix: string | undefined) => {
+    switch (key) {
+      case "schema":
+        return quoteIdent(names.schema);
+      case "table":
+        return quoteIdent(names.table + (suffix ?? ""));
+      case "unlogged":
+        return options.unlogged ? "UNLOGGED" : "";
+      default:
+        throw new Error(`pgsession: unknown placeholder ${match} in a migration`);
+    }
+  });
+}
+
+/** A statement named after its text, so different schemas never share a prepared name. */
+export function statement(label: string, text: string): { name: string; text: string } {
+  const digest = createHash("sha1").update(text).digest("hex").slice(0, 12);
+  return { name: `pgsession_${label}_${digest}`, text };
+}

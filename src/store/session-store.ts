@@ -1,0 +1,309 @@
+/**
+ * The SessionStore contract: every database operation pgsession performs, over any
+ * {@link StoreDriver}. One method, one statement (one round trip), except on rare paths
+ * that say so.
+ * @module
+ */
+import { toStoreError } from "../core/errors.js";
+import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+import { loadMigrations, quoteIdent, renderMigration, statement, type TableName } from "./schema.js";
+import { buildStatements, type Statements } from "./statements.js";
+
+/** A session row as the core sees it. Never carries the token or its hash. */
+export interface SessionRecord {
+  id: string;
+  userId: string | null;
+  audience: string | null;
+  data: Record<string, unknown>;
+  version: number;
+  remember: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  authenticatedAt: Date | null;
+  expiresAt: Date;
+  absoluteExpiresAt: Date;
+  /** False when the row was found by its previous token, inside the rotation grace window. */
+  current: boolean;
+  /** True when this read also extended the idle expiry. */
+  touched: boolean;
+}
+
+/** A session as listed for its user. */
+export interface SessionSummary {
+  id: string;
+  audience: string | null;
+  remember: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  authenticatedAt: Date | null;
+  expiresAt: Date;
+}
+
+/** What a new row holds. */
+export interface NewSessionRow {
+  id: string;
+  tokenHash: string;
+  userId: string | null;
+  audience: string | null;
+  data: string;
+  remember: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  idleMs: number;
+  touchAfterMs: number;
+  absoluteMs: number;
+}
+
+/** Changed keys, serialized. */
+export interface DataChanges {
+  /** JSON array of deleted keys. */
+  deleted: string;
+  /** JSON object of keys set. */
+  set: string;
+  /** Whether the data was cleared before these changes. */
+  cleared: boolean;
+}
+
+/** What a rotation also does when it is a login. */
+export interface LoginChange {
+  userId: string | null;
+  remember: boolean;
+  idleMs: number;
+  touchAfterMs: number;
+  absoluteMs: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Result of a write that matched no row. */
+export type MissReason = "gone" | "conflict" | "stale";
+
+/** Outcome of one prune run. */
+export interface PruneResult {
+  /** Rows deleted. */
+  deleted: number;
+  /** Rows examined. */
+  scanned: number;
+  /** False when another instance held the prune lock and this run did nothing. */
+  locked: boolean;
+}
+
+const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
+
+function toRecord(row: Row): SessionRecord {
+  return {
+    id: row.id as string,
+    userId: (row.user_id as string | null) ?? null,
+    audience: (row.audience as string | null) ?? null,
+    data: (row.data as Record<string, unknown>) ?? {},
+    version: row.version as number,
+    remember: row.remember as boolean,
+    ip: (row.ip as string | null) ?? null,
+    userAgent: (row.user_agent as string | null) ?? null,
+    createdAt: row.created_at as Date,
+    lastSeenAt: row.last_seen_at as Date,
+    authenticatedAt: (row.authenticated_at as Date | null) ?? null,
+    expiresAt: row.expires_at as Date,
+    absoluteExpiresAt: row.absolute_expires_at as Date,
+    current: row.current as boolean,
+    touched: (row.touched as boolean | undefined) ?? false,
+  };
+}
+
+/**
+ * All SQL pgsession runs, for one table, over one driver.
+ *
+ * @example
+ * ```ts
+ * const store = new SessionStore(pgStore(pool), { schema: "pgsession", table: "sessions" });
+ * await store.migrate({ unlogged: false });
+ * ```
+ */
+export class SessionStore {
+  readonly driver: StoreDriver;
+  readonly names: TableName;
+  readonly #sql: Statements;
+
+  constructor(driver: StoreDriver, names: TableName) {
+    this.driver = driver;
+    this.names = names;
+    this.#sql = buildStatements(names);
+  }
+
+  async #run(what: string, stmt: Statement, params: readonly unknown[], on: Queryable = this.driver): Promise<Row[]> {
+    try {
+      return await on.query(stmt, params);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  /** Reads a live session by token hash, extending its idle expiry if a touch is due. */
+  async find(now: Date | null, tokenHash: string): Promise<SessionRecord | null> {
+    const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Reads a live session without touching it. */
+  async peek(now: Date | null, tokenHash: string): Promise<(SessionRecord & { expiresInMs: number }) | null> {
+    const rows = await this.#run("reading the session", this.#sql.peek, [now, tokenHash]);
+    return rows[0] ? { ...toRecord(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
+  }
+
+  /** Inserts a new session (INSERT only; never adopts an existing row). */
+  async insert(now: Date | null, row: NewSessionRow): Promise<SessionRecord> {
+    const rows = await this.#run("creating the session", this.#sql.insert, [
+      now, row.tokenHash, row.id, row.userId, row.audience, row.data, row.remember, row.ip, row.userAgent,
+      row.idleMs, row.touchAfterMs, row.absoluteMs,
+    ]);
+    return toRecord(rows[0] as Row);
+  }
+
+  /** Merges changed keys into a live session. Returns the new version, or why nothing was written. */
+  async save(now: Date | null, tokenHash: string, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
+    const rows = await this.#run("saving the session", this.#sql.save, [
+      now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion,
+    ]);
+    if (rows[0]) return rows[0].version as number;
+    return this.#miss(now, tokenHash, expectedVersion !== null);
+  }
+
+  /** Gives the session a new token (and, for a login, a user), merging pending changes. */
+  async rotate(now: Date | null, tokenHash: string, newTokenHash: string, staleMs: number,
+    changes: DataChanges = EMPTY_CHANGES, login: LoginChange | null = null): Promise<SessionRecord | MissReason> {
+    const rows = await this.#run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
+      now, tokenHash, newTokenHash, staleMs, changes.deleted, changes.set, changes.cleared,
+      login !== null, login?.userId ?? null, login?.remember ?? false, login?.idleMs ?? 0,
+      login?.touchAfterMs ?? 0, login?.absoluteMs ?? 0, login?.ip ?? null, login?.userAgent ?? null,
+    ]);
+    return rows[0] ? toRecord(rows[0]) : this.#miss(now, tokenHash, false);
+  }
+
+  /** Replaces the whole data (low-level API), optionally resetting the expiry to `ttlMs`. */
+  async replace(now: Date | null, tokenHash: string, data: string, ttlMs: number | null): Promise<boolean> {
+    const rows = await this.#run("saving the session", this.#sql.replace, [now, tokenHash, data, ttlMs]);
+    return rows.length > 0;
+  }
+
+  /** Deletes the session the token (or its grace-window predecessor) names. */
+  async remove(now: Date | null, tokenHash: string): Promise<{ id: string; userId: string | null } | null> {
+    const rows = await this.#run("deleting the session", this.#sql.remove, [now, tokenHash]);
+    return rows[0] ? { id: rows[0].id as string, userId: (rows[0].user_id as string | null) ?? null } : null;
+  }
+
+  // Rare path: a write matched no row; one more query tells the caller why.
+  async #miss(now: Date | null, tokenHash: string, compareAndSet: boolean): Promise<MissReason> {
+    const rows = await this.#run("checking the session", this.#sql.probe, [now, tokenHash]);
+    if (!rows[0]) return "gone";
+    if (rows[0].current === false) return "stale";
+    return compareAndSet ? "conflict" : "gone";
+  }
+
+  /** Live sessions of a user, most recently seen first. */
+  async listByUser(now: Date | null, userId: string, audience: string | null): Promise<SessionSummary[]> {
+    const rows = await this.#run("listing sessions", this.#sql.listByUser, [now, userId, audience]);
+    return rows.map((row) => ({
+      id: row.id as string,
+      audience: (row.audience as string | null) ?? null,
+      remember: row.remember as boolean,
+      ip: (row.ip as string | null) ?? null,
+      userAgent: (row.user_agent as string | null) ?? null,
+      createdAt: row.created_at as Date,
+      lastSeenAt: row.last_seen_at as Date,
+      authenticatedAt: (row.authenticated_at as Date | null) ?? null,
+      expiresAt: row.expires_at as Date,
+    }));
+  }
+
+  /** Deletes one session by public id. */
+  async revokeById(id: string): Promise<{ id: string; userId: string | null } | null> {
+    const rows = await this.#run("revoking the session", this.#sql.revokeById, [id]);
+    return rows[0] ? { id: rows[0].id as string, userId: (rows[0].user_id as string | null) ?? null } : null;
+  }
+
+  /** Deletes a user's sessions, optionally within one audience, except one, or only those created before a time. */
+  async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<string[]> {
+    const rows = await this.#run("revoking sessions", this.#sql.revokeByUser, [
+      userId, options.audience, options.exceptId, options.issuedBefore,
+    ]);
+    return rows.map((row) => row.id as string);
+  }
+
+  /**
+   * Deletes expired rows in batches of `batchSize`, each batch its own short transaction
+   * holding an advisory lock; gives up at once (locked: false) when another instance
+   * holds it.
+   */
+  async prune(now: Date | null, options: { batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void }): Promise<PruneResult> {
+    const total: PruneResult = { deleted: 0, scanned: 0, locked: true };
+    const lockKey = `pgsession:prune:${this.names.schema}.${this.names.table}`;
+    let after = "";
+    for (;;) {
+      const batch = await this.#inTransaction("pruning", async (tx) => {
+        const lock = options.wait
+          ? await tx.query(statement("prune_wait", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))"), [lockKey])
+          : await tx.query(this.#sql.pruneLock, [lockKey]);
+        if (lock[0]?.locked !== true) return null;
+        const rows = await tx.query(this.#sql.pruneBatch, [now, after, options.batchSize]);
+        return rows[0] as { last_id: string | null; scanned: number; deleted: number };
+      });
+      if (batch === null) return { ...total, locked: false };
+      total.deleted += batch.deleted;
+      total.scanned += batch.scanned;
+      options.onBatch?.({ ...total });
+      if (batch.last_id === null || batch.scanned < options.batchSize) return total;
+      after = batch.last_id;
+    }
+  }
+
+  async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await this.driver.transaction(fn);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  /**
+   * Applies the pending migrations from `sql/` in one transaction, under an advisory
+   * lock, so several instances starting at once migrate exactly once. Returns the
+   * versions applied (empty when already up to date).
+   */
+  async migrate(options: { unlogged: boolean }): Promise<number[]> {
+    const schema = quoteIdent(this.names.schema);
+    const history = `${schema}.${quoteIdent(`${this.names.table}_migrations`)}`;
+    const lockKey = `pgsession:migrate:${this.names.schema}.${this.names.table}`;
+    return this.#inTransaction("migrating", async (tx) => {
+      await tx.query(statement("migrate_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))"), [lockKey]);
+      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
+        CREATE TABLE IF NOT EXISTS ${history} (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const done = await tx.query(statement("migrate_done", `SELECT version FROM ${history}`), []);
+      const applied = new Set(done.map((row) => row.version as number));
+      const versions: number[] = [];
+      for (const migration of loadMigrations()) {
+        if (applied.has(migration.version)) continue;
+        await tx.exec(renderMigration(migration.sql, this.names, options));
+        await tx.query(statement("migrate_record", `INSERT INTO ${history} (version, name) VALUES ($1::integer, $2::text)`), [
+          migration.version, migration.name,
+        ]);
+        versions.push(migration.version);
+      }
+      return versions;
+    });
+  }
+
+  /** Versions applied so far, and the latest the package ships. */
+  async migrationStatus(): Promise<{ applied: number[]; latest: number }> {
+    const history = `${quoteIdent(this.names.schema)}.${quoteIdent(`${this.names.table}_migrations`)}`;
+    const latest = Math.max(0, ...loadMigrations().map((m) => m.version));
+    const exists = await this.#run("reading migrations", statement("migrate_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present"), [history]);
+    if (exists[0]?.present !== true) return { applied: [], latest };
+    const rows = await this.#run("reading migrations", statement("migrate_done", `SELECT version FROM ${history} ORDER BY version`), []);
+    return { applied: rows.map((row) => row.version as number), latest };
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Every SQL statement pgsession runs on the hot path, written once for all drivers.
+ *
+ * Conventions: `$1` is always the clock (`NULL` means the database's `now()`, a
+ * timestamp is an injected test clock); token hashes travel as hex text and are decoded
+ * in SQL; durations travel as milliseconds; JSON travels as text cast to jsonb, so every
+ * driver sends exactly the same parameters.
+ * @module
+ */
+import { quoteIdent, statement, type TableName } from "./schema.js";
+import type { Statement } from "./driver.js";
+
+/** The prepared statements for one sessions table. */
+export interface Statements {
+  readonly find: Statement;
+  readonly peek: Statement;
+  readonly insert: Statement;
+  readonly save: Statement;
+  readonly rotate: Statement;
+  readonly replace: Statement;
+  readonly remove: Statement;
+  readonly probe: Statement;
+  readonly listByUser: Statement;
+  readonly revokeById: Statement;
+  readonly revokeByUser: Statement;
+  readonly pruneBatch: Statement;
+  readonly pruneLock: Statement;
+}
+
+const NOW = "coalesce($1::timestamptz, now())";
+const MS = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
+
+/** Builds the statements for a validated schema and table. */
+export function buildStatements(names: TableName): Statements {
+  const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
+  // A row answers to its current token, or to its previous one during the grace window.
+  const match = `(s.token_hash = decode($2, 'hex') OR (s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}))`;
+  const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
+  const record = `s.id, s.user_id, s.audience, s.data, s.version, s.remember, s.ip, s.user_agent,
+    s.created_at, s.last_seen_at, s.authenticated_at,
+    least(s.idle_expires_at, s.absolute_expires_at) AS expires_at, s.absolute_expires_at,
+    s.token_hash = decode($2, 'hex') AS current`;
+  // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
+  // top, or everything replaced when the session was cleared ($n+2). Parallel requests
+  // touching different keys keep each other's changes.
+  const merged = (p: number) =>
+    `(CASE WHEN $${p + 2}::boolean THEN '{}'::jsonb
+       ELSE s.data - ARRAY(SELECT jsonb_array_elements_text($${p}::jsonb)) END) || $${p + 1}::jsonb`;
+
+  return {
+    // The read, and the idle-timeout extension when one is due, in ONE statement. A data-
+    // modifying CTE's effects are invisible to the rest of its statement, hence the
+    // NOT EXISTS: the second branch answers only when no touch was due.
+    find: statement(
+      "find",
+      `WITH touched AS (
+         UPDATE ${t} s SET last_seen_at = ${NOW},
+                idle_expires_at = least(${NOW} + s.idle_timeout, s.absolute_expires_at)
+          WHERE ${match} AND ${live} AND s.last_seen_at <= ${NOW} - s.touch_after
+         RETURNING ${record}
+       )
+       SELECT *, true AS touched FROM touched
+       UNION ALL
+       SELECT ${record}, false AS touched FROM ${t} s
+        WHERE ${match} AND ${live} AND NOT EXISTS (SELECT 1 FROM touched)`,
+    ),
+    // A read with no side effect (the low-level store's get).
+    peek: statement(
+      "peek",
+      `SELECT ${record}, (extract(epoch FROM least(s.idle_expires_at, s.absolute_expires_at) - ${NOW}) * 1000)::float8 AS expires_in
+         FROM ${t} s WHERE ${match} AND ${live}`,
+    ),
+    // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
+    insert: statement(
+      "insert",
+      `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
+              created_at, last_seen_at, authenticated_at, idle_timeout, touch_after,
+              idle_expires_at, absolute_expires_at)
+       VALUES ($3, decode($2, 'hex'), $4::text, $5::text, $6::jsonb, $7::boolean, $8::text, $9::text,
+              ${NOW}, ${NOW}, CASE WHEN $4::text IS NULL THEN NULL ELSE ${NOW} END,
+              ${MS("$10")}, ${MS("$11")},
+              least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})
+       RETURNING ${record}`,
+    ),
+    // Saving: only the changed keys, only on a live row, optionally compare-and-set.
+    save: statement(
+      "save",
+      `UPDATE ${t} s SET data = ${merged(3)}, version = s.version + 1
+        WHERE ${match} AND ${live} AND ($6::integer IS NULL OR s.version = $6::integer)
+       RETURNING s.version`,
+    ),
+    // Rotation (and login, which is a rotation that binds a user): only the holder of the
+    // CURRENT token may rotate, so there is exactly one successor.
+    rotate: statement(
+      "rotate",
+      `UPDATE ${t} s SET
+              token_hash = decode($3, 'hex'), prev_token_hash = s.token_hash,
+              prev_expires_at = ${NOW} + ${MS("$4")},
+              data = ${merged(5)}, version = s.version + 1,
+              user_id = CASE WHEN $8::boolean THEN $9::text ELSE s.user_id END,
+              remember = CASE WHEN $8::boolean THEN $10::boolean ELSE s.remember END,
+              authenticated_at = CASE WHEN $8::boolean THEN ${NOW} ELSE s.authenticated_at END,
+              idle_timeout = CASE WHEN $8::boolean THEN ${MS("$11")} ELSE s.idle_timeout END,
+              touch_after = CASE WHEN $8::boolean THEN ${MS("$12")} ELSE s.touch_after END,
+              absolute_expires_at = CASE WHEN $8::boolean THEN ${NOW} + ${MS("$13")} ELSE s.absolute_expires_at END,
+              idle_expires_at = CASE WHEN $8::boolean
+                THEN least(${NOW} + ${MS("$11")}, ${NOW} + ${MS("$13")}) ELSE s.idle_expires_at END,
+              last_seen_at = ${NOW},
+              ip = CASE WHEN $8::boolean THEN coalesce($14::text, s.ip) ELSE s.ip END,
+              user_agent = CASE WHEN $8::boolean THEN coalesce($15::text, s.user_agent) ELSE s.user_agent END
+        WHERE s.token_hash = decode($2, 'hex') AND ${live}
+       RETURNING ${record.replace("decode($2, 'hex')", "decode($3, 'hex')")}`,
+    ),
+    // The low-level store's set: replace the data, optionally reset the expiry.
+    replace: statement(
+      "replace",
+      `UPDATE ${t} s SET data = $3::jsonb, version = s.version + 1,
+              idle_timeout = coalesce(${MS("$4")}, s.idle_timeout),
+              idle_expires_at = coalesce(${NOW} + ${MS("$4")}, s.idle_expires_at),
+              absolute_expires_at = coalesce(${NOW} + ${MS("$4")}, s.absolute_expires_at)
+        WHERE ${match} AND ${live}
+       RETURNING s.version`,
+    ),
+    remove: statement("remove", `DELETE FROM ${t} s WHERE ${match} RETURNING s.id, s.user_id`),
+    // After a write matched nothing: is the session gone, or was it a conflict?
+    probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${match} AND ${live}`),
+    listByUser: statement(
+      "list_by_user",
+      `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
+              s.authenticated_at, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+         FROM ${t} s
+        WHERE s.user_id = $2::text AND ($3::text IS NULL OR s.audience = $3::text) AND ${live}
+        ORDER BY s.last_seen_at DESC, s.id`,
+    ),
+    revokeById: statement(
+      "revoke_by_id",
+      `DELETE FROM ${t} s WHERE s.id = $1::text RETURNING s.id, s.user_id`,
+    ),
+    revokeByUser: statement(
+      "revoke_by_user",
+      `DELETE FROM ${t} s
+        WHERE s.user_id = $1::text AND ($2::text IS NULL OR s.audience = $2::text)
+          AND ($3::text IS NULL OR s.id <> $3::text)
+          AND ($4::timestamptz IS NULL OR s.created_at < $4::timestamptz)
+       RETURNING s.id, s.user_id`,
+    ),
+    // Pruning walks the primary key in bounded batches (no index on the expiry columns,
+    // which would make every touch a non-HOT update) and deletes the expired rows of each
+    // batch. The DELETE re-checks each row, so a session touched meanwhile survives.
+    pruneBatch: statement(
+      "prune_batch",
+      `WITH batch AS (
+         SELECT s.id FROM ${t} s WHERE s.id > $2::text ORDER BY s.id LIMIT $3::integer
+       ), gone AS (
+         DELETE FROM ${t} s USING batch b
+          WHERE s.id = b.id AND (s.idle_expires_at <= ${NOW} OR s.absolute_expires_at <= ${NOW})
+         RETURNING 1
+       )
+       SELECT (SELECT max(id) FROM batch) AS last_id,
+              (SELECT count(*) FROM batch)::integer AS scanned,
+              (SELECT count(*) FROM gone)::integer AS deleted`,
+    ),
+    pruneLock: statement("prune_lock", `SELECT pg_try_advisory_xact_lock(hashtext($1::text)) AS locked`),
+  };
+}
