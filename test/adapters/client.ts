@@ -2,6 +2,7 @@
  * A one-cookie browser for adapter tests: sends the session cookie it holds, follows
  * Set-Cookie (a Max-Age=0 cookie deletes it), and keeps the raw Set-Cookie values seen.
  */
+import type { Server as HttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 
 /** Sends one request to the app under test and resolves to its response. */
@@ -64,3 +65,18 @@ export async function closedPort(): Promise<number> {
 export function httpSend(base: string): Send {
   return (method, path, headers) => fetch(base + path, { method, headers, redirect: "manual" });
 }
+
+/** Starts a node:http server on a loopback port; resolves to its origin and a closer. */
+export async function listen(server: HttpServer): Promise<{ base: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    base: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+

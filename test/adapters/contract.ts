@@ -142,6 +142,25 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(answer.setCookies.map((line) => parseSetCookie(line)["max-age"])).toEqual(["0"]);
     });
 
+    it("never answers 2xx when PostgreSQL refuses the write (login or commit): 503, no cookie", async () => {
+      const refusing = `${schema}_refuse`;
+      const strict = createSessions<AppData>(testOptions(refusing, pgStore(pool)));
+      await strict.migrate();
+      // A real refusal from PostgreSQL: every new row violates this constraint.
+      await pool.query(`ALTER TABLE ${refusing}.sessions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
+      const broken = await serve(strict);
+      try {
+        for (const path of ["/login?user=dave", "/inc"]) {
+          const answer = await new Browser(broken.send, COOKIE).request("POST", path);
+          expect(answer.status).toBe(503);
+          expect(answer.setCookies).toEqual([]);
+        }
+      } finally {
+        await broken.close();
+        await pool.query(`DROP SCHEMA ${refusing} CASCADE`);
+      }
+    });
+
     it("answers 503 with no Set-Cookie when the database is down", async () => {
       const port = await closedPort();
       const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));
