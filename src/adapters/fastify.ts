@@ -13,7 +13,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
+import { clearingCookie, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 import { readNodeRequest } from "./node-carrier.js";
 
 declare module "fastify" {
@@ -58,10 +58,12 @@ function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
-  const failed = new WeakSet<FastifyRequest>();
+  // Requests whose failure is answered already, and how (a gone session also clears the cookie).
+  const failed = new WeakMap<FastifyRequest, "store" | "gone">();
+  const secureOf = (request: FastifyRequest) => readNodeRequest(request.raw, trustProxy).context.secure === true;
   const answer = (err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
-    failed.add(request);
-    const secure = readNodeRequest(request.raw, trustProxy).context.secure === true;
+    failed.set(request, kindOf(err) ?? "store");
+    const secure = secureOf(request);
     if (kindOf(err) === "store") return options.onStoreError ? options.onStoreError(err, request, reply) : answerWith(reply, storeErrorAnswer());
     return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
   };
@@ -80,11 +82,14 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
 
   // A handler's store error (a failed login) is answered as it is: nothing more is committed.
   fastify.addHook("onError", async (request, _reply, err) => {
-    if (kindOf(err) !== null) failed.add(request);
+    const kind = kindOf(err);
+    if (kind !== null) failed.set(request, kind);
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
-    if (failed.has(request) || !request.session) return payload;
+    const failure = failed.get(request);
+    if (failure === "gone" && !reply.hasHeader("set-cookie")) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
+    if (failure !== undefined || !request.session) return payload;
     try {
       const setCookie = await sessions.commit(request.session);
       if (setCookie) reply.header("set-cookie", setCookie);

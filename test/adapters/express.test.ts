@@ -13,6 +13,7 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
     app.use(sessionMiddleware(sessions));
     app.all("/{*path}", async (req, res) => {
       const answer = await handleRoute(sessions, req.method, req.originalUrl, req.session as never);
+      if (answer.cookie) res.append("Set-Cookie", answer.cookie);
       res.status(answer.status).json(answer.body);
     });
     const { base, close } = await listen(createServer(app));

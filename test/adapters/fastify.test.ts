@@ -12,6 +12,7 @@ describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
     await app.register(pgsessionPlugin, { sessions });
     app.all("/*", async (request, reply) => {
       const answer = await handleRoute(sessions, request.method, request.url, request.session as never);
+      if (answer.cookie) reply.header("set-cookie", answer.cookie);
       return reply.code(answer.status).send(answer.body);
     });
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
