@@ -17,10 +17,24 @@ import { createSessions, type Sessions } from "../core/sessions.js";
 import { generatePublicId, hashToken } from "../core/token.js";
 import type { StoreDriver } from "../store/driver.js";
 
-/** express-session's session object, as stored: JSON with a `cookie`. */
+/**
+ * express-session's session object, as stored: JSON with a `cookie`.
+ *
+ * @example
+ * ```ts
+ * const stored: StoredExpressSession = { cookie: { maxAge: 3_600_000 }, views: 3 };
+ * ```
+ */
 export type StoredExpressSession = { cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null } } & Record<string, unknown>;
 
-/** Node-style callback, as express-session passes them. */
+/**
+ * Node-style callback, as express-session passes them.
+ *
+ * @example
+ * ```ts
+ * store.length((err, count) => console.log(err ?? count));
+ * ```
+ */
 export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
 
 /**

@@ -25,7 +25,14 @@ declare module "fastify" {
   }
 }
 
-/** Answers a failure; return the payload to send. */
+/**
+ * Answers a failure: set the reply's status and headers, return the payload to send.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: FastifyErrorHandler = (_err, _request, reply) => { reply.code(503); return { error: "try again soon" }; };
+ * ```
+ */
 export type FastifyErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /**

@@ -142,10 +142,24 @@ export function holdOutput(res: ServerResponse, prepare: () => Promise<void>, on
   };
 }
 
-/** Answers a failure on `res`. */
+/**
+ * Answers a failure on `res`.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: NodeErrorHandler = (_err, _req, res) => { res.statusCode = 503; res.end("try again soon"); };
+ * ```
+ */
 export type NodeErrorHandler = (err: unknown, req: IncomingMessage, res: ServerResponse) => void;
 
-/** Failure handling shared by the node:http and Express adapters. */
+/**
+ * Options of the node:http and Express adapters: proxy trust and failure answers.
+ *
+ * @example
+ * ```ts
+ * sessionMiddleware(sessions, { trustProxy: true, onStoreError: (_err, _req, res) => { res.statusCode = 503; res.end(); } });
+ * ```
+ */
 export interface NodeFailureOptions {
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;

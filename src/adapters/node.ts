@@ -13,7 +13,14 @@ import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
 import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
 
-/** A node:http handler that receives the request's session. */
+/**
+ * A node:http handler that receives the request's session.
+ *
+ * @example
+ * ```ts
+ * const handler: SessionHandler = (req, res, session) => res.end(session.isAuthenticated ? "hi" : "who?");
+ * ```
+ */
 export type SessionHandler<Data extends SessionData = SessionData> =
   (req: IncomingMessage, res: ServerResponse, session: Session<Data>) => unknown;
 
