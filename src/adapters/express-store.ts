@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionGoneError, SessionStoreError } from "../core/errors.js";
+import { SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
 import { createSessions, type Sessions } from "../core/sessions.js";
 import { generatePublicId, hashToken } from "../core/token.js";
 import type { StoreDriver } from "../store/driver.js";
@@ -163,6 +163,8 @@ export class PgSessionStore extends Base {
       if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
       const sessions = await this.sessions();
       const json = JSON.stringify(session);
+      const size = Buffer.byteLength(json);
+      if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
       const tokenHash = hashToken(sid);
       const saved = await sessions.db.save(clock(sessions), tokenHash, { deleted: "[]", set: json, cleared: true }, null);
       if (typeof saved === "number") return;

@@ -101,6 +101,12 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
     await expect(call((cb) => store.set(sidOf(live), stored, cb))).rejects.toMatchObject({ code: "ERR_SESSION_GONE" });
   });
 
+  it("refuses session data over maxDataSize", async () => {
+    const { cookie } = await get("GET", "/count");
+    const big = { cookie: { maxAge: 1000 }, blob: "x".repeat(70_000) };
+    await expect(call((cb) => store.set(sidOf(cookie), big, cb))).rejects.toMatchObject({ code: "ERR_SESSION_DATA_TOO_LARGE" });
+  });
+
   it("touches, and refuses junk sids without a query", async () => {
     const { cookie } = await get("GET", "/count");
     await call((cb) => store.touch(sidOf(cookie), {}, cb));
