@@ -170,7 +170,7 @@ export class Sessions<Data extends object = SessionData> {
     } else if (state.changes.size > 0 || state.cleared) {
       this.#checkSize(state);
       const expected = options.compareAndSet ? state.record.version : null;
-      const result = await this.db.save(this.#now(), state.tokenHash, changesOf(state), expected);
+      const result = await this.db.save(this.#now(), state.publicId, state.tokenHash, changesOf(state), expected);
       if (typeof result !== "number") this.#fail(result, "save");
       state.record.version = result as number;
       markWritten(state);
