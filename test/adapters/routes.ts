@@ -1,0 +1,52 @@
+/**
+ * The app every adapter test serves, written once over the core Session: each adapter
+ * test only maps its framework's request onto `handleRoute`.
+ *
+ *   GET  /peek            -> { id, isNew, user, count } (changes nothing)
+ *   POST /inc             -> count + 1
+ *   POST /set?key=k       -> sets key k (parallel writes)
+ *   POST /login?user=u[&remember=1]
+ *   POST /logout
+ *   POST /revoke-self     -> revokes the session in the database, then writes to it
+ *   GET  /throw           -> the handler throws
+ */
+import type { Session } from "../../src/core/session.js";
+import type { Sessions } from "../../src/core/sessions.js";
+
+export type AppData = { count: number } & Record<string, unknown>;
+
+export interface RouteAnswer {
+  status: number;
+  body: unknown;
+}
+
+export async function handleRoute(sessions: Sessions<AppData>, method: string, url: string, session: Session<AppData>): Promise<RouteAnswer> {
+  const { pathname, searchParams } = new URL(url, "http://localhost");
+  const route = `${method} ${pathname}`;
+  switch (route) {
+    case "GET /peek":
+      return { status: 200, body: { id: session.id, isNew: session.isNew, user: session.userId, count: session.get("count") ?? 0, keys: session.keys() } };
+    case "POST /inc": {
+      const count = (session.get("count") ?? 0) + 1;
+      session.set("count", count);
+      return { status: 200, body: { count } };
+    }
+    case "POST /set":
+      session.set(searchParams.get("key") ?? "k", true);
+      return { status: 200, body: { ok: true } };
+    case "POST /login":
+      await session.login(searchParams.get("user") ?? "alice", { remember: searchParams.get("remember") === "1" });
+      return { status: 200, body: { user: session.userId } };
+    case "POST /logout":
+      await session.logout();
+      return { status: 200, body: { ok: true } };
+    case "POST /revoke-self":
+      await sessions.revokeSession(session.id);
+      session.set("after", true);
+      return { status: 200, body: { ok: true } };
+    case "GET /throw":
+      throw new Error("handler failed on purpose");
+    default:
+      return { status: 404, body: { error: "not found" } };
+  }
+}
