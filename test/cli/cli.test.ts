@@ -60,7 +60,8 @@ const targets = [pgCliTarget, pgliteCliTarget];
 
 for (const makeTarget of targets) {
   const target = makeTarget();
-  describe.skipIf(target.needsServer && !hasPostgres)(`pgsession CLI on ${target.name}`, () => {
+  // Each PGlite run opens the database from disk (seconds on a busy machine): generous timeouts.
+  describe.skipIf(target.needsServer && !hasPostgres)(`pgsession CLI on ${target.name}`, { timeout: 180_000 }, () => {
     const cli = (...args: string[]): Promise<CliResult> => runCli([...args, ...target.args], { env: target.env, cwd: target.cwd, timeoutMs: 45_000 });
 
     async function withSessions<T>(fn: (sessions: Sessions) => Promise<T>, now?: () => Date): Promise<T> {
@@ -200,7 +201,7 @@ for (const makeTarget of targets) {
   });
 }
 
-describe("pgsession CLI arguments", () => {
+describe("pgsession CLI arguments", { timeout: 90_000 }, () => {
   let cwd: string;
   beforeAll(() => {
     cwd = mkdtempSync(join(tmpdir(), "pgsession-cli-args-"));
