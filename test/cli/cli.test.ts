@@ -193,6 +193,14 @@ for (const makeTarget of targets) {
       expect(parseJson<{ sessions: Array<{ id: string }> }>(await cli("list", "--user", "bob", "--json")).sessions.map((s) => s.id)).toEqual([ids.bob]);
     });
 
+    it("--table selects another sessions table in the same schema", async () => {
+      const migrated = await cli("migrate", "--table", "other_sessions", "--json");
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(parseJson(migrated)).toMatchObject({ applied: [1], table: "other_sessions" });
+      const status = parseJson<{ table: string; counts: { live: number } }>(await cli("status", "--table", "other_sessions", "--json"));
+      expect(status).toMatchObject({ table: "other_sessions", counts: { live: 0 } });
+    });
+
     it("a bad schema name is a configuration error (exit 3) naming the option", async () => {
       const result = await runCli(["status", ...target.args, "--schema", "bad-name"], { env: target.env, cwd: target.cwd });
       expect(result.code).toBe(3);
