@@ -13,7 +13,14 @@ import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
 import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
 
-/** A node:http handler that receives the request's session. */
+/**
+ * A node:http handler that receives the request's session.
+ *
+ * @example
+ * ```ts
+ * const handler: SessionHandler = (req, res, session) => res.end(session.isAuthenticated ? "hi" : "who?");
+ * ```
+ */
 export type SessionHandler<Data extends SessionData = SessionData> =
   (req: IncomingMessage, res: ServerResponse, session: Session<Data>) => unknown;
 
@@ -63,14 +70,20 @@ export function withSession<Data extends SessionData = SessionData>(
     }
     if (!run) return;
     const { session, gate, fail } = run;
+    let brokenResponse = false;
     try {
       await handler(req, res, session);
     } catch (err) {
       // Output already started belongs to the handler; otherwise the error answers (after the commit).
       if (!gate.started) fail(err);
-      else console.error("pgsession: handler failed after starting its response:", err);
+      else {
+        console.error("pgsession: handler failed after starting its response:", err);
+        brokenResponse = true;
+      }
     }
     const committed = await gate.open();
+    // A response cut short by an error is not ended as if complete: the client sees it fail.
+    if (brokenResponse && !res.writableEnded) res.destroy();
     if (committed && session.isDirty) {
       // Changed after the response started: store the data; a new cookie can no longer be sent.
       await sessions.commit(session).catch((err: unknown) => console.error("pgsession: late session write failed:", err));

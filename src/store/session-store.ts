@@ -233,6 +233,24 @@ export class SessionStore {
     return rows.map((row) => row.id as string);
   }
 
+  /** Live sessions (public id, data, expiry), by id, at most `limit` of them. */
+  async listLive(now: Date | null, audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+    const rows = await this.#run("listing sessions", this.#sql.listLive, [now, audience, limit]);
+    return rows.map((row) => ({ id: row.id as string, data: (row.data as Record<string, unknown>) ?? {}, expiresAt: row.expires_at as Date }));
+  }
+
+  /** How many sessions are live. */
+  async countLive(now: Date | null, audience: string | null): Promise<number> {
+    const rows = await this.#run("counting sessions", this.#sql.countLive, [now, audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  /** Deletes every session (of one audience when given); resolves to the count. */
+  async removeAll(audience: string | null): Promise<number> {
+    const rows = await this.#run("deleting sessions", this.#sql.removeAll, [audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
   /**
    * Deletes expired rows in batches of `batchSize`, each batch its own short transaction
    * holding an advisory lock; gives up at once (locked: false) when another instance

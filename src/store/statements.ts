@@ -25,6 +25,9 @@ export interface Statements {
   readonly revokeByUser: Statement;
   readonly pruneBatch: Statement;
   readonly pruneLock: Statement;
+  readonly listLive: Statement;
+  readonly countLive: Statement;
+  readonly removeAll: Statement;
 }
 
 const NOW = "coalesce($1::timestamptz, now())";
@@ -161,5 +164,22 @@ export function buildStatements(names: TableName): Statements {
               (SELECT count(*) FROM gone)::integer AS deleted`,
     ),
     pruneLock: statement("prune_lock", `SELECT pg_try_advisory_xact_lock(hashtext($1::text)) AS locked`),
+    // Whole-table views for express-session's Store (all, length, clear), within an audience
+    // when one is set ($2). Listing is bounded by $3 rows.
+    listLive: statement(
+      "list_live",
+      `SELECT s.id, s.data, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+         FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)
+        ORDER BY s.id LIMIT $3::integer`,
+    ),
+    countLive: statement(
+      "count_live",
+      `SELECT count(*)::integer AS n FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)`,
+    ),
+    removeAll: statement(
+      "remove_all",
+      `WITH gone AS (DELETE FROM ${t} s WHERE ($1::text IS NULL OR s.audience = $1::text) RETURNING 1)
+       SELECT count(*)::integer AS n FROM gone`,
+    ),
   };
 }
