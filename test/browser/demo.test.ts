@@ -52,7 +52,8 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
       }),
     ]);
     laptop = await browser.newContext({ userAgent: LINUX_FIREFOX, viewport: { width: 1100, height: 900 } });
-    phone = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 420, height: 900 } });
+    // The phone has JavaScript off: the demo must work with plain forms.
+    phone = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 420, height: 900 }, javaScriptEnabled: false });
     laptopPage = await laptop.newPage();
     phonePage = await phone.newPage();
   }, 120_000);
