@@ -193,6 +193,18 @@ for (const makeTarget of targets) {
       expect(parseJson<{ sessions: Array<{ id: string }> }>(await cli("list", "--user", "bob", "--json")).sessions.map((s) => s.id)).toEqual([ids.bob]);
     });
 
+    it.runIf(target.needsServer)("without DATABASE_URL it reads the PG* variables", async () => {
+      const url = new URL(DATABASE_URL);
+      const env = cleanEnv({
+        PGHOST: url.hostname, PGPORT: url.port || "5432", PGUSER: decodeURIComponent(url.username),
+        PGDATABASE: url.pathname.slice(1), ...(url.password && { PGPASSWORD: decodeURIComponent(url.password) }),
+      });
+      const result = await runCli(["migrate", "--json", ...target.args], { env, cwd: target.cwd });
+      expect(result.code, result.stderr).toBe(0);
+      expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 1 });
+      expect(parseJson<{ target: { location: string } }>(result).target.location).toContain("PG* variables");
+    });
+
     it("--table selects another sessions table in the same schema", async () => {
       const migrated = await cli("migrate", "--table", "other_sessions", "--json");
       expect(migrated.code, migrated.stderr).toBe(0);
