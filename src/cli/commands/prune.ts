@@ -5,7 +5,7 @@
  */
 import cliProgress from "cli-progress";
 import { optionalInteger } from "../args.js";
-import { countSessions } from "../../store/admin.js";
+import { countSessions } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
 

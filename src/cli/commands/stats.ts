@@ -2,7 +2,7 @@
  * `pgsession stats`: sessions by audience, the remember-me share, recent activity.
  * @module
  */
-import { sessionStats } from "../../store/admin.js";
+import { sessionStats } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { formatPairs, formatPercent, formatTable, toJson } from "../format.js";
 

@@ -2,7 +2,7 @@
  * `pgsession status`: schema version, live and expired counts, the oldest session.
  * @module
  */
-import { countSessions, sessionTableExists } from "../../store/admin.js";
+import { countSessions, sessionTableExists } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { formatPairs, formatRelative, formatTime, toJson } from "../format.js";
 
