@@ -22,3 +22,4 @@ export { generateToken, hashToken, isWellFormedToken } from "./core/token.js";
 export type { StoreDriver, Queryable, Statement, Row } from "./store/driver.js";
 export type { SessionSummary } from "./store/session-store.js";
 export * from "./core/errors.js";
+export { countSessions, sessionStats, sessionTableExists, type TableCounts, type SessionStats } from "./store/admin.js";
