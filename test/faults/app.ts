@@ -10,7 +10,7 @@
  *   POST /logout                     -> { ok }
  */
 import { createServer } from "node:http";
-import { withSession } from "../../src/adapters/node.js";
+import { withSession, type NodeSessionOptions } from "../../src/adapters/node.js";
 import type { Session } from "../../src/core/session.js";
 import type { Sessions } from "../../src/core/sessions.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
@@ -44,12 +44,12 @@ async function route(method: string, url: string, session: Session<Data>): Promi
 }
 
 /** Serves the app on a loopback port. */
-export async function serveApp(sessions: Sessions<Data>): Promise<{ base: string; close(): Promise<void> }> {
+export async function serveApp(sessions: Sessions<Data>, options: NodeSessionOptions = {}): Promise<{ base: string; close(): Promise<void> }> {
   const server = createServer(withSession(sessions, async (req, res, session) => {
     const [status, body] = await route(req.method ?? "GET", req.url ?? "/", session);
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
-  }, { trustProxy: false }));
+  }, options));
   server.keepAliveTimeout = 5_000;
   return listen(server);
 }
@@ -62,7 +62,23 @@ export interface Tally {
   maxElapsedMs: number;
   /** Elapsed times of the 503 answers (how long a failing request took). */
   maxUnavailableMs: number;
+  /** Answers with a 5xx status (503 included). */
+  serverErrors: number;
   writesAcked: number;
+}
+
+/** Options of a {@link Client}. */
+export interface ClientOptions {
+  /** A request without an answer after this long is a violation (and aborted). */
+  timeoutMs: number;
+  /** Keep every token received (for the log check); off in the soak, where they would pile up. */
+  keepTokens?: boolean;
+  /** Called with every answer's status and elapsed time. */
+  onAnswer?: (status: number, elapsedMs: number) => void;
+}
+
+function emptyTally(): Tally {
+  return { requests: 0, ok: 0, unavailable: 0, maxElapsedMs: 0, maxUnavailableMs: 0, serverErrors: 0, writesAcked: 0 };
 }
 
 export const COOKIE = "sid";
@@ -77,10 +93,10 @@ export class Client {
   /** Every key the server acknowledged with a 2xx, for the session `id`. */
   readonly acked = new Set<string>();
   readonly tokens = new Set<string>();
-  readonly tally: Tally = { requests: 0, ok: 0, unavailable: 0, maxElapsedMs: 0, maxUnavailableMs: 0, writesAcked: 0 };
+  readonly tally: Tally = emptyTally();
   #next = 0;
 
-  constructor(readonly base: string, readonly user: string, readonly violations: string[], readonly timeoutMs: number) {}
+  constructor(readonly base: string, readonly user: string, readonly violations: string[], readonly options: ClientOptions) {}
 
   /** One request; resolves to the status (0 when it failed at the HTTP level) and the parsed body. */
   async send(method: string, path: string): Promise<{ status: number; body: any; setCookies: string[]; elapsedMs: number }> {
@@ -89,15 +105,17 @@ export class Client {
     let res: Response;
     try {
       res = await fetch(this.base + path, {
-        method, headers: this.cookie ? { cookie: `${COOKIE}=${this.cookie}` } : {}, signal: AbortSignal.timeout(this.timeoutMs),
+        method, headers: this.cookie ? { cookie: `${COOKIE}=${this.cookie}` } : {}, signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (err) {
-      this.violations.push(`${this.user} ${method} ${path}: no answer within ${this.timeoutMs} ms (${(err as Error).name})`);
+      this.violations.push(`${this.user} ${method} ${path}: no answer within ${this.options.timeoutMs} ms (${(err as Error).name})`);
       return { status: 0, body: null, setCookies: [], elapsedMs: performance.now() - started };
     }
     const text = await res.text();
     const elapsedMs = performance.now() - started;
     this.tally.maxElapsedMs = Math.max(this.tally.maxElapsedMs, elapsedMs);
+    if (res.status >= 500) this.tally.serverErrors++;
+    this.options.onAnswer?.(res.status, elapsedMs);
     const setCookies = res.headers.getSetCookie();
     let body: any = null;
     try {
@@ -118,14 +136,14 @@ export class Client {
       const cookie = parseSetCookie(line);
       if (cookie.name !== COOKIE || res.status !== 200) continue;
       this.cookie = cookie["max-age"] === "0" ? null : cookie.value ?? null;
-      if (this.cookie) this.tokens.add(this.cookie);
+      if (this.cookie && this.options.keepTokens !== false) this.tokens.add(this.cookie);
     }
     return { status: res.status, body, setCookies, elapsedMs };
   }
 
   /** Logs in; true once the server answered 200 (a 503 leaves the client as it was). */
-  async login(): Promise<boolean> {
-    const answer = await this.send("POST", `/login?user=${this.user}`);
+  async login(remember = false): Promise<boolean> {
+    const answer = await this.send("POST", `/login?user=${this.user}${remember ? "&remember=1" : ""}`);
     if (answer.status !== 200) return false;
     if (answer.body?.user !== this.user || !this.cookie) {
       this.violations.push(`${this.user} login answered 200 without the user or a cookie`);
@@ -171,6 +189,17 @@ export class Client {
     return answer.status;
   }
 
+  /** Rotates the token; the session (and what it acknowledged) stays. */
+  async rotate(): Promise<number> {
+    const before = this.cookie;
+    const answer = await this.send("POST", "/rotate");
+    if (answer.status === 200) {
+      this.#checkSelf("rotate", answer.body);
+      if (this.cookie === before) this.violations.push(`${this.user} rotate: 200 without a new cookie`);
+    }
+    return answer.status;
+  }
+
   /** Logs out; forgets the session. */
   async logout(): Promise<number> {
     const answer = await this.send("POST", "/logout");
@@ -187,11 +216,12 @@ export class Client {
 
 /** Sums the tallies of several clients. */
 export function sumTallies(clients: readonly Client[]): Tally {
-  const total: Tally = { requests: 0, ok: 0, unavailable: 0, maxElapsedMs: 0, maxUnavailableMs: 0, writesAcked: 0 };
+  const total = emptyTally();
   for (const { tally } of clients) {
     total.requests += tally.requests;
     total.ok += tally.ok;
     total.unavailable += tally.unavailable;
+    total.serverErrors += tally.serverErrors;
     total.writesAcked += tally.writesAcked;
     total.maxElapsedMs = Math.max(total.maxElapsedMs, tally.maxElapsedMs);
     total.maxUnavailableMs = Math.max(total.maxUnavailableMs, tally.maxUnavailableMs);

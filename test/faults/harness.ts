@@ -84,7 +84,7 @@ export function tokensIn(lines: readonly string[], clients: readonly Client[]): 
 
 /** Makes `count` clients and logs each in (the database must be up). */
 export async function loggedInClients(app: FaultApp, count: number, violations: string[], timeoutMs: number): Promise<Client[]> {
-  const clients = Array.from({ length: count }, (_, i) => new Client(app.base, `u${i}`, violations, timeoutMs));
+  const clients = Array.from({ length: count }, (_, i) => new Client(app.base, `u${i}`, violations, { timeoutMs }));
   for (const client of clients) {
     if (!(await client.login())) throw new Error(`${client.user} could not log in before the fault`);
   }

@@ -152,7 +152,7 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
     try {
       const app = await start({ ...credentials(new URL(DATABASE_URL)), host: "127.0.0.1", port: hole.port, connectionTimeoutMillis: 700, query_timeout: 1_000, max: 4 },
         { schema: uniqueSchema("fault"), migrate: false });
-      const clients = Array.from({ length: 6 }, (_, i) => new Client(app.base, `hole${i}`, violations, 5_000));
+      const clients = Array.from({ length: 6 }, (_, i) => new Client(app.base, `hole${i}`, violations, { timeoutMs: 5_000 }));
       // Half arrive with a well-formed cookie: they must keep it, not be handed a new session.
       const held = "A".repeat(43);
       clients.slice(0, 3).forEach((client) => (client.cookie = held));
