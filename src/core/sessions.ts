@@ -175,9 +175,29 @@ export class Sessions<Data extends SessionData = SessionData> {
       state.record.version = result as number;
       markWritten(state);
     }
-    if (!state.cookieChanged) return null;
+    const setCookie = this.unsentCookie(session);
     state.cookieChanged = false;
-    const record = state.record as NonNullable<SessionState["record"]>;
+    return setCookie;
+  }
+
+  /**
+   * The Set-Cookie value for what the database already holds but the client was not sent:
+   * the new token of a stored login or rotation, or the clearing cookie of a stored logout.
+   * Null when there is none. Adapters add it to a response that fails after such a change
+   * (a 503 when the write that followed was refused), so that the client never keeps a
+   * token that dies when its grace window ends.
+   *
+   * @example
+   * ```ts
+   * try { setCookie = await sessions.commit(session); }
+   * catch (err) { const stored = sessions.unsentCookie(session); if (stored) headers.append("Set-Cookie", stored); throw err; }
+   * ```
+   */
+  unsentCookie(session: Session<Data>): string | null {
+    const state = stateOf(session);
+    if (state.record === null) return state.loggedOut ? this.#cookie(state, "", 0) : null;
+    if (!state.cookieChanged) return null;
+    const record = state.record;
     const maxAge = record.remember
       ? this.options.cookie.maxAgeMs ?? Math.max(0, record.absoluteExpiresAt.getTime() - this.#clock().getTime())
       : undefined;

@@ -1,9 +1,15 @@
 /**
  * Regression tests for bugs the fault suite found, each named after its bug.
  */
+import { createServer } from "node:http";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { withSession as withFetchSession } from "../../src/adapters/fetch.js";
+import { withSession } from "../../src/adapters/node.js";
+import type { Session } from "../../src/core/session.js";
+import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
+import { listen, parseSetCookie } from "../adapters/client.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { sleep } from "./harness.js";
 
@@ -32,4 +38,67 @@ describe.skipIf(!hasPostgres)("fault regressions (pg driver)", () => {
       await pool.end();
     }
   });
+
+  /** The app of the next test, over either carrier: /login stores a login, then writes what the table refuses. */
+  type Send = (path: string, cookie: string) => Promise<Response>;
+  const loginThenRefused = {
+    node: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
+      const server = await listen(createServer(withSession(sessions, async (req, res, session) => {
+        const body = await appRoute(req.url ?? "/", session);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(body);
+      })));
+      return { send: (path, cookie) => fetch(server.base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }), close: server.close };
+    },
+    fetch: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
+      const handler = withFetchSession(sessions, async (request, session) => new Response(await appRoute(new URL(request.url).pathname, session)));
+      return { send: (path, cookie) => handler(new Request(`http://localhost${path}`, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} })), close: async () => {} };
+    },
+  };
+  async function appRoute(path: string, session: Session): Promise<string> {
+    if (path === "/login" || path === "/retry") {
+      await session.login("erin");
+      if (path === "/login") session.set("poison", true);
+    } else if (path === "/visit") {
+      session.set("visited", true);
+    }
+    return JSON.stringify({ user: session.userId, isNew: session.isNew });
+  }
+
+  for (const carrier of ["node", "fetch"] as const) {
+    it(`bug: a 503 after a stored login withheld the new cookie: the retried login answered 500 and the user lost the session after staleTtl (${carrier})`, async () => {
+      const schema = uniqueSchema("rotlost");
+      const sessions = createSessions({ store: pgStore(admin), schema, cookie: { name: "sid" }, staleTtl: "1s" });
+      await sessions.migrate();
+      // A real refusal from PostgreSQL, only for the write that follows the login.
+      await admin.query(`ALTER TABLE "${schema}".sessions ADD CONSTRAINT refuse_poison CHECK (NOT (data ? 'poison')) NOT VALID`);
+      const app = await loginThenRefused[carrier](sessions);
+      let cookie = "";
+      const send = async (path: string) => {
+        const res = await app.send(path, cookie);
+        for (const line of res.headers.getSetCookie()) cookie = parseSetCookie(line).value ?? "";
+        return { status: res.status, body: await res.text(), setCookies: res.headers.getSetCookie() };
+      };
+      try {
+        expect((await send("/visit")).status).toBe(200);
+        const before = cookie;
+        // The login is stored (new token, user bound); the write after it is refused: 503.
+        const failed = await send("/login");
+        expect(failed.status).toBe(503);
+        // The 503 carries the stored token, so the client is not left holding one that dies.
+        expect(failed.setCookies).toHaveLength(1);
+        expect(cookie).not.toBe(before);
+        // Retrying at once used to answer 500 (the old token could not rotate again: "stale").
+        expect((await send("/retry")).status).toBe(200);
+        // After the grace window of the old token, the client still has its session.
+        await sleep(1_200);
+        const after = await send("/me");
+        expect(after.status).toBe(200);
+        expect(JSON.parse(after.body)).toEqual({ user: "erin", isNew: false });
+      } finally {
+        await app.close();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    });
+  }
 });
