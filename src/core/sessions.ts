@@ -5,7 +5,7 @@
  */
 import { readCookie, serializeSessionCookie } from "./cookie.js";
 import { parseDuration, type Duration } from "./duration.js";
-import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError } from "./errors.js";
+import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
 import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
@@ -302,7 +302,8 @@ export class Sessions<Data extends SessionData = SessionData> {
    */
   startPruning(options: { every?: Duration; batchSize?: number; onError?: (err: unknown) => void } = {}): () => void {
     const everyMs = parseDuration(options.every ?? "5m", "startPruning.every");
-    const onError = options.onError ?? ((err: unknown) => console.warn(`pgsession: pruning failed: ${(err as Error).message}`));
+    // Store errors already say "pgsession: pruning failed: ..."; anything else gets that prefix.
+    const onError = options.onError ?? ((err: unknown) => console.warn(err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`));
     const stop = startTimer(everyMs, async () => {
       try {
         await this.db.prune(this.#now(), { batchSize: options.batchSize ?? 1000, wait: false });

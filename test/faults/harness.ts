@@ -36,11 +36,16 @@ export async function startFaultApp(config: pg.PoolConfig, options: { schema?: s
   // pgStore attaches its default error reporter (console.warn): the log check sees it.
   const sessions = createSessions<Data>({ store: pgStore(pool), schema, cookie: { name: COOKIE } });
   if (options.migrate !== false) await sessions.migrate();
+  // Pruning runs beside the traffic through every fault (its transactions must not crash
+  // the process when their connection drops); its failures are logged, and checked for tokens.
+  const stopPruning = sessions.startPruning({ every: "250ms" });
   const server = await serveApp(sessions);
   return {
     sessions, pool, schema, applicationName, base: server.base,
     async close() {
+      stopPruning();
       await server.close();
+      await sessions.close();
       await pool.end().catch(() => {});
     },
   };
@@ -236,6 +241,7 @@ export async function runFault(app: FaultApp, plan: FaultPlan): Promise<FaultOut
     const writesVerified = await verifyWrites(plan.sql, app.schema, clients, violations);
     const pool = await poolSettled(app.pool);
     logs.restore();
+    if (process.env.PGSESSION_FAULT_LOGS === "1") console.log(`${plan.fault}: console output during the fault:\n${logs.lines.join("\n")}`);
     const tokensLogged = tokensIn(logs.lines, clients);
     const figures = recordFault(plan.fault, {
       injected, boundMs: plan.boundMs, recoveryMs, writesVerified, violations: violations.length,
