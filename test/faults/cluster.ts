@@ -79,6 +79,18 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster | strin
   };
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=40 -c shared_buffers=16MB`;
   let running = false;
+  // Last resort if the process exits without afterAll (a crash): stop the server, delete the directory.
+  const onExit = () => {
+    try {
+      const file = join(bin, "pg_ctl");
+      const argv = ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"];
+      if (running) execFileSync(root ? "runuser" : file, root ? ["-u", "postgres", "--", file, ...argv] : argv, { timeout: 15_000, stdio: "ignore" });
+    } catch {
+      // already stopped
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
   const cluster: ThrowawayCluster = {
     host: "127.0.0.1",
     port,
@@ -96,6 +108,7 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster | strin
       running = true;
     },
     async remove() {
+      process.removeListener("exit", onExit);
       if (running) await cluster.stop("immediate").catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
