@@ -97,7 +97,7 @@ export async function loggedInClients(app: FaultApp, count: number, violations: 
 }
 
 /**
- * Runs write/read traffic from every client until `stop` resolves (and at most
+ * Runs write/read/rotate/login traffic from every client until `stop` resolves (and at most
  * `maxMs`, `maxSteps` steps per client). Reads are not exact: during a fault a write may be
  * stored although its answer was a 503 (the commit reached the server, the reply did not).
  */
@@ -109,6 +109,9 @@ export async function runLoad(clients: readonly Client[], stop: Promise<unknown>
     for (let step = 0; !stopped && step < limits.maxSteps && Date.now() < deadline; step++) {
       await client.write();
       await client.read(false);
+      // Token changes under the fault too: a rotation or login answered 503 must leave the old token working.
+      if (step % 6 === 5) await client.rotate();
+      if (step % 11 === 10) await client.login();
       await sleep(2);
     }
   }));
