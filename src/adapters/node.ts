@@ -64,14 +64,21 @@ export function withSession<Data extends SessionData = SessionData>(
     }
     if (!run) return;
     const { session, gate, fail } = run;
+    let brokenResponse = false;
     try {
       await handler(req, res, session);
     } catch (err) {
       // Output already started belongs to the handler; otherwise the error answers (after the commit).
       if (!gate.started) fail(err);
-      else console.error("pgsession: handler failed after starting its response:", err);
+      else {
+        console.error("pgsession: handler failed after starting its response:", err);
+        brokenResponse = true;
+      }
     }
     const committed = await gate.open();
+    // A response its handler abandoned half-way can never complete: close the connection, as
+    // Express's final handler does, rather than leave the client waiting forever.
+    if (brokenResponse && !res.writableEnded) res.destroy();
     if (committed && session.isDirty) {
       // Changed after the response started: store the data; a new cookie can no longer be sent.
       await sessions.commit(session).catch((err: unknown) => console.error("pgsession: late session write failed:", err));

@@ -1,5 +1,5 @@
 /**
- * Regression tests for bugs the fault suite found, each named after its bug.
+ * Regression tests for bugs the fault and log suites found, each named after its bug.
  */
 import { createServer } from "node:http";
 import pg from "pg";
@@ -11,9 +11,9 @@ import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
-import { sleep } from "./harness.js";
+import { captureConsole, sleep } from "./harness.js";
 
-describe.skipIf(!hasPostgres)("fault regressions (pg driver)", () => {
+describe.skipIf(!hasPostgres)("fault regressions", () => {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   afterAll(() => admin.end());
 
@@ -101,4 +101,30 @@ describe.skipIf(!hasPostgres)("fault regressions (pg driver)", () => {
       }
     });
   }
+  it("bug: a node handler that threw after starting its response left the client waiting forever", async () => {
+    const schema = uniqueSchema("halfway");
+    const sessions = createSessions({ store: pgStore(admin), schema });
+    await sessions.migrate();
+    const server = await listen(createServer(withSession(sessions, (_req, res, session) => {
+      session.set("x", 1);
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("half a page");
+      throw new Error("failed half-way on purpose");
+    })));
+    const logs = captureConsole();
+    try {
+      const started = Date.now();
+      const outcome = await fetch(server.base + "/", { signal: AbortSignal.timeout(5_000) }).then((res) => res.text()).catch((err: Error) => err);
+      // The connection is closed: the client sees a failed response, at once, not a timeout
+      // (and never a clean end that would make half a page look complete).
+      expect(outcome).toBeInstanceOf(Error);
+      expect((outcome as Error).name).not.toBe("TimeoutError");
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      logs.restore();
+      await server.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+    expect(logs.lines.join("\n")).toContain("handler failed after starting its response");
+  });
 });
