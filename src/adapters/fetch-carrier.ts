@@ -10,10 +10,24 @@ import type { RequestContext, Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
 import { goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 
-/** Answers a failure with a Response. */
+/**
+ * Answers a failure with a Response.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: FetchErrorHandler = () => new Response("try again soon", { status: 503, headers: { "retry-after": "30" } });
+ * ```
+ */
 export type FetchErrorHandler = (err: unknown, request: Request) => Response | Promise<Response>;
 
-/** Failure handling shared by the fetch and Hono adapters. */
+/**
+ * Options of the fetch and Hono adapters: proxy trust and failure answers.
+ *
+ * @example
+ * ```ts
+ * withSession(sessions, handler, { trustProxy: true, onSessionGone: () => Response.redirect("https://example.com/login", 303) });
+ * ```
+ */
 export interface FetchSessionOptions {
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;

@@ -15,7 +15,14 @@ import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
 
 export type { FetchErrorHandler, FetchSessionOptions } from "./fetch-carrier.js";
 
-/** A fetch handler that receives the request's session (and whatever else the runtime passes). */
+/**
+ * A fetch handler that receives the request's session (and whatever else the runtime passes).
+ *
+ * @example
+ * ```ts
+ * const handler: FetchSessionHandler<{ visits: number }, []> = (request, session) => Response.json({ id: session.id });
+ * ```
+ */
 export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]> =
   (request: Request, session: Session<Data>, ...args: Args) => Response | Promise<Response>;
 

@@ -5,7 +5,7 @@
  * committed, so that nothing goes out before the write it depends on is stored.
  * @module
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { OutgoingMessage, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { contextOf } from "../core/request.js";
 import type { RequestContext, Session, SessionData } from "../core/session.js";
@@ -24,9 +24,16 @@ export function readNodeRequest(req: IncomingMessage, trustProxy: boolean): { co
   return { cookieHeader: req.headers.cookie, context };
 }
 
+const HEADERS_SENT = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, "headersSent")?.get;
+
+/** Whether the headers really went out (while output is held, `res.headersSent` already says true to the app). */
+function headersReallySent(res: ServerResponse): boolean {
+  return HEADERS_SENT ? HEADERS_SENT.call(res) === true : res.headersSent;
+}
+
 /** Adds one Set-Cookie value, keeping those already set. False (and no write) once headers are sent. */
 export function appendSetCookie(res: ServerResponse, value: string): boolean {
-  if (res.headersSent) return false;
+  if (headersReallySent(res)) return false;
   const existing = res.getHeader("set-cookie");
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader("Set-Cookie", [...list, value]);
@@ -35,7 +42,7 @@ export function appendSetCookie(res: ServerResponse, value: string): boolean {
 
 /** Replaces whatever the response holds with `answer`; false if headers already went out. */
 export function sendAnswer(res: ServerResponse, answer: PlainAnswer): boolean {
-  if (res.headersSent) return false;
+  if (headersReallySent(res)) return false;
   for (const name of res.getHeaderNames()) res.removeHeader(name);
   res.statusCode = answer.status;
   for (const [name, value] of answer.headers) {
@@ -85,6 +92,7 @@ export interface OutputGate {
  * Intercepts `writeHead`, `write`, `end` and `flushHeaders`: the first call runs `prepare`
  * (commit and append Set-Cookie), and the held calls are replayed in order once it
  * succeeds. When it fails, the held output is dropped and `onFailure` answers instead.
+ * Meanwhile `res.headersSent` tells the app the truth it acts on: its response has started.
  */
 export function holdOutput(res: ServerResponse, prepare: () => Promise<void>, onFailure: (err: unknown) => void): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
@@ -95,7 +103,10 @@ export function holdOutput(res: ServerResponse, prepare: () => Promise<void>, on
 
   const restore = () => {
     for (const name of HELD) target[name] = originals[name];
+    delete (res as { headersSent?: boolean }).headersSent;
   };
+  // To the app, held output counts as sent: it must not start a second response.
+  Object.defineProperty(res, "headersSent", { configurable: true, get: () => started || headersReallySent(res) });
   const open = (): Promise<boolean> => (opening ??= (async () => {
     try {
       await prepare();
@@ -142,10 +153,24 @@ export function holdOutput(res: ServerResponse, prepare: () => Promise<void>, on
   };
 }
 
-/** Answers a failure on `res`. */
+/**
+ * Answers a failure on `res`.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: NodeErrorHandler = (_err, _req, res) => { res.statusCode = 503; res.end("try again soon"); };
+ * ```
+ */
 export type NodeErrorHandler = (err: unknown, req: IncomingMessage, res: ServerResponse) => void;
 
-/** Failure handling shared by the node:http and Express adapters. */
+/**
+ * Options of the node:http and Express adapters: proxy trust and failure answers.
+ *
+ * @example
+ * ```ts
+ * sessionMiddleware(sessions, { trustProxy: true, onStoreError: (_err, _req, res) => { res.statusCode = 503; res.end(); } });
+ * ```
+ */
 export interface NodeFailureOptions {
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;

@@ -15,7 +15,14 @@ import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
 import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
 
-/** A node:http handler that receives the request's session. */
+/**
+ * A node:http handler that receives the request's session.
+ *
+ * @example
+ * ```ts
+ * const handler: SessionHandler = (req, res, session) => res.end(session.isAuthenticated ? "hi" : "who?");
+ * ```
+ */
 export type SessionHandler<Data extends SessionData = SessionData> =
   (req: IncomingMessage, res: ServerResponse, session: Session<Data>) => unknown;
 
@@ -77,8 +84,7 @@ export function withSession<Data extends SessionData = SessionData>(
       }
     }
     const committed = await gate.open();
-    // A response its handler abandoned half-way can never complete: close the connection, as
-    // Express's final handler does, rather than leave the client waiting forever.
+    // A response cut short by an error is not ended as if complete: the client sees it fail.
     if (brokenResponse && !res.writableEnded) res.destroy();
     if (committed && session.isDirty) {
       // Changed after the response started: store the data; a new cookie can no longer be sent.

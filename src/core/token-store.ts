@@ -12,7 +12,7 @@ import { generatePublicId, generateToken, hashToken, isWellFormedToken } from ".
 import type { SessionStore } from "../store/session-store.js";
 
 /** What {@link TokenStore.get} returns. */
-export interface StoredSession<Data extends SessionData = SessionData> {
+export interface StoredSession<Data extends object = SessionData> {
   /** The data, prototype-free. */
   data: Data;
   /** Milliseconds until the session expires. */
@@ -77,7 +77,7 @@ export class TokenStore {
   }
 
   /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
-  async get<Data extends SessionData = SessionData>(token: string): Promise<StoredSession<Data> | null> {
+  async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!isWellFormedToken(token)) return null;
     const record = await this.#db.peek(this.#now(), hashToken(token));
     return record ? { data: toData(record.data) as Data, expiresIn: record.expiresInMs } : null;

@@ -19,12 +19,16 @@ export interface Statements {
   readonly rotate: Statement;
   readonly replace: Statement;
   readonly remove: Statement;
+  readonly retire: Statement;
   readonly probe: Statement;
   readonly listByUser: Statement;
   readonly revokeById: Statement;
   readonly revokeByUser: Statement;
   readonly pruneBatch: Statement;
   readonly pruneLock: Statement;
+  readonly listLive: Statement;
+  readonly countLive: Statement;
+  readonly removeAll: Statement;
 }
 
 const NOW = "coalesce($1::timestamptz, now())";
@@ -122,6 +126,16 @@ export function buildStatements(names: TableName): Statements {
        RETURNING s.version`,
     ),
     remove: statement("remove", `DELETE FROM ${t} s WHERE ${match} RETURNING s.id, s.user_id`),
+    // Ends a session but keeps its row, emptied and expired, until the next prune: for
+    // stores that insert on first save (express-session), the row's token hash then blocks
+    // a late save from re-creating the session.
+    retire: statement(
+      "retire",
+      `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
+              idle_expires_at = ${NOW} - interval '1 millisecond', version = s.version + 1
+        WHERE ${match} AND ${live}
+       RETURNING s.id`,
+    ),
     // After a write matched nothing: is the session gone, or was it a conflict?
     probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${match} AND ${live}`),
     listByUser: statement(
@@ -161,5 +175,22 @@ export function buildStatements(names: TableName): Statements {
               (SELECT count(*) FROM gone)::integer AS deleted`,
     ),
     pruneLock: statement("prune_lock", `SELECT pg_try_advisory_xact_lock(hashtext($1::text)) AS locked`),
+    // Whole-table views for express-session's Store (all, length, clear), within an audience
+    // when one is set ($2). Listing is bounded by $3 rows.
+    listLive: statement(
+      "list_live",
+      `SELECT s.id, s.data, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+         FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)
+        ORDER BY s.id LIMIT $3::integer`,
+    ),
+    countLive: statement(
+      "count_live",
+      `SELECT count(*)::integer AS n FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)`,
+    ),
+    removeAll: statement(
+      "remove_all",
+      `WITH gone AS (DELETE FROM ${t} s WHERE ($1::text IS NULL OR s.audience = $1::text) RETURNING 1)
+       SELECT count(*)::integer AS n FROM gone`,
+    ),
   };
 }

@@ -83,6 +83,11 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(new Date(persistent.expires as string).getTime()).toBeGreaterThan(Date.now() + 80 * 86400_000);
     });
 
+    it("adds its cookie next to the app's own Set-Cookie", async () => {
+      const answer = await browser().request("POST", "/with-cookie");
+      expect(answer.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["other", COOKIE]);
+    });
+
     it("marks the cookie Secure only when a trusted proxy says https", async () => {
       const b = browser();
       const plain = await b.request("POST", "/inc");
@@ -159,6 +164,14 @@ export function runAdapterContract(name: string, serve: Serve): void {
         await broken.close();
         await pool.query(`DROP SCHEMA ${refusing} CASCADE`);
       }
+    });
+
+    it("answers 409, never 2xx, when a login finds its session revoked meanwhile", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const answer = await b.request("POST", "/revoke-login");
+      expect(answer.status).toBe(409);
+      expect(answer.setCookies.map((line) => parseSetCookie(line).value)).not.toContainEqual(expect.stringMatching(/./));
     });
 
     it("answers 503 with no Set-Cookie when the database is down", async () => {

@@ -9,7 +9,7 @@ describe.skipIf(!hasPostgres)("pgsession/fetch", () => {
   runAdapterContract("fetch", async (sessions) => {
     const handler = withSession(sessions, async (request, session) => {
       const answer = await handleRoute(sessions, request.method, request.url, session);
-      return Response.json(answer.body, { status: answer.status });
+      return Response.json(answer.body, { status: answer.status, headers: answer.cookie ? { "set-cookie": answer.cookie } : {} });
     });
     return {
       send: (method, path, headers) => handler(new Request(`http://localhost${path}`, { method, headers })),

@@ -84,6 +84,26 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
     }
   });
 
+  it("tells the app its held response has started, and cuts a response whose handler failed midway", async () => {
+    let seen: boolean[] = [];
+    const server = createServer(withSession(sessions, async (_req, res, session) => {
+      session.set("midway", true);
+      seen = [res.headersSent];
+      res.write("partial");
+      seen.push(res.headersSent);
+      throw new Error("failed midway, on purpose");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      // Never a complete-looking response: the connection is cut (before or after the headers).
+      const outcome = await fetch(base + "/").then((res) => res.text()).then(() => "complete", () => "cut");
+      expect(outcome).toBe("cut");
+      expect(seen).toEqual([false, true]);
+    } finally {
+      await close();
+    }
+  });
+
   it("works as a connect-style middleware, committing at the first output", async () => {
     const middleware = createSessionMiddleware(sessions);
     const server = createServer((req, res) => {

@@ -8,7 +8,8 @@
  *   POST /login?user=u[&remember=1]
  *   POST /logout
  *   POST /revoke-self     -> revokes the session in the database, then writes to it
- *   GET  /throw           -> the handler throws
+ *   POST /revoke-login    -> revokes the session in the database, then logs in on it
+ *   POST /with-cookie     -> sets a key, and the app sets a cookie of its own ("other")
  */
 import type { Session } from "../../src/core/session.js";
 import type { Sessions } from "../../src/core/sessions.js";
@@ -18,6 +19,8 @@ export type AppData = { count: number } & Record<string, unknown>;
 export interface RouteAnswer {
   status: number;
   body: unknown;
+  /** A Set-Cookie of the app's own, to send in the framework's idiom. */
+  cookie?: string;
 }
 
 export async function handleRoute(sessions: Sessions<AppData>, method: string, url: string, session: Session<AppData>): Promise<RouteAnswer> {
@@ -44,8 +47,13 @@ export async function handleRoute(sessions: Sessions<AppData>, method: string, u
       await sessions.revokeSession(session.id);
       session.set("after", true);
       return { status: 200, body: { ok: true } };
-    case "GET /throw":
-      throw new Error("handler failed on purpose");
+    case "POST /revoke-login":
+      await sessions.revokeSession(session.id);
+      await session.login("mallory");
+      return { status: 200, body: { ok: true } };
+    case "POST /with-cookie":
+      session.set("c", 1);
+      return { status: 200, body: { ok: true }, cookie: "other=1; Path=/" };
     default:
       return { status: 404, body: { error: "not found" } };
   }

@@ -2,7 +2,9 @@
  * Regression tests for bugs the fault and log suites found, each named after its bug.
  */
 import { createServer } from "node:http";
+import Fastify from "fastify";
 import pg from "pg";
+import { pgsessionPlugin } from "../../src/adapters/fastify.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { withSession as withFetchSession } from "../../src/adapters/fetch.js";
 import { withSession } from "../../src/adapters/node.js";
@@ -54,6 +56,16 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
       const handler = withFetchSession(sessions, async (request, session) => new Response(await appRoute(new URL(request.url).pathname, session)));
       return { send: (path, cookie) => handler(new Request(`http://localhost${path}`, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} })), close: async () => {} };
     },
+    fastify: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
+      const app = Fastify();
+      await app.register(pgsessionPlugin, { sessions });
+      app.post("/*", async (request, reply) => {
+        reply.type("application/json");
+        return appRoute(request.url, request.session);
+      });
+      const base = await app.listen({ port: 0, host: "127.0.0.1" });
+      return { send: (path, cookie) => fetch(base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }), close: () => app.close() };
+    },
   };
   async function appRoute(path: string, session: Session): Promise<string> {
     if (path === "/login" || path === "/retry") {
@@ -65,7 +77,7 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
     return JSON.stringify({ user: session.userId, isNew: session.isNew });
   }
 
-  for (const carrier of ["node", "fetch"] as const) {
+  for (const carrier of ["node", "fetch", "fastify"] as const) {
     it(`bug: a 503 after a stored login withheld the new cookie: the retried login answered 500 and the user lost the session after staleTtl (${carrier})`, async () => {
       const schema = uniqueSchema("rotlost");
       const sessions = createSessions({ store: pgStore(admin), schema, cookie: { name: "sid" }, staleTtl: "1s" });
