@@ -84,6 +84,18 @@ if (soakReport) {
 }
 lines.push(
   "",
+  "## Bugs these suites found (fixed, each with a regression test in test/faults/regressions.test.ts or beside the code)",
+  "",
+  "- A connection dropped between two statements of a pg transaction (restart, pg_terminate_backend) crashed the",
+  "  process: the checked-out client had no 'error' listener. Test: \"bug: a connection dropped between two statements",
+  "  of a pg transaction crashed the process\".",
+  "- A 503 after a stored login or rotation withheld the new cookie: the client kept a token that died after `staleTtl`,",
+  "  and retrying the login answered 500. Test: \"bug: a 503 after a stored login withheld the new cookie\" (node, fetch, fastify).",
+  "- A node handler that threw after starting its response left the client waiting forever (also fixed on the http",
+  "  branch). Test: \"bug: a node handler that threw after starting its response left the client waiting forever\".",
+  "- Pruning failures were logged as \"pgsession: pruning failed: pgsession: pruning failed: ...\". Test in",
+  "  src/core/sessions.test.ts.",
+  "",
   "## Run it",
   "",
   "- `npm run faults`: the fault suite alone (the restart faults create a throwaway cluster with initdb/pg_ctl).",
