@@ -49,6 +49,11 @@ export function findBinDir(): string | null {
   return candidates.find(hasTools) ?? null;
 }
 
+/** Whether `tool` is on PATH (or in the sbin directories root's PATH usually has). */
+function onPath(tool: string): boolean {
+  return [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/sbin"].some((dir) => dir.length > 0 && existsSync(join(dir, tool)));
+}
+
 function postgresUser(): { uid: number; gid: number } | null {
   try {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim());
@@ -66,7 +71,7 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster | strin
   const root = process.getuid?.() === 0;
   const owner = root ? postgresUser() : null;
   if (root && owner === null) return "running as root and there is no postgres user to run initdb as";
-  if (root && !existsSync("/usr/sbin/runuser") && !existsSync("/sbin/runuser") && !existsSync("/usr/bin/runuser")) return "running as root without runuser";
+  if (root && !onPath("runuser")) return "running as root without runuser (util-linux)";
 
   const dir = mkdtempSync(join(tmpdir(), "pgsession-cluster-"));
   if (owner) chownSync(dir, owner.uid, owner.gid);
