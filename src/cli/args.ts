@@ -55,6 +55,32 @@ export interface CommonValues {
 export type Values = Record<string, string | boolean | undefined>;
 
 /**
+ * Public ids and user ids may start with "-" (base64url), which parseArgs refuses as an
+ * ambiguous value. A string option followed by something that is not itself an option is
+ * rewritten to the unambiguous `--name=value` form.
+ */
+function joinDashValues(argv: string[], options: OptionSpecs): string[] {
+  const known = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    known.add(`--${name}`);
+    if (spec.short) known.add(`-${spec.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const spec = arg.startsWith("--") ? options[arg.slice(2)] : undefined;
+    if (spec?.type === "string" && next !== undefined && next.startsWith("-") && !known.has(next.split("=")[0] as string)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
  * Parses `argv` (without the command name) against the common options and `specs`.
  * Unknown options, missing values and stray positionals throw {@link CliUsageError}.
  *
@@ -64,9 +90,10 @@ export type Values = Record<string, string | boolean | undefined>;
  * ```
  */
 export function parseCommand(command: string, argv: string[], specs: OptionSpecs): { values: Values; common: CommonValues } {
+  const options: OptionSpecs = { ...COMMON_OPTIONS, ...specs };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...specs }, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinDashValues(argv, options), options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new CliUsageError(cleanParseMessage((err as Error).message), command);
   }
