@@ -92,6 +92,13 @@ export interface PruneResult {
   locked: boolean;
 }
 
+/** A session deleted by pruning because it had expired. */
+export interface ExpiredSession {
+  id: string;
+  userId: string | null;
+  audience: string | null;
+}
+
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 
 function toRecord(row: Row): SessionRecord {
@@ -238,7 +245,11 @@ export class SessionStore {
    * holding an advisory lock; gives up at once (locked: false) when another instance
    * holds it.
    */
-  async prune(now: Date | null, options: { batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void }): Promise<PruneResult> {
+  async prune(now: Date | null, options: {
+    batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void;
+    /** The sessions each batch deleted (public id, user, audience). */
+    onExpired?: (sessions: ExpiredSession[]) => void;
+  }): Promise<PruneResult> {
     const total: PruneResult = { deleted: 0, scanned: 0, locked: true };
     const lockKey = `pgsession:prune:${this.names.schema}.${this.names.table}`;
     let after = "";
@@ -249,9 +260,13 @@ export class SessionStore {
           : await tx.query(this.#sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
         const rows = await tx.query(this.#sql.pruneBatch, [now, after, options.batchSize]);
-        return rows[0] as { last_id: string | null; scanned: number; deleted: number };
+        return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
       });
       if (batch === null) return { ...total, locked: false };
+      if (options.onExpired && batch.deleted > 0) {
+        const expired = JSON.parse(batch.expired) as Array<[string, string | null, string | null]>;
+        options.onExpired(expired.map(([id, userId, audience]) => ({ id, userId, audience })));
+      }
       total.deleted += batch.deleted;
       total.scanned += batch.scanned;
       options.onBatch?.({ ...total });
