@@ -134,6 +134,20 @@ describeEachTarget("encryption at rest", (ctx) => {
     expect(current.userId).toBe("frank");
   });
 
+  it("seals the low-level token store too", async () => {
+    const sessions = encrypted([k1]);
+    const token = await sessions.store.create({ data: { note: "store-marker-55e" }, ttl: "1h" });
+    expect(await dump()).not.toContain("store-marker-55e");
+    expect((await sessions.store.get(token))?.data).toEqual({ note: "store-marker-55e" });
+    expect((await sessions.resolveToken(token)).get("note")).toBe("store-marker-55e");
+    await sessions.store.set(token, { note: "store-marker-66f" });
+    expect(await dump()).not.toContain("store-marker-66f");
+    expect((await sessions.store.get(token))?.data).toEqual({ note: "store-marker-66f" });
+    warnings.length = 0;
+    expect(await encrypted([k2]).store.get(token)).toBeNull();
+    expect(warnings).toHaveLength(1);
+  });
+
   it("adopts sessions created in SQL (empty) and seals their first data", async () => {
     const { schema, target } = ctx();
     const [row] = await target.sql(`SELECT "${schema}".session_handler(NULL) AS token`);

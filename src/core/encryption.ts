@@ -175,3 +175,20 @@ export class SessionCipher {
     }
   }
 }
+
+const ciphers = new WeakMap<EncryptionOptions, SessionCipher>();
+
+/**
+ * The one {@link SessionCipher} of an `encrypt` option object, so that the session manager
+ * and its low-level token store share it.
+ *
+ * @example
+ * ```ts
+ * const cipher = cipherOf(options.encrypt); // same instance on every call
+ * ```
+ */
+export function cipherOf(options: EncryptionOptions): SessionCipher {
+  let cipher = ciphers.get(options);
+  if (!cipher) ciphers.set(options, (cipher = new SessionCipher(options)));
+  return cipher;
+}

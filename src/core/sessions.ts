@@ -13,7 +13,7 @@ import { TokenStore } from "./token-store.js";
 import { lazyDefaultDriver } from "../store/default-driver.js";
 import { SessionStore, type DataChanges, type MissReason, type SessionSummary } from "../store/session-store.js";
 import { startTimer } from "./timer.js";
-import { SessionCipher } from "./encryption.js";
+import { cipherOf, type SessionCipher } from "./encryption.js";
 import { SessionEvents, type SessionEvent, type SessionEventListener, type SessionEventName } from "./events.js";
 import { needsSaveBeforeRotation, rotationColumns, saveSealed, sealNewRow, setDataKey } from "./sealed-writes.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions, type SessionSql } from "../store/session-sql.js";
@@ -89,7 +89,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     this.options = resolveOptions(options);
     this.db = new SessionStore(options.store ?? lazyDefaultDriver(), { schema: this.options.schema, table: this.options.table });
     this.store = new TokenStore(this.db, this.options);
-    this.#cipher = this.options.encrypt ? new SessionCipher(this.options.encrypt) : null;
+    this.#cipher = this.options.encrypt ? cipherOf(this.options.encrypt) : null;
     this.#controller = {
       login: (session, userId, loginOptions) => this.#login(session, userId, loginOptions),
       rotate: (session) => this.#rotate(session),
