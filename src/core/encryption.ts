@@ -19,7 +19,14 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes as nodeRandomBy
 import { SessionConfigError } from "./errors.js";
 import type { SessionData } from "./session.js";
 
-/** One server key. */
+/**
+ * One server key.
+ *
+ * @example
+ * ```ts
+ * const key: EncryptionKey = { id: "2026-11", key: crypto.getRandomValues(new Uint8Array(32)) };
+ * ```
+ */
 export interface EncryptionKey {
   /** Short identifier stored with each wrapped data key: 1 to 32 letters, digits, `_` or `-`. */
   id: string;
@@ -74,14 +81,28 @@ function open(key: Buffer, blob: unknown, aad: string): Buffer {
   return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
 }
 
-/** What a stored row's `data` column holds when encryption is on. */
+/**
+ * What a stored row's `data` column holds when encryption is on.
+ *
+ * @example
+ * ```ts
+ * const column: SealedColumn = { $sealed: "q1w2...", $key: "k1.Zx9..." };
+ * ```
+ */
 export interface SealedColumn {
   $sealed?: string;
   $key?: string;
   $prevKey?: string;
 }
 
-/** The data of a stored session, decrypted, and its data key (null when it has none yet). */
+/**
+ * The data of a stored session, decrypted, and its data key (null when it has none yet).
+ *
+ * @example
+ * ```ts
+ * const opened: OpenedData | null = cipher.open(record.data, token, record.id, record.current);
+ * ```
+ */
 export interface OpenedData {
   data: SessionData;
   dataKey: Buffer | null;

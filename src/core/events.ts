@@ -5,7 +5,14 @@
  * @module
  */
 
-/** What an event says about one session. */
+/**
+ * What an event says about one session.
+ *
+ * @example
+ * ```ts
+ * sessions.on("created", (event: SessionEvent) => console.log(event.id, event.userId, event.audience));
+ * ```
+ */
 export interface SessionEvent {
   /** Public id of the session (safe to log). */
   id: string;
@@ -15,7 +22,14 @@ export interface SessionEvent {
   audience: string | null;
 }
 
-/** Why a session was revoked. */
+/**
+ * Why a session was revoked: `logout()`, an explicit revocation, or `maxSessionsPerUser`.
+ *
+ * @example
+ * ```ts
+ * sessions.on("revoked", ({ reason }) => { if (reason === "limit") metrics.count("sessions.evicted"); });
+ * ```
+ */
 export type RevokeReason = "logout" | "revoked" | "limit";
 
 /**
@@ -44,10 +58,25 @@ export interface SessionEventMap {
   pruned: { deleted: number; scanned: number };
 }
 
-/** A lifecycle event name. */
+/**
+ * A lifecycle event name.
+ *
+ * @example
+ * ```ts
+ * const names: SessionEventName[] = ["created", "revoked"];
+ * ```
+ */
 export type SessionEventName = keyof SessionEventMap;
 
-/** A listener of one event; its errors (and rejections) are logged, never thrown into the request. */
+/**
+ * A listener of one event; its errors (and rejections) are logged, never thrown into the request.
+ *
+ * @example
+ * ```ts
+ * const onSaved: SessionEventListener<"saved"> = ({ id, version }) => console.log(id, version);
+ * sessions.on("saved", onSaved);
+ * ```
+ */
 export type SessionEventListener<E extends SessionEventName> = (event: SessionEventMap[E]) => void | Promise<void>;
 
 const NAMES: ReadonlySet<string> = new Set<SessionEventName>(["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"]);

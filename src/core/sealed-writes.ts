@@ -14,12 +14,26 @@ import type { DataChanges, MissReason, SessionStore } from "../store/session-sto
 const MAX_ATTEMPTS = 8;
 const dataKeys = new WeakMap<SessionState, Buffer | null>();
 
-/** Records the data key of a session just read or written. */
+/**
+ * Records the data key of a session just read or written.
+ *
+ * @example
+ * ```ts
+ * setDataKey(stateOf(session), opened.dataKey);
+ * ```
+ */
 export function setDataKey(state: SessionState, dataKey: Buffer | null): void {
   dataKeys.set(state, dataKey);
 }
 
-/** The `data` column of a new encrypted session (with a new data key). */
+/**
+ * The `data` column of a new encrypted session (with a new data key).
+ *
+ * @example
+ * ```ts
+ * await db.insert(now, { ...row, data: sealNewRow(cipher, state) });
+ * ```
+ */
 export function sealNewRow(cipher: SessionCipher, state: SessionState): string {
   const dataKey = cipher.newDataKey();
   dataKeys.set(state, dataKey);
@@ -40,6 +54,11 @@ function applyChanges(base: SessionData, state: SessionState): SessionData {
  * Saves the data of a stored encrypted session by compare-and-set on its version, reading
  * and merging again on conflict unless the caller asked for a strict `compareAndSet`.
  * Resolves to the new version, or why nothing was written.
+ *
+ * @example
+ * ```ts
+ * const result = await saveSealed(cipher, db, null, stateOf(session), false); // number | "gone" | ...
+ * ```
  */
 export async function saveSealed(
   cipher: SessionCipher, db: SessionStore, now: Date | null, state: SessionState, strict: boolean,
@@ -82,6 +101,11 @@ export async function saveSealed(
  * What a rotation of an encrypted session writes: the data key wrapped under the new token,
  * and under the old one for the grace window. Call after {@link saveSealed} made sure the
  * session has a data key and no pending change.
+ *
+ * @example
+ * ```ts
+ * await db.rotate(now, state.tokenHash, hashToken(next), staleMs, rotationColumns(cipher, state, next), null);
+ * ```
  */
 export function rotationColumns(cipher: SessionCipher, state: SessionState, newToken: string): DataChanges {
   const dataKey = dataKeys.get(state) ?? cipher.newDataKey();
@@ -93,7 +117,14 @@ export function rotationColumns(cipher: SessionCipher, state: SessionState, newT
   return { deleted: "[]", set: JSON.stringify(set), cleared: false };
 }
 
-/** Whether a rotation must first save (pending changes, or no data key yet). */
+/**
+ * Whether a rotation must first save (pending changes, or no data key yet).
+ *
+ * @example
+ * ```ts
+ * if (needsSaveBeforeRotation(state)) await saveSealed(cipher, db, now, state, false);
+ * ```
+ */
 export function needsSaveBeforeRotation(state: SessionState): boolean {
   return state.changes.size > 0 || state.cleared || !dataKeys.get(state);
 }

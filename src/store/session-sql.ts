@@ -28,7 +28,14 @@ export interface SessionSql {
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
-/** Who the transaction runs for; each value may be null. */
+/**
+ * Who the transaction runs for; each value may be null.
+ *
+ * @example
+ * ```ts
+ * const who: TransactionSession = { id: session.id, userId: session.userId, audience: session.audience };
+ * ```
+ */
 export interface TransactionSession {
   id: string | null;
   userId: string | null;

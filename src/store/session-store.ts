@@ -92,7 +92,14 @@ export interface PruneResult {
   locked: boolean;
 }
 
-/** A session deleted by pruning because it had expired. */
+/**
+ * A session deleted by pruning because it had expired.
+ *
+ * @example
+ * ```ts
+ * await store.prune(null, { batchSize: 1000, wait: true, onExpired: (gone: ExpiredSession[]) => console.log(gone.length) });
+ * ```
+ */
 export interface ExpiredSession {
   id: string;
   userId: string | null;
