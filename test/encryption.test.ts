@@ -111,6 +111,24 @@ describeEachTarget("encryption at rest", (ctx) => {
     expect(warnings).toHaveLength(4);
   });
 
+  it("binds sealed data to its session: a blob copied from another row does not open", async () => {
+    const { schema, target } = ctx();
+    const sessions = encrypted([k1]);
+    const [a, b] = [await sessions.resolve(undefined), await sessions.resolve(undefined)];
+    a.set("role", "admin");
+    b.set("role", "guest");
+    const tokenA = tokenOf(await sessions.commit(a));
+    const tokenB = tokenOf(await sessions.commit(b));
+    warnings.length = 0;
+    await target.sql(`UPDATE "${schema}".sessions SET data = jsonb_set(data, '{$sealed}',
+      (SELECT data->'$sealed' FROM "${schema}".sessions WHERE id = $1)) WHERE id = $2`, [a.id, b.id]);
+    expect((await sessions.resolveToken(tokenB)).isNew).toBe(true);
+    await target.sql(`UPDATE "${schema}".sessions SET data = (SELECT data FROM "${schema}".sessions WHERE id = $1) WHERE id = $2`, [a.id, b.id]);
+    expect((await sessions.resolveToken(tokenB)).isNew).toBe(true);
+    expect(warnings).toHaveLength(2);
+    expect((await sessions.resolveToken(tokenA)).get("role")).toBe("admin");
+  });
+
   it("never loses concurrent writes: compare-and-set, re-read, retry", async () => {
     const sessions = encrypted([k1]);
     const session = await sessions.resolve(undefined);
