@@ -12,7 +12,8 @@ import type { SessionStore } from "./session-store.js";
 /**
  * The query function handed to `sessions.transaction`. As a tagged template, every
  * interpolated value becomes a `$n` parameter (never SQL text); `sql.query(text, params)`
- * takes explicit `$n` placeholders.
+ * takes explicit `$n` placeholders. Values are converted by the driver's own rules
+ * (node-postgres, postgres.js or PGlite), exactly as with the client itself.
  *
  * @example
  * ```ts
