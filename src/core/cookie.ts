@@ -46,6 +46,7 @@ export interface CookiePolicy {
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const PATH = /^\/[\u0021-\u003A\u003C-\u007E]*$/;
+const COOKIE_KEYS = new Set(["name", "path", "domain", "httpOnly", "secure", "sameSite", "maxAge", "partitioned", "priority"]);
 
 /**
  * Validates cookie options; throws {@link SessionConfigError} naming the option.
@@ -56,6 +57,10 @@ const PATH = /^\/[\u0021-\u003A\u003C-\u007E]*$/;
  * ```
  */
 export function createCookiePolicy(options: CookieOptions = {}): CookiePolicy {
+  if (options === null || typeof options !== "object") throw new SessionConfigError("cookie", "expected an object of cookie attributes");
+  for (const key of Object.keys(options)) {
+    if (!COOKIE_KEYS.has(key)) throw new SessionConfigError(`cookie.${key}`, `is not a cookie option (${[...COOKIE_KEYS].join(", ")})`);
+  }
   const name = options.name ?? "session";
   if (typeof name !== "string" || !COOKIE_NAME.test(name) || name.length > 128) {
     throw new SessionConfigError("cookie.name", `"${String(name)}" is not a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
@@ -162,9 +167,8 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
  * ```
  */
 export function readCookie(header: string | readonly string[] | null | undefined, name: string): string | null {
-  if (header == null) return null;
-  const text = typeof header === "string" ? header : header.join("; ");
-  if (typeof text !== "string" || text.length > MAX_COOKIE_HEADER) return null;
+  const text = typeof header === "string" ? header : Array.isArray(header) ? header.join("; ") : null;
+  if (text === null || text.length > MAX_COOKIE_HEADER) return null;
   let found: string | null = null;
   let count = 0;
   let start = 0;

@@ -69,6 +69,8 @@ export class SessionConfigError extends SessionError {
 export class SessionStoreError extends SessionError {
   /** PostgreSQL's SQLSTATE (for example `57014` for a statement timeout), when the server sent one. */
   readonly sqlState: string | undefined;
+  /** The HTTP status to answer with (503); Express and Fastify error handlers read it. */
+  readonly statusCode = 503;
 
   constructor(message: string, options: { cause?: unknown; sqlState?: string | undefined } = {}) {
     super("ERR_SESSION_STORE", message, { cause: options.cause });
@@ -122,6 +124,9 @@ export class SessionDataError extends SessionError {
  * ```
  */
 export class SessionGoneError extends SessionError {
+  /** The HTTP status to answer with (409); Express and Fastify error handlers read it. */
+  readonly statusCode = 409;
+
   constructor(message = "pgsession: the session no longer exists (logged out, revoked or expired); nothing was written") {
     super("ERR_SESSION_GONE", message);
   }

@@ -49,6 +49,11 @@ export interface SessionsOptions {
   staleTtl?: Duration;
   /** Store new sessions even when they hold no data and no user. Default `false`. */
   saveUninitialized?: boolean;
+  /**
+   * Behind a reverse proxy: believe its `X-Forwarded-Proto` (for `cookie.secure: "auto"`)
+   * and `X-Forwarded-For` (the recorded ip). Adapters read it. Default `false`.
+   */
+  trustProxy?: boolean;
   /** Largest serialized session data, in bytes. Default 65536. */
   maxDataSize?: number;
   /** Audience (application or tenant) of the sessions this instance creates. Default none. */
@@ -80,6 +85,7 @@ export interface ResolvedOptions {
   readonly remember: TimeoutPolicy;
   readonly staleMs: number;
   readonly saveUninitialized: boolean;
+  readonly trustProxy: boolean;
   readonly maxDataSize: number;
   readonly audience: string | null;
   readonly now: (() => Date) | null;
@@ -90,7 +96,7 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set([
   "store", "schema", "table", "unlogged", "cookie", "idleTimeout", "absoluteTimeout", "remember", "touchAfter",
-  "staleTtl", "saveUninitialized", "maxDataSize", "audience", "now", "randomBytes",
+  "staleTtl", "saveUninitialized", "trustProxy", "maxDataSize", "audience", "now", "randomBytes",
   "encrypt", "maxSessionsPerUser",
 ]);
 
@@ -128,7 +134,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (audience !== null && (typeof audience !== "string" || audience.length === 0 || audience.length > 200)) {
     throw new SessionConfigError("audience", "must be a non-empty string of at most 200 characters");
   }
-  for (const flag of ["unlogged", "saveUninitialized"] as const) {
+  for (const flag of ["unlogged", "saveUninitialized", "trustProxy"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new SessionConfigError(flag, "must be true or false");
   }
   for (const fn of ["now", "randomBytes"] as const) {
@@ -150,6 +156,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     remember: timeouts(remember.idleTimeout ?? "30d", remember.absoluteTimeout ?? "90d", options.touchAfter, "remember."),
     staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
     saveUninitialized: options.saveUninitialized ?? false,
+    trustProxy: options.trustProxy ?? false,
     maxDataSize,
     audience,
     now: options.now ?? null,

@@ -33,9 +33,9 @@ export interface RequestContext {
 
 /** What the session manager does for a session; implemented by `createSessions`. */
 export interface SessionController {
-  login(session: Session, userId: string, options: LoginOptions): Promise<void>;
-  rotate(session: Session): Promise<void>;
-  logout(session: Session): Promise<void>;
+  login(session: Session<object>, userId: string, options: LoginOptions): Promise<void>;
+  rotate(session: Session<object>): Promise<void>;
+  logout(session: Session<object>): Promise<void>;
 }
 
 /** Internal state of one session, shared with the session manager only. */
@@ -59,10 +59,10 @@ export interface SessionState {
   controller: SessionController;
 }
 
-const states = new WeakMap<Session<SessionData>, SessionState>();
+const states = new WeakMap<object, SessionState>();
 
 /** The internal state of a session (for the session manager, not for applications). */
-export function stateOf(session: Session<SessionData>): SessionState {
+export function stateOf(session: Session<object>): SessionState {
   const state = states.get(session);
   if (!state) throw new TypeError("pgsession: not a session created by this library");
   return state;
@@ -119,10 +119,10 @@ function serialize(key: string, value: unknown): string | undefined {
  * if (!session.isAuthenticated) await session.login("user-42", { remember: true });
  * ```
  */
-export class Session<Data extends SessionData = SessionData> {
+export class Session<Data extends object = SessionData> {
   /** @internal Use `sessions.resolve()`; sessions are never built by hand. */
   constructor(state: SessionState) {
-    states.set(this as Session<SessionData>, state);
+    states.set(this, state);
   }
 
   /** Public id: safe to show, log and use in URLs; not the token. */
@@ -230,14 +230,14 @@ export class Session<Data extends SessionData = SessionData> {
    * the timeouts of a normal or "remember me" session. Stored before it resolves.
    */
   login(userId: string, options: LoginOptions = {}): Promise<void> {
-    return stateOf(this).controller.login(this as Session<SessionData>, userId, options);
+    return stateOf(this).controller.login(this, userId, options);
   }
   /** Issues a new token for the same session; call it on any privilege change. */
   rotate(): Promise<void> {
-    return stateOf(this).controller.rotate(this as Session<SessionData>);
+    return stateOf(this).controller.rotate(this);
   }
   /** Deletes the session in the database and clears the cookie. The object becomes a new, empty session. */
   logout(): Promise<void> {
-    return stateOf(this).controller.logout(this as Session<SessionData>);
+    return stateOf(this).controller.logout(this);
   }
 }

@@ -73,7 +73,7 @@ function markWritten(state: SessionState): void {
  * const setCookie = await sessions.commit(session); // string or null
  * ```
  */
-export class Sessions<Data extends SessionData = SessionData> {
+export class Sessions<Data extends object = SessionData> {
   /** Validated options. */
   readonly options: ResolvedOptions;
   /** The low-level token store: `create`, `get`, `set`, `delete`, `cleanup`. */
@@ -228,7 +228,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     throw new SessionConflictError("the session was written by another request since it was read (compare-and-set failed)");
   }
 
-  async #login(session: Session, userId: string, options: LoginOptions): Promise<void> {
+  async #login(session: Session<object>, userId: string, options: LoginOptions): Promise<void> {
     if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID || userId.includes("\u0000")) {
       throw new SessionDataError(`userId must be a non-empty string of at most ${MAX_USER_ID} characters without NUL`);
     }
@@ -272,7 +272,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     }
   }
 
-  async #rotate(session: Session): Promise<void> {
+  async #rotate(session: Session<object>): Promise<void> {
     const state = stateOf(session);
     if (state.record === null) {
       // Never sent to anyone yet: a new token costs nothing.
@@ -311,7 +311,7 @@ export class Sessions<Data extends SessionData = SessionData> {
     return "rotated";
   }
 
-  async #logout(session: Session): Promise<void> {
+  async #logout(session: Session<object>): Promise<void> {
     const state = stateOf(session);
     if (state.record !== null) {
       const removed = await this.db.remove(this.#now(), state.tokenHash);
@@ -462,6 +462,6 @@ export class Sessions<Data extends SessionData = SessionData> {
  * await sessions.migrate();
  * ```
  */
-export function createSessions<Data extends SessionData = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
+export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): Sessions<Data> {
   return new Sessions<Data>(options);
 }

@@ -13,7 +13,7 @@ import type { SessionStore } from "../store/session-store.js";
 import { cipherOf, type SessionCipher } from "./encryption.js";
 
 /** What {@link TokenStore.get} returns. */
-export interface StoredSession<Data extends SessionData = SessionData> {
+export interface StoredSession<Data extends object = SessionData> {
   /** The data, prototype-free. */
   data: Data;
   /** Milliseconds until the session expires. */
@@ -81,7 +81,7 @@ export class TokenStore {
   }
 
   /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
-  async get<Data extends SessionData = SessionData>(token: string): Promise<StoredSession<Data> | null> {
+  async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!isWellFormedToken(token)) return null;
     const record = await this.#db.peek(this.#now(), hashToken(token));
     if (!record) return null;

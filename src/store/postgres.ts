@@ -16,15 +16,11 @@ import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
  * ```
  */
 export function postgresStore(sql: Sql): StoreDriver {
-  // pgsession's own statements send strings as text: left to the server's inference, a
-  // `$n::jsonb` parameter would be serialized by postgres.js as JSON, turning the JSON text
-  // '{"a":1}' into a JSON string. Unnamed statements (the application's queries in
-  // sessions.transaction) keep postgres.js's own conventions and are not prepared.
-  const bind = (params: readonly unknown[]) => params.map((value) => (typeof value === "string" ? sql.typed(value, 25) : value));
+  // Unnamed statements (the application's queries in sessions.transaction) are not
+  // prepared, so ad-hoc SQL never piles up as prepared statements on pooled connections.
   const on = (client: Sql | TransactionSql): Queryable => ({
     async query<R extends Row>(statement: Statement, params: readonly unknown[]) {
-      const own = statement.name !== "";
-      const rows = await client.unsafe(statement.text, (own ? bind(params) : params) as never[], { prepare: own });
+      const rows = await client.unsafe(statement.text, params as never[], { prepare: statement.name !== "" });
       return rows as unknown as R[];
     },
     async exec(script: string) {

@@ -107,6 +107,9 @@ export interface ExpiredSession {
 }
 
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
+// Blocks until this transaction holds the named lock (migrations, explicit prunes).
+const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
+const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
 
 function toRecord(row: Row): SessionRecord {
   return {
@@ -247,6 +250,24 @@ export class SessionStore {
     return rows.map((row) => row.id as string);
   }
 
+  /** Live sessions (public id, data, expiry), by id, at most `limit` of them. */
+  async listLive(now: Date | null, audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+    const rows = await this.#run("listing sessions", this.#sql.listLive, [now, audience, limit]);
+    return rows.map((row) => ({ id: row.id as string, data: (row.data as Record<string, unknown>) ?? {}, expiresAt: row.expires_at as Date }));
+  }
+
+  /** How many sessions are live. */
+  async countLive(now: Date | null, audience: string | null): Promise<number> {
+    const rows = await this.#run("counting sessions", this.#sql.countLive, [now, audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  /** Deletes every session (of one audience when given); resolves to the count. */
+  async removeAll(audience: string | null): Promise<number> {
+    const rows = await this.#run("deleting sessions", this.#sql.removeAll, [audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
   /**
    * Deletes expired rows in batches of `batchSize`, each batch its own short transaction
    * holding an advisory lock; gives up at once (locked: false) when another instance
@@ -263,7 +284,7 @@ export class SessionStore {
     for (;;) {
       const batch = await this.#inTransaction("pruning", async (tx) => {
         const lock = options.wait
-          ? await tx.query(statement("prune_wait", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))"), [lockKey])
+          ? await tx.query(WAIT_FOR_LOCK, [lockKey])
           : await tx.query(this.#sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
         const rows = await tx.query(this.#sql.pruneBatch, [now, after, options.batchSize]);
@@ -300,7 +321,7 @@ export class SessionStore {
     const history = `${schema}.${quoteIdent(`${this.names.table}_migrations`)}`;
     const lockKey = `pgsession:migrate:${this.names.schema}.${this.names.table}`;
     return this.#inTransaction("migrating", async (tx) => {
-      await tx.query(statement("migrate_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))"), [lockKey]);
+      await tx.query(WAIT_FOR_LOCK, [lockKey]);
       await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
         CREATE TABLE IF NOT EXISTS ${history} (
           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -323,7 +344,7 @@ export class SessionStore {
   async migrationStatus(): Promise<{ applied: number[]; latest: number }> {
     const history = `${quoteIdent(this.names.schema)}.${quoteIdent(`${this.names.table}_migrations`)}`;
     const latest = Math.max(0, ...loadMigrations().map((m) => m.version));
-    const exists = await this.#run("reading migrations", statement("migrate_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present"), [history]);
+    const exists = await this.#run("reading migrations", TABLE_EXISTS, [history]);
     if (exists[0]?.present !== true) return { applied: [], latest };
     const rows = await this.#run("reading migrations", statement("migrate_done", `SELECT version FROM ${history} ORDER BY version`), []);
     return { applied: rows.map((row) => row.version as number), latest };

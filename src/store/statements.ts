@@ -25,6 +25,9 @@ export interface Statements {
   readonly revokeByUser: Statement;
   readonly pruneBatch: Statement;
   readonly pruneLock: Statement;
+  readonly listLive: Statement;
+  readonly countLive: Statement;
+  readonly removeAll: Statement;
 }
 
 const NOW = "coalesce($1::timestamptz, now())";
@@ -45,7 +48,7 @@ export function buildStatements(names: TableName): Statements {
   // touching different keys keep each other's changes.
   const merged = (p: number) =>
     `(CASE WHEN $${p + 2}::boolean THEN '{}'::jsonb
-       ELSE s.data - ARRAY(SELECT jsonb_array_elements_text($${p}::jsonb)) END) || $${p + 1}::jsonb`;
+       ELSE s.data - ARRAY(SELECT jsonb_array_elements_text($${p}::text::jsonb)) END) || $${p + 1}::text::jsonb`;
 
   return {
     // The read, and the idle-timeout extension when one is due, in ONE statement. A data-
@@ -76,7 +79,7 @@ export function buildStatements(names: TableName): Statements {
       `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
               created_at, last_seen_at, authenticated_at, idle_timeout, touch_after,
               idle_expires_at, absolute_expires_at)
-       VALUES ($3, decode($2, 'hex'), $4::text, $5::text, $6::jsonb, $7::boolean, $8::text, $9::text,
+       VALUES ($3::text, decode($2, 'hex'), $4::text, $5::text, $6::text::jsonb, $7::boolean, $8::text, $9::text,
               ${NOW}, ${NOW}, CASE WHEN $4::text IS NULL THEN NULL ELSE ${NOW} END,
               ${MS("$10")}, ${MS("$11")},
               least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})
@@ -114,7 +117,7 @@ export function buildStatements(names: TableName): Statements {
     // The low-level store's set: replace the data, optionally reset the expiry.
     replace: statement(
       "replace",
-      `UPDATE ${t} s SET data = $3::jsonb, version = s.version + 1,
+      `UPDATE ${t} s SET data = $3::text::jsonb, version = s.version + 1,
               idle_timeout = coalesce(${MS("$4")}, s.idle_timeout),
               idle_expires_at = coalesce(${NOW} + ${MS("$4")}, s.idle_expires_at),
               absolute_expires_at = coalesce(${NOW} + ${MS("$4")}, s.absolute_expires_at)
@@ -162,5 +165,22 @@ export function buildStatements(names: TableName): Statements {
               (SELECT coalesce(json_agg(json_build_array(g.id, g.user_id, g.audience)), '[]'::json) FROM gone g)::text AS expired`,
     ),
     pruneLock: statement("prune_lock", `SELECT pg_try_advisory_xact_lock(hashtext($1::text)) AS locked`),
+    // Whole-table views for express-session's Store (all, length, clear), within an audience
+    // when one is set ($2). Listing is bounded by $3 rows.
+    listLive: statement(
+      "list_live",
+      `SELECT s.id, s.data, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+         FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)
+        ORDER BY s.id LIMIT $3::integer`,
+    ),
+    countLive: statement(
+      "count_live",
+      `SELECT count(*)::integer AS n FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)`,
+    ),
+    removeAll: statement(
+      "remove_all",
+      `WITH gone AS (DELETE FROM ${t} s WHERE ($1::text IS NULL OR s.audience = $1::text) RETURNING 1)
+       SELECT count(*)::integer AS n FROM gone`,
+    ),
   };
 }

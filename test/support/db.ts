@@ -118,8 +118,19 @@ export function pgliteTarget(): TestTarget {
   };
 }
 
+/** A target to run a suite against; `make` is called inside the suite, never at import. */
+export interface TargetKind {
+  name: string;
+  needsServer: boolean;
+  make: () => TestTarget;
+}
+
 /** Every target, in the order suites run them. */
-export const allTargets: Array<() => TestTarget> = [pgTarget, postgresJsTarget, pgliteTarget];
+export const allTargets: TargetKind[] = [
+  { name: "pg", needsServer: true, make: pgTarget },
+  { name: "postgres.js", needsServer: true, make: postgresJsTarget },
+  { name: "pglite", needsServer: false, make: pgliteTarget },
+];
 
 /** A controllable clock for timeout tests. */
 export function fakeClock(start = new Date("2030-01-01T00:00:00Z")) {

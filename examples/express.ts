@@ -1,0 +1,29 @@
+/** pgsession with Express 5: `npx tsx examples/express.ts`, then open http://127.0.0.1:3000 */
+import { createServer } from "node:http";
+import express from "express";
+import { sessionMiddleware } from "../src/adapters/express.js";
+import { announce, count, exampleSessions, HOST, page, PORT, type ExampleData } from "./shared.js";
+import type { Session } from "../src/index.js";
+
+const sessions = await exampleSessions();
+const app = express();
+app.use(sessionMiddleware(sessions));
+const session = (req: express.Request) => req.session as unknown as Session<ExampleData>;
+
+app.get("/", (req, res) => {
+  res.type("html").send(page(session(req)));
+});
+app.post("/count", (req, res) => {
+  count(session(req));
+  res.redirect(303, "/");
+});
+app.post("/login", async (req, res) => {
+  await session(req).login("alice");
+  res.redirect(303, "/");
+});
+app.post("/logout", async (req, res) => {
+  await session(req).logout();
+  res.redirect(303, "/");
+});
+
+const server = createServer(app).listen(PORT, HOST, () => announce("express", server));

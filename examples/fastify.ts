@@ -1,0 +1,26 @@
+/** pgsession with Fastify 5: `npx tsx examples/fastify.ts`, then open http://127.0.0.1:3000 */
+import Fastify from "fastify";
+import { pgsessionPlugin } from "../src/adapters/fastify.js";
+import type { Session } from "../src/index.js";
+import { announce, count, exampleSessions, HOST, page, PORT, type ExampleData } from "./shared.js";
+
+const sessions = await exampleSessions();
+const app = Fastify();
+await app.register(pgsessionPlugin, { sessions });
+const session = (request: { session: unknown }) => request.session as Session<ExampleData>;
+
+app.get("/", async (request, reply) => reply.type("text/html; charset=utf-8").send(page(session(request))));
+app.post("/count", async (request, reply) => {
+  count(session(request));
+  return reply.redirect("/", 303);
+});
+app.post("/login", async (request, reply) => {
+  await session(request).login("alice");
+  return reply.redirect("/", 303);
+});
+app.post("/logout", async (request, reply) => {
+  await session(request).logout();
+  return reply.redirect("/", 303);
+});
+
+announce("fastify", await app.listen({ port: PORT, host: HOST }));

@@ -1,0 +1,20 @@
+/**
+ * pgsession for Request -> Response runtimes: `npx tsx examples/fetch.ts`, then open
+ * http://127.0.0.1:3000. The same `handler` is a Next.js route handler
+ * (`export const GET = handler, POST = handler`), Bun's `fetch` or Deno.serve's handler.
+ */
+import { withSession } from "../src/adapters/fetch.js";
+import { count, exampleSessions, page, serveFetch } from "./shared.js";
+
+const sessions = await exampleSessions();
+
+export const handler = withSession(sessions, async (request, session) => {
+  const route = `${request.method} ${new URL(request.url).pathname}`;
+  if (route === "POST /count") count(session);
+  else if (route === "POST /login") await session.login("alice");
+  else if (route === "POST /logout") await session.logout();
+  if (request.method === "POST") return new Response(null, { status: 303, headers: { location: "/" } });
+  return new Response(page(session), { headers: { "content-type": "text/html; charset=utf-8" } });
+});
+
+serveFetch(handler, "fetch");

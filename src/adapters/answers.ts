@@ -1,0 +1,54 @@
+/**
+ * Internal: what every adapter answers when the session cannot be read or written. One
+ * place, so that all runtimes fail the same way.
+ *
+ * - `SessionStoreError` (database down, pool exhausted, timeout): 503, no Set-Cookie, the
+ *   client's cookie left alone, no new anonymous session.
+ * - `SessionGoneError` at commit (the session was logged out, revoked or expired while
+ *   the request ran; nothing was written): 409 with a clearing cookie, so that the app's
+ *   own 2xx, which claimed a write that did not happen, is never sent.
+ * @module
+ */
+import { serializeSessionCookie } from "../core/cookie.js";
+import { SessionGoneError, SessionStoreError } from "../core/errors.js";
+import type { Sessions } from "../core/sessions.js";
+
+/** A response as plain values, for any runtime to send. */
+export interface PlainAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: string;
+}
+
+/** How an error raised by pgsession is answered by default, or null: not ours, rethrow. */
+export type ErrorKind = "store" | "gone" | null;
+
+/** Sorts an error into the failures adapters answer themselves. */
+export function kindOf(err: unknown): ErrorKind {
+  if (err instanceof SessionStoreError) return "store";
+  if (err instanceof SessionGoneError) return "gone";
+  return null;
+}
+
+/** The default answer to a {@link SessionStoreError}: 503, nothing else. */
+export function storeErrorAnswer(): PlainAnswer {
+  return {
+    status: 503,
+    headers: [["Content-Type", "text/plain; charset=utf-8"], ["Retry-After", "5"], ["Cache-Control", "no-store"]],
+    body: "Service Unavailable: the session store cannot be reached\n",
+  };
+}
+
+/** A Set-Cookie value that deletes the session cookie in the browser. */
+export function clearingCookie(sessions: Sessions<any>, secure: boolean): string {
+  return serializeSessionCookie(sessions.options.cookie, { value: "", maxAgeMs: 0, secure, now: new Date() });
+}
+
+/** The default answer to a {@link SessionGoneError} at commit: 409 and a clearing cookie. */
+export function goneAnswer(sessions: Sessions<any>, secure: boolean): PlainAnswer {
+  return {
+    status: 409,
+    headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"], ["Set-Cookie", clearingCookie(sessions, secure)]],
+    body: "Conflict: the session ended while this request ran; nothing was saved\n",
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * `PgSessionStore`: an express-session `Store` on pgsession's table, so that an app on
+ * express-session + connect-pg-simple switches by changing the `store:` line.
+ *
+ * express-session's sid plays the token: the table holds only its SHA-256, never the sid.
+ * Reads extend the idle expiry at most once per `touchAfter` (no write per request), a
+ * set replaces the data of a live session, and a set for a session that was logged out,
+ * revoked or expired fails with `SessionGoneError` instead of bringing it back (a sid
+ * nobody has stored yet is inserted). `all()` is keyed by public session ids, since sids
+ * are not stored.
+ * @module
+ */
+import { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
+import { SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
+import { createSessions, type Sessions } from "../core/sessions.js";
+import { generatePublicId, hashToken } from "../core/token.js";
+import type { StoreDriver } from "../store/driver.js";
+
+/**
+ * express-session's session object, as stored: JSON with a `cookie`.
+ *
+ * @example
+ * ```ts
+ * const stored: StoredExpressSession = { cookie: { maxAge: 3_600_000 }, views: 3 };
+ * ```
+ */
+export type StoredExpressSession = { cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null } } & Record<string, unknown>;
+
+/**
+ * Node-style callback, as express-session passes them.
+ *
+ * @example
+ * ```ts
+ * store.length((err, count) => console.log(err ?? count));
+ * ```
+ */
+export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
+
+/**
+ * Options of {@link PgSessionStore}: either `sessions` (share your pgsession instance), or
+ * connect-pg-simple's own (`pool`, `conString`, `schemaName`, `tableName`, `ttl`,
+ * `createTableIfMissing`, `pruneSessionInterval`).
+ *
+ * @example
+ * ```ts
+ * new PgSessionStore({ pool, ttl: 3600 });
+ * new PgSessionStore({ sessions });
+ * ```
+ */
+export interface PgSessionStoreOptions {
+  /** A pgsession instance to store into (its schema, table, audience and timeouts). */
+  sessions?: Sessions<any>;
+  /** A node-postgres Pool (stays yours), when `sessions` is not given. */
+  pool?: unknown;
+  /** A connection string, when neither `sessions` nor `pool` is given. Default: `DATABASE_URL`. */
+  conString?: string;
+  /** Schema of the table. Default `"pgsession"`. */
+  schemaName?: string;
+  /** Table name. Default `"sessions"` (pgsession's table, not connect-pg-simple's). */
+  tableName?: string;
+  /** Idle lifetime in seconds of sessions whose cookie has no maxAge. Default: one day. */
+  ttl?: number;
+  /** Apply pgsession's migrations on first use. Default `true` unless `sessions` is given. */
+  createTableIfMissing?: boolean;
+  /** Prune expired sessions every this many seconds (unref'd timer), or `false`. Default 900. */
+  pruneSessionInterval?: number | false;
+}
+
+const MAX_SID = 256;
+const SID_SHAPE = /^[\x21-\x7e]+$/;
+const LIST_LIMIT = 10_000;
+
+// express-session is loaded only when it is installed: its Store supplies regenerate,
+// load and createSession. Without it the class still loads (and is of no use).
+const Base: typeof EventEmitter = (() => {
+  try {
+    return createRequire(import.meta.url)("express-session").Store as typeof EventEmitter;
+  } catch {
+    return EventEmitter;
+  }
+})();
+
+function done<T>(promise: Promise<T>, callback: StoreCallback<T> | undefined): void {
+  promise.then((value) => callback?.(null, value), (err: unknown) => callback?.(err));
+}
+
+/** The injected test clock, or null for the database clock. */
+function clock(sessions: Sessions<any>): Date | null {
+  return sessions.options.now ? sessions.options.now() : null;
+}
+
+function validSid(sid: unknown): sid is string {
+  return typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID && SID_SHAPE.test(sid);
+}
+
+/**
+ * An express-session store on PostgreSQL that keeps only hashes of session ids.
+ *
+ * @example
+ * ```ts
+ * import session from "express-session";
+ * import { PgSessionStore } from "pgsession/express";
+ * app.use(session({ store: new PgSessionStore({ pool }), secret: process.env.SECRET!, resave: false, saveUninitialized: false }));
+ * ```
+ */
+export class PgSessionStore extends Base {
+  readonly #options: PgSessionStoreOptions;
+  #ready: Promise<Sessions<any>> | undefined;
+  #stopPruning: (() => void) | undefined;
+
+  constructor(options: PgSessionStoreOptions = {}) {
+    super();
+    this.#options = options;
+  }
+
+  /** The pgsession instance behind the store (created on first use when not given). */
+  sessions(): Promise<Sessions<any>> {
+    return (this.#ready ??= this.#open());
+  }
+
+  async #open(): Promise<Sessions<any>> {
+    const options = this.#options;
+    let sessions = options.sessions;
+    if (!sessions) {
+      const { pgStore } = await import("../store/pg.js");
+      const store: StoreDriver = options.pool
+        ? pgStore(options.pool as Parameters<typeof pgStore>[0])
+        : pgStore({ connectionString: options.conString ?? process.env.DATABASE_URL });
+      sessions = createSessions({ store, ...(options.schemaName && { schema: options.schemaName }), ...(options.tableName && { table: options.tableName }) });
+    }
+    if (options.createTableIfMissing ?? !options.sessions) await sessions.migrate();
+    const every = options.pruneSessionInterval ?? 900;
+    if (every !== false) {
+      this.#stopPruning = sessions.startPruning({ every: every * 1000, onError: (err) => this.emit("error", err) });
+    }
+    return sessions;
+  }
+
+  #ttlMs(session: StoredExpressSession, idleMs: number): number {
+    const cookie = session.cookie;
+    if (typeof cookie?.maxAge === "number" && cookie.maxAge > 0) return cookie.maxAge;
+    if (cookie?.expires) {
+      const left = new Date(cookie.expires).getTime() - Date.now();
+      if (left > 0) return left;
+    }
+    return this.#options.ttl !== undefined ? this.#options.ttl * 1000 : Math.min(idleMs, 86_400_000);
+  }
+
+  /** Reads a live session (extending its idle expiry when due). */
+  get(sid: string, callback: StoreCallback<StoredExpressSession | null>): void {
+    done((async () => {
+      if (!validSid(sid)) return null;
+      const sessions = await this.sessions();
+      const record = await sessions.db.find(clock(sessions), hashToken(sid));
+      return record ? (record.data as StoredExpressSession) : null;
+    })(), callback);
+  }
+
+  /** Stores the session: replaces the data of a live one, inserts one never stored. */
+  set(sid: string, session: StoredExpressSession, callback?: StoreCallback<void>): void {
+    done((async () => {
+      if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
+      const sessions = await this.sessions();
+      const json = JSON.stringify(session);
+      const size = Buffer.byteLength(json);
+      if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
+      const tokenHash = hashToken(sid);
+      const saved = await sessions.db.save(clock(sessions), tokenHash, { deleted: "[]", set: json, cleared: true }, null);
+      if (typeof saved === "number") return;
+      const idleMs = this.#ttlMs(session, sessions.options.standard.idleMs);
+      try {
+        await sessions.db.insert(clock(sessions), {
+          id: generatePublicId(sessions.options.randomBytes), tokenHash, userId: null, audience: sessions.options.audience,
+          data: json, remember: false, ip: null, userAgent: null, idleMs,
+          touchAfterMs: Math.floor(idleMs / 10), absoluteMs: Math.max(idleMs, sessions.options.standard.absoluteMs),
+        });
+      } catch (err) {
+        // 23505: a row for this sid exists but is no longer live; it is not brought back.
+        if (err instanceof SessionStoreError && err.sqlState === "23505") throw new SessionGoneError();
+        throw err;
+      }
+    })(), callback);
+  }
+
+  /** Extends the idle expiry (at most once per `touchAfter`). */
+  touch(sid: string, _session: StoredExpressSession, callback?: StoreCallback<void>): void {
+    done((async () => {
+      if (!validSid(sid)) return;
+      await (await this.sessions()).db.find(clock(await this.sessions()), hashToken(sid));
+    })(), callback);
+  }
+
+  /** Deletes the session. */
+  destroy(sid: string, callback?: StoreCallback<void>): void {
+    done((async () => {
+      if (!validSid(sid)) return;
+      await (await this.sessions()).db.remove(clock(await this.sessions()), hashToken(sid));
+    })(), callback);
+  }
+
+  /** Every live session (at most 10 000), keyed by public session id: sids are not stored. */
+  all(callback: StoreCallback<Record<string, StoredExpressSession>>): void {
+    done((async () => {
+      const sessions = await this.sessions();
+      const rows = await sessions.db.listLive(clock(sessions), sessions.options.audience, LIST_LIMIT);
+      return Object.fromEntries(rows.map((row) => [row.id, row.data as StoredExpressSession]));
+    })(), callback);
+  }
+
+  /** How many sessions are live. */
+  length(callback: StoreCallback<number>): void {
+    done((async () => {
+      const sessions = await this.sessions();
+      return sessions.db.countLive(clock(sessions), sessions.options.audience);
+    })(), callback);
+  }
+
+  /** Deletes every session. */
+  clear(callback?: StoreCallback<void>): void {
+    done((async () => {
+      const sessions = await this.sessions();
+      await sessions.db.removeAll(sessions.options.audience);
+    })(), callback);
+  }
+
+  /** Stops pruning and, when the store created its pgsession instance, closes it. */
+  async close(): Promise<void> {
+    this.#stopPruning?.();
+    if (this.#ready && !this.#options.sessions) await (await this.#ready).close();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `pgsession/express`: Express 5 middleware putting the session at `req.session`, and
+ * {@link PgSessionStore}, a store for express-session.
+ *
+ * The response's first `writeHead`/`write`/`end` (so `res.send`, `res.json`,
+ * `res.redirect`...) is held until the session is committed and its Set-Cookie appended:
+ * a login, logout or rotation never answers 2xx unless it is stored. A database failure
+ * answers 503 with no Set-Cookie; a session revoked while the request ran answers 409 and
+ * clears the cookie. Other errors go to `next(err)`; pgsession's errors carry a
+ * `statusCode` (503, 409) that Express's error handler uses.
+ *
+ * Types: `req.session` is declared on `Express.Request`. Apps that also use
+ * express-session's types should import `PgSessionStore` from `pgsession/express-session`,
+ * which declares nothing.
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Session, SessionData } from "../core/session.js";
+import type { Sessions } from "../core/sessions.js";
+import { sendAnswer, startNodeSession, type NodeFailureOptions } from "./node-carrier.js";
+
+export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";
+export type { NodeErrorHandler, NodeFailureOptions as ExpressSessionOptions } from "./node-carrier.js";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** The data of `req.session`; augment it to type your keys. */
+    interface PgSessionData extends Record<string, unknown> {}
+    interface Request {
+      /** The request's pgsession session (set by `sessionMiddleware`). */
+      session: Session<PgSessionData>;
+    }
+  }
+}
+
+/**
+ * Creates the middleware. Mount it before the routes that use `req.session`.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { sessionMiddleware } from "pgsession/express";
+ * const app = express();
+ * app.use(sessionMiddleware(sessions));
+ * app.post("/login", async (req, res) => { await req.session.login("alice"); res.json({ ok: true }); });
+ * ```
+ */
+export function sessionMiddleware<Data extends SessionData = Express.PgSessionData>(
+  sessions: Sessions<Data>, options: NodeFailureOptions = {},
+): RequestHandler {
+  const onOther = (err: unknown, _req: unknown, res: Response) => {
+    // Past next(): the response is ours to answer; Express's error chain has moved on.
+    console.error("pgsession: committing the session failed:", err);
+    const status = typeof (err as { statusCode?: unknown })?.statusCode === "number" ? (err as { statusCode: number }).statusCode : 500;
+    if (!sendAnswer(res, { status, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
+  };
+  return async function pgsession(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let run;
+    try {
+      run = await startNodeSession(sessions, req, res, options, (err, _q, r) => onOther(err, req, r as Response));
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (!run) return;
+    (req as unknown as { session: Session<Data> }).session = run.session;
+    next();
+  };
+}

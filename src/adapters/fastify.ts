@@ -1,0 +1,124 @@
+/**
+ * `pgsession/fastify`: a Fastify 5 plugin putting the session at `request.session`.
+ *
+ * The session is resolved in `onRequest` and committed in `onSend`, which runs before the
+ * reply's headers are written: the Set-Cookie is added, and a failed write replaces the
+ * reply, so a login, logout or rotation never answers 2xx unless it is stored. A database
+ * failure answers 503 with no Set-Cookie; a session revoked while the request ran answers
+ * 409 and clears the cookie. pgsession's errors thrown by handlers carry a `statusCode`
+ * (503, 409) that Fastify's error handler uses.
+ * @module
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { Session, SessionData } from "../core/session.js";
+import type { Sessions } from "../core/sessions.js";
+import { clearingCookie, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
+import { readNodeRequest } from "./node-carrier.js";
+
+declare module "fastify" {
+  /** The data of `request.session`; augment it to type your keys. */
+  interface FastifyPgSessionData extends Record<string, unknown> {}
+  interface FastifyRequest {
+    /** The request's pgsession session (set by the plugin). */
+    session: Session<FastifyPgSessionData>;
+  }
+}
+
+/**
+ * Answers a failure: set the reply's status and headers, return the payload to send.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: FastifyErrorHandler = (_err, _request, reply) => { reply.code(503); return { error: "try again soon" }; };
+ * ```
+ */
+export type FastifyErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * Options of {@link pgsessionPlugin}.
+ *
+ * @example
+ * ```ts
+ * await app.register(pgsessionPlugin, { sessions, trustProxy: true });
+ * ```
+ */
+export interface FastifySessionOptions {
+  /** The session manager from `createSessions`. */
+  sessions: Sessions<any>;
+  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
+  trustProxy?: boolean;
+  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie. */
+  onStoreError?: FastifyErrorHandler;
+  /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
+  onSessionGone?: FastifyErrorHandler;
+}
+
+/** Replaces the reply's status and headers with `answer`; returns its body. */
+function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
+  for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+  reply.code(answer.status);
+  for (const [name, value] of answer.headers) reply.header(name, value);
+  return answer.body;
+}
+
+const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
+  const sessions = options.sessions;
+  const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
+  // Requests whose failure is answered already, and how (a gone session also clears the cookie).
+  const failed = new WeakMap<FastifyRequest, "store" | "gone">();
+  const secureOf = (request: FastifyRequest) => readNodeRequest(request.raw, trustProxy).context.secure === true;
+  const answer = (err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
+    failed.set(request, kindOf(err) ?? "store");
+    const secure = secureOf(request);
+    if (kindOf(err) === "store") return options.onStoreError ? options.onStoreError(err, request, reply) : answerWith(reply, storeErrorAnswer());
+    return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
+  };
+
+  fastify.decorateRequest("session", null as unknown as Session<SessionData>);
+
+  fastify.addHook("onRequest", async (request, reply) => {
+    const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
+    try {
+      request.session = await sessions.resolve(cookieHeader, context);
+    } catch (err) {
+      if (kindOf(err) === null) throw err;
+      return reply.send(answer(err, request, reply));
+    }
+  });
+
+  // A handler's store error (a failed login) is answered as it is: nothing more is committed.
+  fastify.addHook("onError", async (request, _reply, err) => {
+    const kind = kindOf(err);
+    if (kind !== null) failed.set(request, kind);
+  });
+
+  fastify.addHook("onSend", async (request, reply, payload) => {
+    const failure = failed.get(request);
+    if (failure === "gone" && !reply.hasHeader("set-cookie")) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
+    if (failure !== undefined || !request.session) return payload;
+    try {
+      const setCookie = await sessions.commit(request.session);
+      if (setCookie) reply.header("set-cookie", setCookie);
+      return payload;
+    } catch (err) {
+      if (kindOf(err) === null) throw err;
+      return answer(err, request, reply);
+    }
+  });
+};
+
+/**
+ * The plugin. Register it once; it is not encapsulated (fastify-plugin), so every route
+ * sees `request.session`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { pgsessionPlugin } from "pgsession/fastify";
+ * const app = Fastify();
+ * await app.register(pgsessionPlugin, { sessions });
+ * app.post("/login", async (request) => { await request.session.login("alice"); return { ok: true }; });
+ * ```
+ */
+export const pgsessionPlugin = fp(plugin, { fastify: "5.x", name: "pgsession" });

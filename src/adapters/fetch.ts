@@ -1,0 +1,48 @@
+/**
+ * `pgsession/fetch`: sessions for Request -> Response runtimes (Next.js route handlers,
+ * Bun, Deno, Cloudflare-style servers, Node's own `fetch` types).
+ *
+ * The session is committed after the handler returns its Response and before that
+ * Response is handed back, so its headers can never go out before the write they depend
+ * on. A database failure answers 503 (no Set-Cookie); a session revoked while the request
+ * ran answers 409 and clears the cookie. Other errors propagate.
+ * @module
+ */
+import type { Session, SessionData } from "../core/session.js";
+import type { Sessions } from "../core/sessions.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+
+export type { FetchErrorHandler, FetchSessionOptions } from "./fetch-carrier.js";
+
+/**
+ * A fetch handler that receives the request's session (and whatever else the runtime passes).
+ *
+ * @example
+ * ```ts
+ * const handler: FetchSessionHandler<{ visits: number }, []> = (request, session) => Response.json({ id: session.id });
+ * ```
+ */
+export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]> =
+  (request: Request, session: Session<Data>, ...args: Args) => Response | Promise<Response>;
+
+/**
+ * Wraps a fetch handler: resolves the session from the Request's Cookie header, passes it
+ * in, commits it, and appends the Set-Cookie header to the returned Response.
+ *
+ * @example
+ * ```ts
+ * import { withSession } from "pgsession/fetch";
+ * export const POST = withSession(sessions, async (request, session) => {
+ *   session.set("visits", ((session.get("visits") as number) ?? 0) + 1);
+ *   return Response.json({ visits: session.get("visits") });
+ * });
+ * // Bun / Deno: serve({ fetch: withSession(sessions, handler) })
+ * ```
+ */
+export function withSession<Data extends SessionData = SessionData, Args extends unknown[] = []>(
+  sessions: Sessions<Data>, handler: FetchSessionHandler<Data, Args>, options: FetchSessionOptions = {},
+): (request: Request, ...args: Args) => Promise<Response> {
+  return function pgsessionFetch(request: Request, ...args: Args): Promise<Response> {
+    return runWithSession(sessions, request, options, (session) => handler(request, session, ...args));
+  };
+}

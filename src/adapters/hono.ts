@@ -1,0 +1,61 @@
+/**
+ * `pgsession/hono`: Hono middleware putting the session at `c.get("session")`.
+ *
+ * The session is committed after the rest of the chain ran and before the middleware
+ * returns, so the Set-Cookie is on the Response before Hono sends it. A database failure
+ * (while resolving, in a handler's `login()`/`logout()`, or at commit) answers 503 with no
+ * Set-Cookie; a session revoked while the request ran answers 409 and clears the cookie.
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Session, SessionData } from "../core/session.js";
+import type { Sessions } from "../core/sessions.js";
+import { kindOf } from "./answers.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+
+export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch-carrier.js";
+
+/**
+ * The variables the middleware sets; use as `new Hono<{ Variables: SessionVariables }>()`.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Variables: SessionVariables<{ visits: number }> }>();
+ * app.get("/", (c) => c.text(String(c.get("session").get("visits") ?? 0)));
+ * ```
+ */
+export type SessionVariables<Data extends SessionData = SessionData> = {
+  /** The request's session. */
+  session: Session<Data>;
+};
+
+/**
+ * Creates the session middleware.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { sessionMiddleware, type SessionVariables } from "pgsession/hono";
+ * const app = new Hono<{ Variables: SessionVariables }>();
+ * app.use(sessionMiddleware(sessions));
+ * app.post("/login", async (c) => { await c.get("session").login("alice"); return c.text("hi"); });
+ * ```
+ */
+export function sessionMiddleware<Data extends SessionData = SessionData>(
+  sessions: Sessions<Data>, options: FetchSessionOptions = {},
+): MiddlewareHandler<{ Variables: SessionVariables<Data> }> {
+  return async function pgsession(c, next) {
+    const response = await runWithSession(sessions, c.req.raw, options, async (session) => {
+      c.set("session", session);
+      await next();
+      // Hono turned a handler's error into c.res already; ours must answer as ours.
+      if (kindOf(c.error) !== null) throw c.error;
+      return c.res;
+    });
+    if (response !== c.res) {
+      // Not a merge with the app's response (Hono's setter would copy its headers and cookies in).
+      c.res = undefined;
+      c.res = response;
+    }
+  };
+}

@@ -1,0 +1,91 @@
+/** Unit tests of the cookie codec and policy (no database). */
+import { describe, expect, it } from "vitest";
+import { createCookiePolicy, MAX_COOKIE_HEADER, readCookie, serializeSessionCookie } from "./cookie.js";
+import { SessionConfigError } from "./errors.js";
+import { contextOf } from "./request.js";
+
+const TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"; // 43 characters
+
+describe("readCookie", () => {
+  it("reads the named cookie among others", () => {
+    expect(readCookie(`a=1; session=${TOKEN}; b=2`, "session")).toBe(TOKEN);
+    expect(readCookie([`a=1`, `session=${TOKEN}`], "session")).toBe(TOKEN);
+  });
+
+  it("answers null, never throws, for anything doubtful", () => {
+    const cases: unknown[] = [
+      undefined, null, "", 42, {}, ["a=1", 7],
+      `session=${TOKEN}; session=${TOKEN}`, // duplicates: a cookie-tossing attempt or a stale Path
+      [`session=${TOKEN}`, `session=other`],
+      "session", "=;;=;", ";;;", "session;", // malformed pairs
+      "x".repeat(MAX_COOKIE_HEADER + 1), `a=${"x".repeat(MAX_COOKIE_HEADER)}; session=${TOKEN}`, // over-long
+    ];
+    for (const header of cases) expect(readCookie(header as string, "session")).toBeNull();
+  });
+
+  it("returns quoted, invalid UTF-8 and odd values as they are, for the token check to refuse", () => {
+    expect(readCookie(`session="${TOKEN}"`, "session")).toBe(`"${TOKEN}"`);
+    expect(readCookie("session=\u00ff\u00fe", "session")).toBe("\u00ff\u00fe");
+    expect(readCookie("Session=abc", "session")).toBeNull();
+  });
+});
+
+describe("createCookiePolicy", () => {
+  const option = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(SessionConfigError);
+      return (err as SessionConfigError).option;
+    }
+    throw new Error("expected a SessionConfigError");
+  };
+
+  it("refuses bad combinations at start-up, naming the option", () => {
+    expect(option(() => createCookiePolicy({ sameSite: "none", secure: false }))).toBe("cookie.sameSite");
+    expect(option(() => createCookiePolicy({ partitioned: true, secure: false }))).toBe("cookie.partitioned");
+    expect(option(() => createCookiePolicy({ name: "__Host-s", domain: "example.com" }))).toBe("cookie.domain");
+    expect(option(() => createCookiePolicy({ name: "__Host-s", path: "/app" }))).toBe("cookie.path");
+    expect(option(() => createCookiePolicy({ name: "__Host-s", secure: false }))).toBe("cookie.name");
+    expect(option(() => createCookiePolicy({ name: "__Secure-s", secure: false }))).toBe("cookie.name");
+    expect(option(() => createCookiePolicy({ name: "bad name" }))).toBe("cookie.name");
+    expect(option(() => createCookiePolicy({ name: "a;b" }))).toBe("cookie.name");
+    expect(option(() => createCookiePolicy({ maxAge: "soon" }))).toBe("cookie.maxAge");
+    expect(option(() => createCookiePolicy({ sameSite: "Lax" as never }))).toBe("cookie.sameSite");
+    expect(option(() => createCookiePolicy({ samesite: "lax" } as never))).toBe("cookie.samesite");
+    expect(option(() => createCookiePolicy("session" as never))).toBe("cookie");
+  });
+
+  it("serializes every attribute", () => {
+    const policy = createCookiePolicy({ name: "__Host-s", sameSite: "none", partitioned: true, priority: "high", maxAge: "1h" });
+    const line = serializeSessionCookie(policy, { value: TOKEN, maxAgeMs: 3_600_000, secure: false, now: new Date(0) });
+    expect(line).toBe(`__Host-s=${TOKEN}; Max-Age=3600; Path=/; Expires=Thu, 01 Jan 1970 01:00:00 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None`);
+    const plain = serializeSessionCookie(createCookiePolicy({ domain: "example.com", httpOnly: false }), { value: TOKEN, maxAgeMs: undefined, secure: true, now: new Date(0) });
+    expect(plain).toBe(`session=${TOKEN}; Domain=example.com; Path=/; Secure; SameSite=Lax`);
+  });
+});
+
+describe("contextOf", () => {
+  const facts = { tls: false, remoteAddress: "10.0.0.2", forwardedProto: "https, http", forwardedFor: "203.0.113.9, 10.0.0.1", userAgent: "ua" };
+  it("believes the proxy only with trustProxy", () => {
+    expect(contextOf(facts, false)).toEqual({ secure: false, ip: "10.0.0.2", userAgent: "ua" });
+    expect(contextOf(facts, true)).toEqual({ secure: true, ip: "203.0.113.9", userAgent: "ua" });
+    expect(contextOf({ ...facts, tls: true, forwardedProto: "http" }, true).secure).toBe(true);
+    expect(contextOf({ ...facts, forwardedProto: ["HTTPS"], forwardedFor: null }, true)).toMatchObject({ secure: true, ip: "10.0.0.2" });
+  });
+});
+
+describe("serializeSessionCookie: Secure and clearing", () => {
+  const now = new Date("2030-01-01T00:00:00Z");
+  it("turns Secure on for HTTPS requests when secure is auto, always for prefixes, never when off", () => {
+    expect(serializeSessionCookie(createCookiePolicy(), { value: "t", maxAgeMs: undefined, secure: true, now })).toContain("; Secure");
+    expect(serializeSessionCookie(createCookiePolicy(), { value: "t", maxAgeMs: undefined, secure: false, now })).not.toContain("Secure");
+    expect(serializeSessionCookie(createCookiePolicy({ name: "__Host-s" }), { value: "t", maxAgeMs: undefined, secure: false, now })).toContain("; Secure");
+    expect(serializeSessionCookie(createCookiePolicy({ secure: false }), { value: "t", maxAgeMs: undefined, secure: true, now })).not.toContain("Secure");
+  });
+  it("clears with Max-Age=0 and an Expires in the past", () => {
+    expect(serializeSessionCookie(createCookiePolicy(), { value: "", maxAgeMs: 0, secure: false, now })).toBe(
+      "session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax",
+    );
+  });
+});

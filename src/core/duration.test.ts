@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { parseDuration } from "./duration.js";
+import { SessionConfigError } from "./errors.js";
+
+describe("parseDuration", () => {
+  it.each([
+    [1500, 1500], ["250ms", 250], ["90s", 90_000], ["15m", 900_000], ["24h", 86_400_000], ["7d", 604_800_000],
+    ["2w", 1_209_600_000], ["1h30m", 5_400_000], ["1.5h", 5_400_000], [" 10s ", 10_000],
+  ])("%s -> %d ms", (input, ms) => {
+    expect(parseDuration(input, "x")).toBe(ms);
+  });
+
+  it.each(["", "soon", "10", "10 s", "-5m", "5y", "1h-30m", "m", "NaN", "Infinityd"])("refuses %j naming the option", (input) => {
+    const error = (() => {
+      try {
+        parseDuration(input, "idleTimeout");
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(SessionConfigError);
+    expect((error as SessionConfigError).option).toBe("idleTimeout");
+    expect((error as SessionConfigError).code).toBe("ERR_SESSION_CONFIG");
+  });
+
+  it("refuses zero, negatives, non-finite and absurd numbers", () => {
+    for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e15]) {
+      expect(() => parseDuration(value, "x")).toThrow(SessionConfigError);
+    }
+    expect(parseDuration(0, "staleTtl", { allowZero: true })).toBe(0);
+  });
+
+  it("refuses non-string, non-number values", () => {
+    expect(() => parseDuration(null as never, "x")).toThrow(/expected a number/);
+    expect(() => parseDuration({} as never, "x")).toThrow(SessionConfigError);
+  });
+});

@@ -1,0 +1,43 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken, TOKEN_LENGTH } from "./token.js";
+
+describe("tokens", () => {
+  it("are 32 random bytes in base64url, 43 characters, all different", () => {
+    const tokens = new Set(Array.from({ length: 1000 }, () => generateToken()));
+    expect(tokens.size).toBe(1000);
+    for (const token of tokens) {
+      expect(token).toHaveLength(TOKEN_LENGTH);
+      expect(Buffer.from(token, "base64url")).toHaveLength(32);
+      expect(isWellFormedToken(token)).toBe(true);
+    }
+  });
+
+  it("use the injected random source", () => {
+    const zeros = () => new Uint8Array(32);
+    expect(generateToken(zeros)).toBe("A".repeat(43));
+  });
+
+  it("hash to the SHA-256 hex of their UTF-8 text", () => {
+    const token = generateToken();
+    expect(hashToken(token)).toBe(createHash("sha256").update(token).digest("hex"));
+    expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("refuse anything that is not exactly a token we issue", () => {
+    const good = generateToken();
+    for (const bad of [
+      "", "abc", good + "A", good.slice(1), good.slice(0, 42) + "=", good.slice(0, 42) + "+", good.slice(0, 42) + "/",
+      good.slice(0, 42) + "B", // non-canonical last character: an alias of another token's bytes
+      " ".repeat(43), "é".repeat(43), "\u0000".repeat(43), null, undefined, 42, {},
+    ]) {
+      expect(isWellFormedToken(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it("public ids are 128-bit, unrelated to tokens", () => {
+    const id = generatePublicId();
+    expect(Buffer.from(id, "base64url")).toHaveLength(16);
+    expect(isWellFormedToken(id)).toBe(false);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The behaviour every adapter must show, run against the real PostgreSQL server, each
+ * suite in a schema of its own. An adapter test calls `runAdapterContract` with a function
+ * that serves `handleRoute` (routes.ts) through its framework.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessions, type Sessions } from "../../src/core/sessions.js";
+import type { SessionsOptions } from "../../src/core/options.js";
+import { hashToken } from "../../src/core/token.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, uniqueSchema } from "../support/db.js";
+import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";
+import type { AppData } from "./routes.js";
+
+export interface AppUnderTest {
+  send: Send;
+  close(): Promise<void>;
+}
+
+export type Serve = (sessions: Sessions<AppData>) => Promise<AppUnderTest>;
+
+const COOKIE = "sid";
+
+/** Options of the sessions under test: a custom name and attributes to check exactly. */
+export function testOptions(schema: string, store: NonNullable<SessionsOptions["store"]>): SessionsOptions {
+  return { store, schema, cookie: { name: COOKIE, sameSite: "strict", priority: "high" } };
+}
+
+export function runAdapterContract(name: string, serve: Serve): void {
+  describe(`${name} adapter on PostgreSQL`, () => {
+    const schema = uniqueSchema(name.replace(/\W/g, "_"));
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+    let sessions: Sessions<AppData>;
+    let app: AppUnderTest;
+    const browser = () => new Browser(app.send, COOKIE);
+    const rows = async (token: string) =>
+      (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex') OR prev_token_hash = decode($1, 'hex')`, [hashToken(token)])).rows[0].n as number;
+
+    beforeAll(async () => {
+      sessions = createSessions<AppData>({ ...testOptions(schema, pgStore(pool)), trustProxy: true });
+      await sessions.migrate();
+      app = await serve(sessions);
+    });
+    afterAll(async () => {
+      await app?.close();
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    });
+
+    it("gives a new visitor no cookie until the session has data", async () => {
+      const b = browser();
+      const peek = await b.request("GET", "/peek");
+      expect(peek.status).toBe(200);
+      expect(peek.body.isNew).toBe(true);
+      expect(peek.setCookies).toEqual([]);
+      const inc = await b.request("POST", "/inc");
+      expect(inc.setCookies).toHaveLength(1);
+      expect(b.cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // A request that changes nothing sends no cookie.
+      const again = await b.request("GET", "/peek");
+      expect(again.body).toMatchObject({ isNew: false, count: 1 });
+      expect(again.setCookies).toEqual([]);
+    });
+
+    it("logs in with exactly the configured cookie attributes and a new token", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const before = b.cookie as string;
+      const login = await b.request("POST", "/login?user=alice");
+      expect(login.status).toBe(200);
+      expect(login.setCookies).toHaveLength(1);
+      const { value, name: cookieName, ...attrs } = parseSetCookie(login.setCookies[0] as string);
+      expect(cookieName).toBe(COOKIE);
+      expect(value).not.toBe(before);
+      expect(attrs).toEqual({ path: "/", httponly: "", samesite: "Strict", priority: "High" });
+      const peek = await b.request("GET", "/peek");
+      expect(peek.body).toMatchObject({ user: "alice", count: 1 });
+
+      const remembered = browser();
+      const persistent = parseSetCookie((await remembered.request("POST", "/login?user=bob&remember=1")).setCookies[0] as string);
+      expect(Number(persistent["max-age"])).toBeGreaterThan(80 * 86400);
+      expect(new Date(persistent.expires as string).getTime()).toBeGreaterThan(Date.now() + 80 * 86400_000);
+    });
+
+    it("adds its cookie next to the app's own Set-Cookie", async () => {
+      const answer = await browser().request("POST", "/with-cookie");
+      expect(answer.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["other", COOKIE]);
+    });
+
+    it("marks the cookie Secure only when a trusted proxy says https", async () => {
+      const b = browser();
+      const plain = await b.request("POST", "/inc");
+      expect(parseSetCookie(plain.setCookies[0] as string)).not.toHaveProperty("secure");
+      const viaProxy = await browser().request("POST", "/inc", { "x-forwarded-proto": "https" });
+      expect(parseSetCookie(viaProxy.setCookies[0] as string)).toHaveProperty("secure");
+    });
+
+    it("answers a forged or stale cookie with a fresh session and never stores the forged value", async () => {
+      const b = browser();
+      const forged = "A".repeat(42) + "A";
+      b.cookie = forged;
+      const peek = await b.request("GET", "/peek");
+      expect(peek.body.isNew).toBe(true);
+      await b.request("POST", "/inc");
+      expect(b.cookie).not.toBe(forged);
+      expect(await rows(forged)).toBe(0);
+      for (const junk of ['"quoted"', "x".repeat(5000), "%FF%FE", "a b"]) {
+        const j = browser();
+        j.cookie = junk;
+        expect((await j.request("GET", "/peek")).body.isNew).toBe(true);
+      }
+      const dup = await app.send("GET", "/peek", { cookie: `${COOKIE}=${b.cookie}; ${COOKIE}=${b.cookie}` });
+      expect(((await dup.json()) as { isNew: boolean }).isNew).toBe(true);
+    });
+
+    it("logs out: clears the cookie, and the old token no longer works from a second client", async () => {
+      const b = browser();
+      await b.request("POST", "/login?user=carol");
+      const token = b.cookie as string;
+      const out = await b.request("POST", "/logout");
+      expect(out.status).toBe(200);
+      expect(parseSetCookie(out.setCookies[0] as string)).toMatchObject({ name: COOKIE, value: "", "max-age": "0" });
+      expect(b.cookie).toBeNull();
+      const thief = browser();
+      thief.cookie = token;
+      const peek = await thief.request("GET", "/peek");
+      expect(peek.body).toMatchObject({ isNew: true, user: null });
+      expect(await rows(token)).toBe(0);
+    });
+
+    it("keeps every write of parallel requests", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
+      const answers = await Promise.all(keys.map((key) => b.request("POST", `/set?key=${key}`)));
+      expect(answers.map((a) => a.status)).toEqual(keys.map(() => 200));
+      const peek = await b.request("GET", "/peek");
+      expect(peek.body.keys.sort()).toEqual(["count", ...keys].sort());
+    });
+
+    it("answers 409 and clears the cookie when the session is revoked while the request runs", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const answer = await b.request("POST", "/revoke-self");
+      expect(answer.status).toBe(409);
+      expect(answer.setCookies.map((line) => parseSetCookie(line)["max-age"])).toEqual(["0"]);
+    });
+
+    it("never answers 2xx when PostgreSQL refuses the write (login or commit): 503, no cookie", async () => {
+      const refusing = `${schema}_refuse`;
+      const strict = createSessions<AppData>(testOptions(refusing, pgStore(pool)));
+      await strict.migrate();
+      // A real refusal from PostgreSQL: every new row violates this constraint.
+      await pool.query(`ALTER TABLE ${refusing}.sessions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
+      const broken = await serve(strict);
+      try {
+        for (const path of ["/login?user=dave", "/inc"]) {
+          const answer = await new Browser(broken.send, COOKIE).request("POST", path);
+          expect(answer.status).toBe(503);
+          expect(answer.setCookies).toEqual([]);
+        }
+      } finally {
+        await broken.close();
+        await pool.query(`DROP SCHEMA ${refusing} CASCADE`);
+      }
+    });
+
+    it("answers 409, never 2xx, when a login finds its session revoked meanwhile", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const answer = await b.request("POST", "/revoke-login");
+      expect(answer.status).toBe(409);
+      expect(answer.setCookies.map((line) => parseSetCookie(line).value)).not.toContainEqual(expect.stringMatching(/./));
+    });
+
+    it("answers 503 with no Set-Cookie when the database is down", async () => {
+      const port = await closedPort();
+      const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));
+      const broken = await serve(down);
+      try {
+        const b = new Browser(broken.send, COOKIE);
+        const fresh = await b.request("POST", "/inc");
+        expect(fresh.status).toBe(503);
+        expect(fresh.setCookies).toEqual([]);
+        b.cookie = "A".repeat(43);
+        const known = await b.request("GET", "/peek");
+        expect(known.status).toBe(503);
+        expect(known.setCookies).toEqual([]);
+        expect(b.cookie).toBe("A".repeat(43));
+      } finally {
+        await broken.close();
+        await down.close();
+      }
+    });
+  });
+}

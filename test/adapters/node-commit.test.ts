@@ -1,0 +1,127 @@
+/**
+ * node:http specifics: the commit happens before the headers go out, other Set-Cookie
+ * headers survive, and a failed write never answers 2xx.
+ */
+import { createServer } from "node:http";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessionMiddleware, withSession } from "../../src/adapters/node.js";
+import { createSessions, type Sessions } from "../../src/core/sessions.js";
+import type { Session } from "../../src/core/session.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import { listen, parseSetCookie } from "./client.js";
+
+describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
+  const schema = uniqueSchema("node_commit");
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 });
+  let sessions: Sessions;
+  const count = async () => (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.sessions`)).rows[0].n as number;
+
+  beforeAll(async () => {
+    sessions = createSessions({ store: pgStore(pool), schema });
+    await sessions.migrate();
+  });
+  afterAll(async () => {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  it("stores the session before the client sees the headers, even for a streamed response", async () => {
+    let finish!: () => void;
+    const release = new Promise<void>((resolve) => (finish = resolve));
+    const server = createServer(withSession(sessions, async (_req, res, session) => {
+      session.set("streamed", true);
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("first chunk\n");
+      await release;
+      res.end("done\n");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      const before = await count();
+      const res = await fetch(base + "/");
+      // Headers are here while the body is still held open by the handler.
+      expect(res.status).toBe(200);
+      expect(res.headers.getSetCookie()).toHaveLength(1);
+      expect(await count()).toBe(before + 1);
+      finish();
+      expect(await res.text()).toBe("first chunk\ndone\n");
+    } finally {
+      finish();
+      await close();
+    }
+  });
+
+  it("appends its cookie to the app's Set-Cookie headers (setHeader and writeHead alike)", async () => {
+    const server = createServer(withSession(sessions, (_req, res, session) => {
+      session.set("x", 1);
+      res.setHeader("Set-Cookie", ["a=1; Path=/", "b=2; Path=/"]);
+      res.writeHead(200, { "Set-Cookie": "c=3; Path=/", "content-type": "text/plain" });
+      res.end("ok");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      const res = await fetch(base + "/");
+      const names = res.headers.getSetCookie().map((line) => parseSetCookie(line).name);
+      expect(names.sort()).toEqual(["a", "b", "c", "session"]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("answers 500 when the handler throws before responding, and leaves the process running", async () => {
+    const server = createServer(withSession(sessions, () => {
+      throw new Error("on purpose");
+    }, { onError: (_err, _req, res) => { res.statusCode = 500; res.end("custom"); } }));
+    const { base, close } = await listen(server);
+    try {
+      const res = await fetch(base + "/");
+      expect(res.status).toBe(500);
+      expect(await res.text()).toBe("custom");
+    } finally {
+      await close();
+    }
+  });
+
+  it("tells the app its held response has started, and cuts a response whose handler failed midway", async () => {
+    let seen: boolean[] = [];
+    const server = createServer(withSession(sessions, async (_req, res, session) => {
+      session.set("midway", true);
+      seen = [res.headersSent];
+      res.write("partial");
+      seen.push(res.headersSent);
+      throw new Error("failed midway, on purpose");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      // Never a complete-looking response: the connection is cut (before or after the headers).
+      const outcome = await fetch(base + "/").then((res) => res.text()).then(() => "complete", () => "cut");
+      expect(outcome).toBe("cut");
+      expect(seen).toEqual([false, true]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("works as a connect-style middleware, committing at the first output", async () => {
+    const middleware = createSessionMiddleware(sessions);
+    const server = createServer((req, res) => {
+      const request = req as typeof req & { session?: Session };
+      void middleware(request, res, () => {
+        setTimeout(() => {
+          request.session?.set("later", true);
+          res.end("ok");
+        }, 20);
+      });
+    });
+    const { base, close } = await listen(server);
+    try {
+      const res = await fetch(base + "/");
+      expect(res.status).toBe(200);
+      expect(res.headers.getSetCookie()).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Compile-only checks (run by `tsc --noEmit`, never executed): each adapter's types reach
+ * the framework's request objects through declaration merging.
+ */
+import express from "express";
+import Fastify from "fastify";
+import { Hono } from "hono";
+import { sessionMiddleware as expressSessions } from "../../src/adapters/express.js";
+import { pgsessionPlugin } from "../../src/adapters/fastify.js";
+import { withSession as fetchSession } from "../../src/adapters/fetch.js";
+import { sessionMiddleware as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
+import { withSession as nodeSession } from "../../src/adapters/node.js";
+import type { Session } from "../../src/core/session.js";
+import { createSessions } from "../../src/core/sessions.js";
+
+type Visits = { visits: number };
+const sessions = createSessions<Visits>();
+const expectType = <T>(_value: T): void => {};
+
+const app = express();
+app.use(expressSessions(sessions));
+app.get("/", (req, res) => {
+  expectType<Session<Express.PgSessionData>>(req.session);
+  // @ts-expect-error the session is not a string
+  expectType<string>(req.session);
+  res.end();
+});
+
+const fastify = Fastify();
+void fastify.register(pgsessionPlugin, { sessions });
+fastify.get("/", async (request) => {
+  expectType<string | null>(request.session.userId);
+  return { id: request.session.id };
+});
+
+const hono = new Hono<{ Variables: SessionVariables<Visits> }>();
+hono.use(honoSessions(sessions));
+hono.get("/", (c) => {
+  const visits: number | undefined = c.get("session").get("visits");
+  // @ts-expect-error a key the data does not have
+  c.get("session").get("nope");
+  return c.text(String(visits));
+});
+
+const handler = fetchSession(sessions, async (_request, session, context: { params: { id: string } }) => {
+  expectType<number | undefined>(session.get("visits"));
+  return Response.json({ id: context.params.id });
+});
+expectType<(request: Request, context: { params: { id: string } }) => Promise<Response>>(handler);
+
+nodeSession(sessions, (_req, res, session) => {
+  session.set("visits", 1);
+  // @ts-expect-error visits is a number
+  session.set("visits", "one");
+  res.end();
+});

@@ -1,0 +1,32 @@
+/** Packaging: every export points at a source file, and every subpath the README names is exported. */
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  exports: Record<string, string | { types: string; default: string }>;
+  files: string[];
+};
+const root = new URL("../", import.meta.url);
+
+describe("package.json", () => {
+  it("maps every subpath to a built file whose source exists", () => {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === "string") continue; // ./package.json
+      expect(target.default, subpath).toMatch(/^\.\/dist\/.+\.js$/);
+      expect(target.types, subpath).toBe(target.default.replace(/\.js$/, ".d.ts"));
+      const source = target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts");
+      expect(existsSync(new URL(source, root)), `${subpath} -> ${source}`).toBe(true);
+    }
+  });
+
+  it("exports every pgsession/* subpath the README mentions", () => {
+    const readme = readFileSync(new URL("README.md", root), "utf8");
+    const named = new Set([...readme.matchAll(/pgsession\/([a-z-]+)/g)].map((m) => `./${m[1]}`));
+    expect(named.size).toBeGreaterThan(0);
+    for (const subpath of named) expect(Object.keys(pkg.exports), subpath).toContain(subpath);
+  });
+
+  it("ships the compiled code and the SQL migrations", () => {
+    expect(pkg.files).toEqual(expect.arrayContaining(["dist", "sql"]));
+  });
+});
