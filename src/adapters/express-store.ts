@@ -191,11 +191,15 @@ export class PgSessionStore extends Base {
     })(), callback);
   }
 
-  /** Deletes the session. */
+  /**
+   * Ends the session. Its row stays, emptied and expired, until the next prune: a request
+   * still in flight that saves afterwards is refused instead of re-creating it.
+   */
   destroy(sid: string, callback?: StoreCallback<void>): void {
     done((async () => {
       if (!validSid(sid)) return;
-      await (await this.sessions()).db.remove(clock(await this.sessions()), hashToken(sid));
+      const sessions = await this.sessions();
+      await sessions.db.retire(clock(sessions), hashToken(sid));
     })(), callback);
   }
 

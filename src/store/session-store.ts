@@ -212,6 +212,11 @@ export class SessionStore {
     return rows[0] ? { id: rows[0].id as string, userId: (rows[0].user_id as string | null) ?? null } : null;
   }
 
+  /** Ends a session but leaves an expired, empty row until pruned, so it cannot be inserted again meanwhile. */
+  async retire(now: Date | null, tokenHash: string): Promise<boolean> {
+    return (await this.#run("ending the session", this.#sql.retire, [now, tokenHash])).length > 0;
+  }
+
   // Rare path: a write matched no row; one more query tells the caller why.
   async #miss(now: Date | null, tokenHash: string, compareAndSet: boolean): Promise<MissReason> {
     const rows = await this.#run("checking the session", this.#sql.probe, [now, tokenHash]);

@@ -19,6 +19,7 @@ export interface Statements {
   readonly rotate: Statement;
   readonly replace: Statement;
   readonly remove: Statement;
+  readonly retire: Statement;
   readonly probe: Statement;
   readonly listByUser: Statement;
   readonly revokeById: Statement;
@@ -125,6 +126,16 @@ export function buildStatements(names: TableName): Statements {
        RETURNING s.version`,
     ),
     remove: statement("remove", `DELETE FROM ${t} s WHERE ${match} RETURNING s.id, s.user_id`),
+    // Ends a session but keeps its row, emptied and expired, until the next prune: for
+    // stores that insert on first save (express-session), the row's token hash then blocks
+    // a late save from re-creating the session.
+    retire: statement(
+      "retire",
+      `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
+              idle_expires_at = ${NOW} - interval '1 millisecond', version = s.version + 1
+        WHERE ${match} AND ${live}
+       RETURNING s.id`,
+    ),
     // After a write matched nothing: is the session gone, or was it a conflict?
     probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${match} AND ${live}`),
     listByUser: statement(

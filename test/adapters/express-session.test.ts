@@ -101,6 +101,19 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
     await expect(call((cb) => store.set(sidOf(live), stored, cb))).rejects.toMatchObject({ code: "ERR_SESSION_GONE" });
   });
 
+  it("regression: a save racing a destroy does not re-create the session (express-session has no create call)", async () => {
+    const { cookie } = await get("GET", "/count");
+    const sid = sidOf(cookie);
+    const inFlight = (await call<StoredExpressSession | null>((cb) => store.get(sid, cb))) as StoredExpressSession;
+    await call((cb) => store.destroy(sid, cb));
+    // Another request of the same session, still running, saves after the destroy.
+    await expect(call((cb) => store.set(sid, { ...inFlight, count: 99 }, cb))).rejects.toMatchObject({ code: "ERR_SESSION_GONE" });
+    expect(await call((cb) => store.get(sid, cb))).toBeNull();
+    const [row] = (await pool.query(`SELECT data, user_id FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)])).rows;
+    expect(row).toEqual({ data: {}, user_id: null }); // the tombstone keeps nothing of the session
+    expect((await get("GET", "/peek", { cookie })).json).toEqual({ count: 0 });
+  });
+
   it("refuses session data over maxDataSize", async () => {
     const { cookie } = await get("GET", "/count");
     const big = { cookie: { maxAge: 1000 }, blob: "x".repeat(70_000) };
