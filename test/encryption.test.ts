@@ -198,6 +198,18 @@ describeEachTarget("encryption at rest", (ctx) => {
   });
 });
 
+describe("express-session store and encryption", () => {
+  it("PgSessionStore refuses an encrypted session manager instead of writing plaintext", async () => {
+    const { PgSessionStore } = await import("../src/adapters/express-store.js");
+    const { createSessions } = await import("../src/core/sessions.js");
+    const { pgliteStore } = await import("../src/store/pglite.js");
+    const sessions = createSessions({ store: pgliteStore(), encrypt: { keys: [k1] } });
+    const store = new PgSessionStore({ sessions, pruneSessionInterval: false });
+    await expect(store.sessions()).rejects.toBeInstanceOf(SessionConfigError);
+    await sessions.close();
+  });
+});
+
 describe("encrypt option validation", () => {
   it("refuses short keys, bad ids and duplicates at start-up", () => {
     expect(() => new SessionCipher({ keys: [] })).toThrow(SessionConfigError);
