@@ -171,7 +171,7 @@ export class PgSessionStore extends Base {
       const size = Buffer.byteLength(json);
       if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
       const tokenHash = hashToken(sid);
-      const saved = await sessions.db.save(clock(sessions), tokenHash, { deleted: "[]", set: json, cleared: true }, null);
+      const saved = await sessions.db.save(clock(sessions), null, tokenHash, { deleted: "[]", set: json, cleared: true }, null);
       if (typeof saved === "number") return;
       const idleMs = this.#ttlMs(session, sessions.options.standard.idleMs);
       try {

@@ -79,7 +79,7 @@ export async function saveSealed(
     }
     column.$sealed = cipher.sealData(dataKey, state.publicId, data);
     const changes: DataChanges = { deleted: "[]", set: JSON.stringify(column), cleared: false };
-    const result = await db.save(now, state.tokenHash, changes, version);
+    const result = await db.save(now, state.publicId, state.tokenHash, changes, version);
     if (typeof result === "number") {
       state.data = data;
       dataKeys.set(state, dataKey);

@@ -208,7 +208,7 @@ export class Sessions<Data extends object = SessionData> {
   #save(state: SessionState, strict: boolean, db = this.db): Promise<number | MissReason> {
     if (this.#cipher) return saveSealed(this.#cipher, db, this.#now(), state, strict);
     const record = state.record as NonNullable<SessionState["record"]>;
-    return db.save(this.#now(), state.tokenHash, changesOf(state), strict ? record.version : null);
+    return db.save(this.#now(), state.publicId, state.tokenHash, changesOf(state), strict ? record.version : null);
   }
 
   #emit<E extends Exclude<SessionEventName, "pruned" | "saved" | "revoked">>(name: E, session: SessionEvent | null, extra?: never): void;

@@ -111,6 +111,11 @@ const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
 const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
 
+/** A time sent as epoch milliseconds (float8, which may carry float error). */
+function dateOf(value: unknown): Date {
+  return new Date(Math.round(value as number));
+}
+
 function toRecord(row: Row): SessionRecord {
   return {
     id: row.id as string,
@@ -121,11 +126,11 @@ function toRecord(row: Row): SessionRecord {
     remember: row.remember as boolean,
     ip: (row.ip as string | null) ?? null,
     userAgent: (row.user_agent as string | null) ?? null,
-    createdAt: row.created_at as Date,
-    lastSeenAt: row.last_seen_at as Date,
-    authenticatedAt: (row.authenticated_at as Date | null) ?? null,
-    expiresAt: row.expires_at as Date,
-    absoluteExpiresAt: row.absolute_expires_at as Date,
+    createdAt: dateOf(row.created_at),
+    lastSeenAt: dateOf(row.last_seen_at),
+    authenticatedAt: row.authenticated_at == null ? null : dateOf(row.authenticated_at),
+    expiresAt: dateOf(row.expires_at),
+    absoluteExpiresAt: dateOf(row.absolute_expires_at),
     current: row.current as boolean,
     touched: (row.touched as boolean | undefined) ?? false,
   };
@@ -180,11 +185,15 @@ export class SessionStore {
     return toRecord(rows[0] as Row);
   }
 
-  /** Merges changed keys into a live session. Returns the new version, or why nothing was written. */
-  async save(now: Date | null, tokenHash: string, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
-    const rows = await this.#run("saving the session", this.#sql.save, [
-      now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion,
-    ]);
+  /**
+   * Merges changed keys into a live session, found by public id (`null`: by token only).
+   * Returns the new version, or why nothing was written.
+   */
+  async save(now: Date | null, id: string | null, tokenHash: string, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
+    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
+    const rows = id === null
+      ? await this.#run("saving the session", this.#sql.saveByToken, params)
+      : await this.#run("saving the session", this.#sql.save, [...params, id]);
     if (rows[0]) return rows[0].version as number;
     return this.#miss(now, tokenHash, expectedVersion !== null);
   }

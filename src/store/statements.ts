@@ -16,6 +16,7 @@ export interface Statements {
   readonly peek: Statement;
   readonly insert: Statement;
   readonly save: Statement;
+  readonly saveByToken: Statement;
   readonly rotate: Statement;
   readonly replace: Statement;
   readonly remove: Statement;
@@ -40,10 +41,15 @@ export function buildStatements(names: TableName): Statements {
   // A row answers to its current token, or to its previous one during the grace window.
   const match = `(s.token_hash = decode($2, 'hex') OR (s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}))`;
   const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
-  const record = `s.id, s.user_id, s.audience, s.data, s.version, s.remember, s.ip, s.user_agent,
-    s.created_at, s.last_seen_at, s.authenticated_at,
-    least(s.idle_expires_at, s.absolute_expires_at) AS expires_at, s.absolute_expires_at,
-    s.token_hash = decode($2, 'hex') AS current`;
+  // Times leave as epoch milliseconds (float8): cheaper for every driver than parsing
+  // timestamp text, and identical across pg, postgres.js and PGlite.
+  const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
+  const recordOf = (s: string, lastSeen: string, idleExpires: string, current: string) =>
+    `${s}.id, ${s}.user_id, ${s}.audience, ${s}.data, ${s}.version, ${s}.remember, ${s}.ip, ${s}.user_agent,
+    ${ms(`${s}.created_at`)} AS created_at, ${ms(lastSeen)} AS last_seen_at, ${ms(`${s}.authenticated_at`)} AS authenticated_at,
+    ${ms(`least(${idleExpires}, ${s}.absolute_expires_at)`)} AS expires_at, ${ms(`${s}.absolute_expires_at`)} AS absolute_expires_at,
+    ${current} AS current`;
+  const record = recordOf("s", "s.last_seen_at", "s.idle_expires_at", "s.token_hash = decode($2, 'hex')");
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
   // top, or everything replaced when the session was cleared ($n+2). Parallel requests
   // touching different keys keep each other's changes.
@@ -52,21 +58,29 @@ export function buildStatements(names: TableName): Statements {
        ELSE s.data - ARRAY(SELECT jsonb_array_elements_text($${p}::text::jsonb)) END) || $${p + 1}::text::jsonb`;
 
   return {
-    // The read, and the idle-timeout extension when one is due, in ONE statement. A data-
-    // modifying CTE's effects are invisible to the rest of its statement, hence the
-    // NOT EXISTS: the second branch answers only when no touch was due.
+    // The read, and the idle-timeout extension when one is due, in ONE statement. The
+    // common path is a single index lookup of the current token (the grace-window branch
+    // runs only when it finds nothing); the UPDATE touches the row, by primary key, only
+    // when a touch is due. A data-modifying CTE's effects are invisible to the rest of its
+    // statement, so the touched times come from its RETURNING.
     find: statement(
       "find",
-      `WITH touched AS (
+      `WITH hit AS MATERIALIZED (
+         (SELECT s.*, true AS current FROM ${t} s WHERE s.token_hash = decode($2, 'hex') AND ${live})
+         UNION ALL
+         (SELECT s.*, false AS current FROM ${t} s
+           WHERE s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW} AND ${live})
+         LIMIT 1
+       ), touched AS (
          UPDATE ${t} s SET last_seen_at = ${NOW},
                 idle_expires_at = least(${NOW} + s.idle_timeout, s.absolute_expires_at)
-          WHERE ${match} AND ${live} AND s.last_seen_at <= ${NOW} - s.touch_after
-         RETURNING ${record}
+           FROM hit h
+          WHERE s.id = h.id AND h.last_seen_at <= ${NOW} - h.touch_after AND ${live}
+         RETURNING s.last_seen_at, s.idle_expires_at
        )
-       SELECT *, true AS touched FROM touched
-       UNION ALL
-       SELECT ${record}, false AS touched FROM ${t} s
-        WHERE ${match} AND ${live} AND NOT EXISTS (SELECT 1 FROM touched)`,
+       SELECT ${recordOf("h", "coalesce(u.last_seen_at, h.last_seen_at)", "coalesce(u.idle_expires_at, h.idle_expires_at)", "h.current")},
+              u.last_seen_at IS NOT NULL AS touched
+         FROM hit h LEFT JOIN touched u ON true`,
     ),
     // A read with no side effect (the low-level store's get).
     peek: statement(
@@ -86,9 +100,18 @@ export function buildStatements(names: TableName): Statements {
               least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})
        RETURNING ${record}`,
     ),
-    // Saving: only the changed keys, only on a live row, optionally compare-and-set.
+    // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
+    // row is found by primary key, and the token (or its grace-window predecessor) must
+    // still be its own.
     save: statement(
       "save",
+      `UPDATE ${t} s SET data = ${merged(3)}, version = s.version + 1
+        WHERE s.id = $7::text AND ${match} AND ${live} AND ($6::integer IS NULL OR s.version = $6::integer)
+       RETURNING s.version`,
+    ),
+    // The same, for callers that know only the token (express-session's store).
+    saveByToken: statement(
+      "save_by_token",
       `UPDATE ${t} s SET data = ${merged(3)}, version = s.version + 1
         WHERE ${match} AND ${live} AND ($6::integer IS NULL OR s.version = $6::integer)
        RETURNING s.version`,
