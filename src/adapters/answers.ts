@@ -2,8 +2,10 @@
  * Internal: what every adapter answers when the session cannot be read or written. One
  * place, so that all runtimes fail the same way.
  *
- * - `SessionStoreError` (database down, pool exhausted, timeout): 503, no Set-Cookie, the
- *   client's cookie left alone, no new anonymous session.
+ * - `SessionStoreError` (database down, pool exhausted, timeout): 503, the client's cookie
+ *   left alone, no new anonymous session. The one Set-Cookie a 503 can carry is for what
+ *   is already stored: the new token of a login or rotation that succeeded before a later
+ *   write of the same request failed (else the client would keep a token that dies).
  * - `SessionGoneError` at commit (the session was logged out, revoked or expired while
  *   the request ran; nothing was written): 409 with a clearing cookie, so that the app's
  *   own 2xx, which claimed a write that did not happen, is never sent.
@@ -30,11 +32,14 @@ export function kindOf(err: unknown): ErrorKind {
   return null;
 }
 
-/** The default answer to a {@link SessionStoreError}: 503, nothing else. */
-export function storeErrorAnswer(): PlainAnswer {
+/** The default answer to a {@link SessionStoreError}: 503, with `storedCookie` (see `Sessions.unsentCookie`) if any. */
+export function storeErrorAnswer(storedCookie: string | null = null): PlainAnswer {
   return {
     status: 503,
-    headers: [["Content-Type", "text/plain; charset=utf-8"], ["Retry-After", "5"], ["Cache-Control", "no-store"]],
+    headers: [
+      ["Content-Type", "text/plain; charset=utf-8"], ["Retry-After", "5"], ["Cache-Control", "no-store"],
+      ...(storedCookie === null ? [] : [["Set-Cookie", storedCookie] as [string, string]]),
+    ],
     body: "Service Unavailable: the session store cannot be reached\n",
   };
 }

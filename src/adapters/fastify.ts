@@ -4,7 +4,8 @@
  * The session is resolved in `onRequest` and committed in `onSend`, which runs before the
  * reply's headers are written: the Set-Cookie is added, and a failed write replaces the
  * reply, so a login, logout or rotation never answers 2xx unless it is stored. A database
- * failure answers 503 with no Set-Cookie; a session revoked while the request ran answers
+ * failure answers 503 with no Set-Cookie (except the new token of a login or rotation
+ * already stored); a session revoked while the request ran answers
  * 409 and clears the cookie. pgsession's errors thrown by handlers carry a `statusCode`
  * (503, 409) that Fastify's error handler uses.
  * @module
@@ -48,7 +49,7 @@ export interface FastifySessionOptions {
   sessions: Sessions<any>;
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;
-  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie. */
+  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FastifyErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
   onSessionGone?: FastifyErrorHandler;
@@ -71,7 +72,13 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   const answer = (err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, kindOf(err) ?? "store");
     const secure = secureOf(request);
-    if (kindOf(err) === "store") return options.onStoreError ? options.onStoreError(err, request, reply) : answerWith(reply, storeErrorAnswer());
+    if (kindOf(err) === "store") {
+      // Only a login, rotation or logout already stored changes the cookie of a 503.
+      const stored = request.session ? sessions.unsentCookie(request.session) : null;
+      if (!options.onStoreError) return answerWith(reply, storeErrorAnswer(stored));
+      if (stored !== null) reply.header("set-cookie", stored);
+      return options.onStoreError(err, request, reply);
+    }
     return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
   };
 
@@ -96,6 +103,9 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook("onSend", async (request, reply, payload) => {
     const failure = failed.get(request);
     if (failure === "gone" && !reply.hasHeader("set-cookie")) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
+    // A handler's store error after a stored login or rotation: the 503 carries the new token.
+    const stored = failure === "store" && request.session ? sessions.unsentCookie(request.session) : null;
+    if (stored !== null) reply.header("set-cookie", stored);
     if (failure !== undefined || !request.session) return payload;
     try {
       const setCookie = await sessions.commit(request.session);

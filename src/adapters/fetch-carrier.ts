@@ -31,7 +31,7 @@ export type FetchErrorHandler = (err: unknown, request: Request) => Response | P
 export interface FetchSessionOptions {
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;
-  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie. */
+  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FetchErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
   onSessionGone?: FetchErrorHandler;
@@ -79,14 +79,21 @@ export async function runWithSession<Data extends SessionData>(
   handler: (session: Session<Data>) => Response | Promise<Response>, ip?: string | null,
 ): Promise<Response> {
   const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy, ip);
+  let session: Session<Data> | undefined;
   try {
-    const session = await sessions.resolve(cookieHeader, context);
+    session = await sessions.resolve(cookieHeader, context);
     const response = await handler(session);
     const setCookie = await sessions.commit(session);
     return setCookie ? appendSetCookie(response, setCookie) : response;
   } catch (err) {
     const kind = kindOf(err);
-    if (kind === "store") return options.onStoreError ? options.onStoreError(err, request) : toResponse(storeErrorAnswer());
+    if (kind === "store") {
+      // Only a login, rotation or logout already stored changes the cookie of a 503.
+      const stored = session ? sessions.unsentCookie(session) : null;
+      if (!options.onStoreError) return toResponse(storeErrorAnswer(stored));
+      const answer = await options.onStoreError(err, request);
+      return stored === null ? answer : appendSetCookie(answer, stored);
+    }
     if (kind === "gone") return options.onSessionGone ? options.onSessionGone(err, request) : toResponse(goneAnswer(sessions, context.secure === true));
     throw err;
   }

@@ -4,7 +4,8 @@
  *
  * The session is committed after the handler returns its Response and before that
  * Response is handed back, so its headers can never go out before the write they depend
- * on. A database failure answers 503 (no Set-Cookie); a session revoked while the request
+ * on. A database failure answers 503 (no Set-Cookie, except the new token of a login or
+ * rotation already stored); a session revoked while the request
  * ran answers 409 and clears the cookie. Other errors propagate.
  * @module
  */

@@ -4,7 +4,7 @@
  * The session is committed after the rest of the chain ran and before the middleware
  * returns, so the Set-Cookie is on the Response before Hono sends it. A database failure
  * (while resolving, in a handler's `login()`/`logout()`, or at commit) answers 503 with no
- * Set-Cookie; a session revoked while the request ran answers 409 and clears the cookie.
+ * Set-Cookie (except the new token of a login or rotation already stored); a session revoked while the request ran answers 409 and clears the cookie.
  * @module
  */
 import type { MiddlewareHandler } from "hono";

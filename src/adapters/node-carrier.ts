@@ -174,7 +174,7 @@ export type NodeErrorHandler = (err: unknown, req: IncomingMessage, res: ServerR
 export interface NodeFailureOptions {
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;
-  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie. */
+  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: NodeErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
   onSessionGone?: NodeErrorHandler;
@@ -198,15 +198,24 @@ export async function startNodeSession<Data extends SessionData>(
 ): Promise<NodeSessionRun<Data> | null> {
   const { cookieHeader, context } = readNodeRequest(req, options.trustProxy ?? sessions.options.trustProxy);
   let gate: OutputGate | undefined;
+  let session: Session<Data> | undefined;
   const fail = (err: unknown) => {
     const kind = kindOf(err);
     // A store failure or a gone session is answered as it is: nothing more is committed.
     if (kind !== null) gate?.abandon();
-    if (kind === "store") (options.onStoreError ?? ((_e, _q, r) => sendAnswer(r, storeErrorAnswer())))(err, req, res);
+    if (kind === "store") {
+      // Only a login, rotation or logout already stored changes the cookie of a 503.
+      const stored = session ? sessions.unsentCookie(session) : null;
+      if (options.onStoreError) {
+        if (stored !== null) appendSetCookie(res, stored);
+        options.onStoreError(err, req, res);
+      } else {
+        sendAnswer(res, storeErrorAnswer(stored));
+      }
+    }
     else if (kind === "gone") (options.onSessionGone ?? ((_e, _q, r) => sendAnswer(r, goneAnswer(sessions, context.secure === true))))(err, req, res);
     else onOther(err, req, res);
   };
-  let session: Session<Data>;
   try {
     session = await sessions.resolve(cookieHeader, context);
   } catch (err) {
@@ -214,9 +223,10 @@ export async function startNodeSession<Data extends SessionData>(
     fail(err);
     return null;
   }
+  const resolved = session;
   gate = holdOutput(res, async () => {
-    const setCookie = await sessions.commit(session);
+    const setCookie = await sessions.commit(resolved);
     if (setCookie) appendSetCookie(res, setCookie);
   }, fail);
-  return { session, gate, fail };
+  return { session: resolved, gate, fail };
 }

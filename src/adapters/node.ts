@@ -4,8 +4,10 @@
  * The session is committed, and its Set-Cookie appended, before the first byte of the
  * response goes out: the response's first `writeHead`/`write`/`end` is held until the
  * commit is stored. A login, logout or rotation therefore never answers 2xx unless it is
- * stored. A database failure answers 503 (no Set-Cookie, the cookie left alone); a session
- * revoked while the request ran answers 409 and clears the cookie.
+ * stored. A database failure answers 503 (no Set-Cookie, the cookie left alone, except the
+ * new token of a login or rotation already stored); a session
+ * revoked while the request ran answers 409 and clears the cookie. A handler that throws
+ * after its response started has its connection closed (the response cannot complete).
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";

@@ -5,7 +5,7 @@
  */
 import { readCookie, serializeSessionCookie } from "./cookie.js";
 import { parseDuration, type Duration } from "./duration.js";
-import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, toStoreError } from "./errors.js";
+import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, SessionStoreError, toStoreError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
 import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
@@ -195,9 +195,29 @@ export class Sessions<Data extends object = SessionData> {
       markWritten(state);
       this.#emit("saved", state.record, { version: result as number });
     }
-    if (!state.cookieChanged) return null;
+    const setCookie = this.unsentCookie(session);
     state.cookieChanged = false;
-    const record = state.record as NonNullable<SessionState["record"]>;
+    return setCookie;
+  }
+
+  /**
+   * The Set-Cookie value for what the database already holds but the client was not sent:
+   * the new token of a stored login or rotation, or the clearing cookie of a stored logout.
+   * Null when there is none. Adapters add it to a response that fails after such a change
+   * (a 503 when the write that followed was refused), so that the client never keeps a
+   * token that dies when its grace window ends.
+   *
+   * @example
+   * ```ts
+   * try { setCookie = await sessions.commit(session); }
+   * catch (err) { const stored = sessions.unsentCookie(session); if (stored) headers.append("Set-Cookie", stored); throw err; }
+   * ```
+   */
+  unsentCookie(session: Session<Data>): string | null {
+    const state = stateOf(session);
+    if (state.record === null) return state.loggedOut ? this.#cookie(state, "", 0) : null;
+    if (!state.cookieChanged) return null;
+    const record = state.record;
     const maxAge = record.remember
       ? this.options.cookie.maxAgeMs ?? Math.max(0, record.absoluteExpiresAt.getTime() - this.#clock().getTime())
       : undefined;
@@ -369,7 +389,8 @@ export class Sessions<Data extends object = SessionData> {
    */
   startPruning(options: { every?: Duration; batchSize?: number; onError?: (err: unknown) => void } = {}): () => void {
     const everyMs = parseDuration(options.every ?? "5m", "startPruning.every");
-    const onError = options.onError ?? ((err: unknown) => console.warn(`pgsession: pruning failed: ${(err as Error).message}`));
+    // Store errors already say "pgsession: pruning failed: ..."; anything else gets that prefix.
+    const onError = options.onError ?? ((err: unknown) => console.warn(err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`));
     const stop = startTimer(everyMs, async () => {
       try {
         await this.#prune({ batchSize: options.batchSize ?? 1000, wait: false });

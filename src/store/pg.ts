@@ -56,6 +56,13 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriv
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client has no listener of the pool's: a connection dropped between two
+      // statements (server restart, pg_terminate_backend) would emit an unhandled 'error' and
+      // crash the process. Keep it; the next statement fails and the client is destroyed.
+      const onClientError = (err: Error) => {
+        broken ??= err;
+      };
+      client.on("error", onClientError);
       try {
         await client.query("BEGIN");
         const value = await fn(on(client));
@@ -70,6 +77,7 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriv
         }
         throw err;
       } finally {
+        client.removeListener("error", onClientError);
         client.release(broken ?? false);
       }
     },

@@ -1,0 +1,59 @@
+/**
+ * `pgsession demo`: the demo web app, on the same database as the other commands.
+ * @module
+ */
+import { CliUsageError, optionalInteger, optionalString } from "../args.js";
+import { EXIT, usage, type Command } from "../command.js";
+import { openSessions } from "../connect.js";
+import type { DemoData } from "../demo/app.js";
+import { startDemoServer } from "../demo/server.js";
+
+/** The `demo` command. */
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "run the demo web app (sign in, count, see and sign out your devices)",
+  help: `Usage: pgsession demo [--port N] [--host ADDRESS] [options]
+
+Serves a small web app on pgsession: sign in with any name, a counter kept in the
+session, your sessions on every device with "sign out this device" and "sign out all other
+devices", and the session cookie's attributes explained. Migrates the table first.
+Without DATABASE_URL it keeps its data in ./.pgsession, so sessions survive restarts.
+Stops on Ctrl-C (SIGINT) or SIGTERM.
+
+Options:
+  --port N             port to listen on, 0 for any free one (default 3000)
+  --host ADDRESS       address to listen on (default 127.0.0.1)`,
+  options: { port: { type: "string", short: "p" }, host: { type: "string" } },
+  validate(ctx) {
+    optionalInteger(ctx.values, "port", ctx.command, 0, 65_535);
+    const host = optionalString(ctx.values, "host", ctx.command);
+    if (host !== undefined && !/^[\w.:-]+$/.test(host)) usage(ctx, `--host must be an address or host name, not ${JSON.stringify(host)}`);
+  },
+  async run(ctx) {
+    const port = optionalInteger(ctx.values, "port", ctx.command, 0, 65_535) ?? 3000;
+    const host = optionalString(ctx.values, "host", ctx.command) ?? "127.0.0.1";
+    // "Last seen" moves once a minute here, so the device list visibly changes while you try it.
+    const { sessions, target } = await openSessions<DemoData>(ctx.common, ctx.env, ctx.cwd, { touchAfter: "1m" });
+    try {
+      await sessions.migrate();
+      const stopPruning = sessions.startPruning({ every: "10m" });
+      const database = target.kind === "pglite" ? "embedded PGlite" : "PostgreSQL";
+      const server = await startDemoServer({ sessions, host, port, database }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "EADDRINUSE") throw new CliUsageError(`port ${port} on ${host} is already in use: choose another with --port (0 picks a free one)`, ctx.command);
+        throw err;
+      });
+      if (ctx.common.json) ctx.stdout.write(JSON.stringify({ url: server.url, database: target }) + "\n");
+      else ctx.stdout.write(`pgsession demo: ${server.url}  (sessions in ${target.kind === "pglite" ? `PGlite at ${target.location}` : target.location}; Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        else ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      stopPruning();
+      await server.close();
+      if (!ctx.common.json) ctx.stdout.write("pgsession demo: stopped\n");
+      return EXIT.ok;
+    } finally {
+      await sessions.close();
+    }
+  },
+};

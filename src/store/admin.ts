@@ -1,0 +1,179 @@
+/**
+ * Read-only administrative queries over a sessions table: counts, the oldest session,
+ * and usage statistics, for the CLI (`pgsession status`, `pgsession stats`) and for
+ * dashboards. Kept apart from the hot-path statements in `statements.ts`.
+ *
+ * Like every statement in `src/store/`, `$1` is the clock: `NULL` means the database's
+ * `now()`, a timestamp is an injected clock.
+ * @module
+ */
+import { toStoreError } from "../core/errors.js";
+import type { Row, Statement, StoreDriver } from "./driver.js";
+import { quoteIdent, statement, type TableName } from "./schema.js";
+
+/** Counts of one sessions table, as `pgsession status` shows them. */
+export interface TableCounts {
+  /** Rows whose idle and absolute expiries are both in the future. */
+  live: number;
+  /** Rows past either expiry, waiting for `prune`. */
+  expired: number;
+  /** Live rows bound to a user. */
+  authenticated: number;
+  /** Creation time of the oldest live session, or null when there is none. */
+  oldestCreatedAt: Date | null;
+  /** Creation time of the newest live session, or null when there is none. */
+  newestCreatedAt: Date | null;
+  /** Rows of either kind. */
+  total: number;
+}
+
+/** Usage statistics over the live sessions, as `pgsession stats` shows them. */
+export interface SessionStats {
+  /** Live sessions per audience (`null` for sessions without one), most first. */
+  byAudience: Array<{ audience: string | null; sessions: number; users: number }>;
+  /** Live sessions. */
+  live: number;
+  /** Live "remember me" sessions. */
+  remember: number;
+  /** `remember / live`, 0 when there are no live sessions. */
+  rememberShare: number;
+  /** Distinct users with a live session. */
+  users: number;
+  /** Sessions created in the last hour and the last day (live or not yet pruned). */
+  created: { lastHour: number; lastDay: number };
+  /** Live sessions seen in the last hour and the last day. */
+  seen: { lastHour: number; lastDay: number };
+}
+
+/** The admin statements for one sessions table. */
+export interface AdminStatements {
+  readonly counts: Statement;
+  readonly stats: Statement;
+  readonly byAudience: Statement;
+  readonly tableExists: Statement;
+}
+
+const NOW = "coalesce($1::timestamptz, now())";
+
+/**
+ * Builds the admin statements for a validated schema and table.
+ *
+ * @example
+ * ```ts
+ * const sql = buildAdminStatements({ schema: "pgsession", table: "sessions" });
+ * await driver.query(sql.counts, [null]);
+ * ```
+ */
+export function buildAdminStatements(names: TableName): AdminStatements {
+  const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
+  const live = `(s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW})`;
+  return {
+    counts: statement(
+      "admin_counts",
+      `SELECT count(*) FILTER (WHERE ${live})::integer AS live,
+              count(*) FILTER (WHERE NOT ${live})::integer AS expired,
+              count(*) FILTER (WHERE ${live} AND s.user_id IS NOT NULL)::integer AS authenticated,
+              min(s.created_at) FILTER (WHERE ${live}) AS oldest,
+              max(s.created_at) FILTER (WHERE ${live}) AS newest,
+              count(*)::integer AS total
+         FROM ${t} s`,
+    ),
+    stats: statement(
+      "admin_stats",
+      `SELECT count(*) FILTER (WHERE ${live})::integer AS live,
+              count(*) FILTER (WHERE ${live} AND s.remember)::integer AS remember,
+              count(DISTINCT s.user_id) FILTER (WHERE ${live})::integer AS users,
+              count(*) FILTER (WHERE s.created_at > ${NOW} - interval '1 hour')::integer AS created_hour,
+              count(*) FILTER (WHERE s.created_at > ${NOW} - interval '1 day')::integer AS created_day,
+              count(*) FILTER (WHERE ${live} AND s.last_seen_at > ${NOW} - interval '1 hour')::integer AS seen_hour,
+              count(*) FILTER (WHERE ${live} AND s.last_seen_at > ${NOW} - interval '1 day')::integer AS seen_day
+         FROM ${t} s`,
+    ),
+    byAudience: statement(
+      "admin_by_audience",
+      `SELECT s.audience, count(*)::integer AS sessions, count(DISTINCT s.user_id)::integer AS users
+         FROM ${t} s WHERE ${live}
+        GROUP BY s.audience ORDER BY count(*) DESC, s.audience NULLS FIRST`,
+    ),
+    tableExists: statement("admin_table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present"),
+  };
+}
+
+async function run(driver: StoreDriver, what: string, stmt: Statement, params: readonly unknown[]): Promise<Row[]> {
+  try {
+    return await driver.query(stmt, params);
+  } catch (err) {
+    throw toStoreError(err, what);
+  }
+}
+
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+/**
+ * Whether the sessions table exists (the schema has been migrated).
+ *
+ * @example
+ * ```ts
+ * if (!(await sessionTableExists(driver, names))) console.log("run pgsession migrate");
+ * ```
+ */
+export async function sessionTableExists(driver: StoreDriver, names: TableName): Promise<boolean> {
+  const sql = buildAdminStatements(names);
+  const rows = await run(driver, "checking the sessions table", sql.tableExists, [`${quoteIdent(names.schema)}.${quoteIdent(names.table)}`]);
+  return rows[0]?.present === true;
+}
+
+/**
+ * Live, expired and authenticated counts, and the oldest live session. One statement.
+ *
+ * @example
+ * ```ts
+ * const { live, expired } = await countSessions(sessions.db.driver, sessions.db.names);
+ * ```
+ */
+export async function countSessions(driver: StoreDriver, names: TableName, now: Date | null = null): Promise<TableCounts> {
+  const rows = await run(driver, "counting sessions", buildAdminStatements(names).counts, [now]);
+  const row = rows[0] ?? {};
+  return {
+    live: Number(row.live ?? 0),
+    expired: Number(row.expired ?? 0),
+    authenticated: Number(row.authenticated ?? 0),
+    oldestCreatedAt: toDate(row.oldest),
+    newestCreatedAt: toDate(row.newest),
+    total: Number(row.total ?? 0),
+  };
+}
+
+/**
+ * Usage statistics: live sessions per audience, the remember-me share, and creations and
+ * activity over the last hour and day. Two statements.
+ *
+ * @example
+ * ```ts
+ * const stats = await sessionStats(sessions.db.driver, sessions.db.names);
+ * console.log(`${Math.round(stats.rememberShare * 100)}% remember me`);
+ * ```
+ */
+export async function sessionStats(driver: StoreDriver, names: TableName, now: Date | null = null): Promise<SessionStats> {
+  const sql = buildAdminStatements(names);
+  const totals = (await run(driver, "reading session statistics", sql.stats, [now]))[0] ?? {};
+  const audiences = await run(driver, "reading session statistics", sql.byAudience, [now]);
+  const live = Number(totals.live ?? 0);
+  const remember = Number(totals.remember ?? 0);
+  return {
+    byAudience: audiences.map((row) => ({
+      audience: (row.audience as string | null) ?? null,
+      sessions: Number(row.sessions),
+      users: Number(row.users),
+    })),
+    live,
+    remember,
+    rememberShare: live === 0 ? 0 : remember / live,
+    users: Number(totals.users ?? 0),
+    created: { lastHour: Number(totals.created_hour ?? 0), lastDay: Number(totals.created_day ?? 0) },
+    seen: { lastHour: Number(totals.seen_hour ?? 0), lastDay: Number(totals.seen_day ?? 0) },
+  };
+}

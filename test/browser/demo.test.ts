@@ -1,0 +1,129 @@
+/**
+ * The demo app in real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * two devices of one user, signing one out from the other, and a counter that survives a
+ * server restart. Writes screenshots to screenshots/ (ignored by git).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv } from "../support/cli.js";
+import { startDemoProcess, type DemoProcess } from "../support/demo-process.js";
+
+function findChromium(): string | null {
+  try {
+    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const CHROMIUM = findChromium();
+if (!CHROMIUM) {
+  if (process.env.CI) throw new Error("chromium is not installed (apt-get install -y chromium); .ci/run installs it");
+  console.warn("SKIPPING the browser test: no `chromium` on PATH (apt-get install -y chromium)");
+}
+
+const SCREENSHOTS = fileURLToPath(new URL("../../screenshots/", import.meta.url));
+const LINUX_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
+  let cwd: string;
+  let demo: DemoProcess;
+  let browser: Browser;
+  let laptop: BrowserContext;
+  let phone: BrowserContext;
+  let laptopPage: Page;
+  let phonePage: Page;
+
+  beforeAll(async () => {
+    cwd = mkdtempSync(join(tmpdir(), "pgsession-demo-"));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    [demo, browser] = await Promise.all([
+      startDemoProcess({ cwd, env: cleanEnv() }),
+      chromium.launch({
+        executablePath: CHROMIUM!,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        timeout: 60_000,
+      }),
+    ]);
+    laptop = await browser.newContext({ userAgent: LINUX_FIREFOX, viewport: { width: 1100, height: 900 } });
+    // The phone has JavaScript off: the demo must work with plain forms.
+    phone = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 420, height: 900 }, javaScriptEnabled: false });
+    laptopPage = await laptop.newPage();
+    phonePage = await phone.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  async function signIn(page: Page, name: string, remember: boolean): Promise<void> {
+    await page.goto(demo.url);
+    await page.fill("#name", name);
+    if (remember) await page.check("input[name=remember]");
+    await page.click("button:has-text('Sign in')");
+    await expect.poll(() => page.textContent("#user")).toBe(name);
+  }
+
+  it("two devices of one user see each other; one signs the other out", async () => {
+    await signIn(laptopPage, "alice", true);
+    await laptopPage.click("#increment");
+    await laptopPage.click("#increment");
+    expect(await laptopPage.textContent("#count")).toBe("2");
+    await signIn(phonePage, "alice", false);
+
+    await laptopPage.reload();
+    for (const page of [laptopPage, phonePage]) {
+      await page.reload();
+      expect(await page.locator("#sessions tbody tr").count()).toBe(2);
+      expect(await page.locator("#sessions tr.current").count()).toBe(1);
+    }
+    expect(await laptopPage.textContent("#sessions tr.current")).toContain("Firefox 128 on Linux");
+    expect(await laptopPage.textContent("#sessions tr.other")).toContain("Safari 17 on iOS");
+    expect(await laptopPage.textContent("#cookie")).toContain("HttpOnly");
+    expect(await laptopPage.textContent("#cookie")).toContain("remember me");
+    await laptopPage.screenshot({ path: join(SCREENSHOTS, "demo-two-devices.png"), fullPage: true });
+    await phonePage.screenshot({ path: join(SCREENSHOTS, "demo-phone.png"), fullPage: true });
+
+    await laptopPage.click("#sessions tr.other button:has-text('Sign out this device')");
+    expect(await laptopPage.textContent("[role=status]")).toContain("That device is signed out");
+    expect(await laptopPage.locator("#sessions tbody tr").count()).toBe(1);
+
+    // The phone learns it on its next request: an anonymous page with the sign-in form.
+    await phonePage.reload();
+    expect(await phonePage.locator("#user").count()).toBe(0);
+    expect(await phonePage.locator("#name").count()).toBe(1);
+  }, 120_000);
+
+  it("refuses form posts from another origin and posts without the session's CSRF token", async () => {
+    const crossSite = await laptop.request.post(new URL("/count", demo.url).href, {
+      form: { csrf: "whatever" }, headers: { Origin: "http://evil.example" }, maxRedirects: 0,
+    });
+    expect(crossSite.status()).toBe(403);
+    const noToken = await laptop.request.post(new URL("/count", demo.url).href, {
+      form: {}, headers: { Origin: new URL(demo.url).origin }, maxRedirects: 0,
+    });
+    expect(noToken.status()).toBe(403);
+    expect(await noToken.text()).toContain("CSRF token");
+    await laptopPage.reload();
+    expect(await laptopPage.textContent("#count")).toBe("2");
+  }, 60_000);
+
+  it("keeps the counter and the sign-in across a server restart", async () => {
+    expect(await demo.stop()).toBe(0);
+    demo = await startDemoProcess({ cwd, env: cleanEnv() });
+    await laptopPage.goto(demo.url);
+    expect(await laptopPage.textContent("#user")).toBe("alice");
+    expect(await laptopPage.textContent("#count")).toBe("2");
+    await laptopPage.click("#increment");
+    expect(await laptopPage.textContent("#count")).toBe("3");
+    await laptopPage.screenshot({ path: join(SCREENSHOTS, "demo-after-restart.png"), fullPage: true });
+  }, 120_000);
+});

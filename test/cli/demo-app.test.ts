@@ -1,0 +1,88 @@
+/**
+ * The demo app's rules that a browser test does not reach: a user can only sign out their
+ * own sessions, forged and malformed posts are refused, and unknown routes answer 404/405.
+ * In process, over real HTTP, on an in-memory PGlite database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessions, type Sessions } from "../../src/index.js";
+import type { DemoData } from "../../src/cli/demo/app.js";
+import { startDemoServer, type DemoServer } from "../../src/cli/demo/server.js";
+import { pgliteStore } from "../../src/store/pglite.js";
+
+describe("demo app rules", { timeout: 60_000 }, () => {
+  let sessions: Sessions<DemoData>;
+  let server: DemoServer;
+  let origin: string;
+
+  beforeAll(async () => {
+    sessions = createSessions<DemoData>({ store: pgliteStore() });
+    await sessions.migrate();
+    server = await startDemoServer({ sessions, host: "127.0.0.1", port: 0, database: "PGlite" });
+    origin = new URL(server.url).origin;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sessions?.close();
+  });
+
+  function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(new URL(path, origin), {
+      method: "POST", redirect: "manual", body: new URLSearchParams(form),
+      headers: { "Sec-Fetch-Site": "same-origin", Origin: origin, ...headers },
+    });
+  }
+
+  async function signIn(name: string): Promise<{ cookie: string; csrf: string }> {
+    const response = await post("/login", { name });
+    expect(response.status).toBe(303);
+    const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+    const page = await (await fetch(new URL("/", origin), { headers: { Cookie: cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+    expect(csrf).toBeDefined();
+    return { cookie, csrf: csrf! };
+  }
+
+  it("lets a user sign out only their own sessions", async () => {
+    const bob = await signIn("bob");
+    const alice = await signIn("alice");
+    const [bobSession] = await sessions.listUserSessions("bob");
+    const response = await post("/revoke", { id: bobSession!.id, csrf: alice.csrf }, { Cookie: alice.cookie });
+    expect(response.headers.get("location")).toBe("/?notice=not-yours");
+    expect(await sessions.listUserSessions("bob")).toHaveLength(1);
+    const page = await (await fetch(new URL("/", origin), { headers: { Cookie: bob.cookie } })).text();
+    expect(page).toContain('id="user">bob<');
+  });
+
+  it("refuses posts from other sites, without origin headers, or without the session's token", async () => {
+    const alice = await signIn("alice");
+    const cases: Array<[Record<string, string>, Record<string, string>, string]> = [
+      [{ csrf: alice.csrf }, { Cookie: alice.cookie, "Sec-Fetch-Site": "cross-site" }, "Sec-Fetch-Site: cross-site"],
+      [{ name: "mallory" }, { "Sec-Fetch-Site": "same-site" }, "Sec-Fetch-Site: same-site"],
+      [{ csrf: "forged" }, { Cookie: alice.cookie }, "CSRF token"],
+    ];
+    for (const [form, headers, message] of cases) {
+      const response = await post("/count", form, headers);
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain(message);
+    }
+    const bare = await fetch(new URL("/login", origin), { method: "POST", body: new URLSearchParams({ name: "x" }), redirect: "manual" });
+    expect(bare.status).toBe(403);
+    const wrongOrigin = await fetch(new URL("/login", origin), {
+      method: "POST", body: new URLSearchParams({ name: "x" }), redirect: "manual", headers: { Origin: "http://evil.example" },
+    });
+    expect(wrongOrigin.status).toBe(403);
+    expect(await sessions.listUserSessions("x")).toEqual([]);
+  });
+
+  it("rejects bad names and answers unknown routes and methods", async () => {
+    expect((await post("/login", { name: "   " })).headers.get("location")).toBe("/?notice=bad-name");
+    expect((await post("/login", { name: "x".repeat(41) })).headers.get("location")).toBe("/?notice=bad-name");
+    expect((await fetch(new URL("/nope", origin))).status).toBe(404);
+    expect((await fetch(new URL("/", origin), { method: "PUT" })).status).toBe(405);
+    const json = await fetch(new URL("/count", origin), { method: "POST", body: "{}", headers: { "Content-Type": "application/json", Origin: origin } });
+    expect(json.status).toBe(400);
+    const page = await fetch(new URL("/", origin));
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.headers.get("set-cookie")).toBeNull();
+  });
+});
