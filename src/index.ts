@@ -23,3 +23,7 @@ export type { StoreDriver, Queryable, Statement, Row } from "./store/driver.js";
 export type { SessionSummary } from "./store/session-store.js";
 export * from "./core/errors.js";
 export { countSessions, sessionStats, sessionTableExists, type TableCounts, type SessionStats } from "./store/admin.js";
+export type { SessionSql } from "./store/session-sql.js";
+export type { SessionEvent, SessionEventMap, SessionEventName, SessionEventListener, RevokeReason } from "./core/events.js";
+export type { EncryptionOptions, EncryptionKey } from "./core/encryption.js";
+export { requireRecentLogin, isRecentLogin } from "./core/step-up.js";

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
+import { SessionConfigError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
 import { createSessions, type Sessions } from "../core/sessions.js";
 import { generatePublicId, hashToken } from "../core/token.js";
 import type { StoreDriver } from "../store/driver.js";
@@ -128,6 +128,11 @@ export class PgSessionStore extends Base {
         ? pgStore(options.pool as Parameters<typeof pgStore>[0])
         : pgStore({ connectionString: options.conString ?? process.env.DATABASE_URL });
       sessions = createSessions({ store, ...(options.schemaName && { schema: options.schemaName }), ...(options.tableName && { table: options.tableName }) });
+    }
+    // express-session hands the store its data in clear; sealing it is not implemented here,
+    // so refuse rather than write plaintext into a table the application believes encrypted.
+    if (sessions.options.encrypt) {
+      throw new SessionConfigError("sessions", "PgSessionStore does not support the encrypt option: use pgsession's own middleware for encrypted sessions");
     }
     if (options.createTableIfMissing ?? !options.sessions) await sessions.migrate();
     const every = options.pruneSessionInterval ?? 900;

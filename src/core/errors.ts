@@ -17,7 +17,8 @@ export type SessionErrorCode =
   | "ERR_SESSION_DATA_TOO_LARGE"
   | "ERR_SESSION_DATA_INVALID"
   | "ERR_SESSION_GONE"
-  | "ERR_SESSION_CONFLICT";
+  | "ERR_SESSION_CONFLICT"
+  | "ERR_SESSION_REAUTH_REQUIRED";
 
 /**
  * Base class of every error pgsession throws.
@@ -143,6 +144,28 @@ export class SessionGoneError extends SessionError {
 export class SessionConflictError extends SessionError {
   constructor(message: string) {
     super("ERR_SESSION_CONFLICT", `pgsession: ${message}`);
+  }
+}
+
+/**
+ * The action needs a login more recent than the session has (step-up authentication);
+ * thrown by `requireRecentLogin`. Ask the user to log in again.
+ *
+ * @example
+ * ```ts
+ * try { requireRecentLogin(session, "10m"); }
+ * catch (err) { if (err instanceof SessionReauthRequiredError) return redirect("/login?step-up"); throw err; }
+ * ```
+ */
+export class SessionReauthRequiredError extends SessionError {
+  /** When the user last logged in, or null when nobody is logged in. */
+  readonly authenticatedAt: Date | null;
+
+  constructor(authenticatedAt: Date | null, maxAgeMs: number) {
+    super("ERR_SESSION_REAUTH_REQUIRED", authenticatedAt === null
+      ? "pgsession: this action needs a logged-in user"
+      : `pgsession: this action needs a login within the last ${Math.round(maxAgeMs / 1000)} s`);
+    this.authenticatedAt = authenticatedAt;
   }
 }
 

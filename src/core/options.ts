@@ -4,6 +4,7 @@
  */
 import { createCookiePolicy, type CookieOptions, type CookiePolicy } from "./cookie.js";
 import { parseDuration, type Duration } from "./duration.js";
+import type { EncryptionOptions } from "./encryption.js";
 import { SessionConfigError } from "./errors.js";
 import { defaultRandomBytes, type RandomBytes } from "./token.js";
 import type { StoreDriver } from "../store/driver.js";
@@ -61,6 +62,10 @@ export interface SessionsOptions {
   now?: () => Date;
   /** Random source, for tests. Default: the OS CSPRNG. */
   randomBytes?: RandomBytes;
+  /** Encrypt session data at rest (AES-256-GCM, keyed from the token and these server keys). Default off. */
+  encrypt?: EncryptionOptions;
+  /** On login, revoke the user's oldest sessions (in this audience) beyond this many. Default: no limit. */
+  maxSessionsPerUser?: number;
 }
 
 /** Validated timeouts, in milliseconds. */
@@ -85,11 +90,14 @@ export interface ResolvedOptions {
   readonly audience: string | null;
   readonly now: (() => Date) | null;
   readonly randomBytes: RandomBytes;
+  readonly encrypt: EncryptionOptions | null;
+  readonly maxSessionsPerUser: number | null;
 }
 
 const KNOWN = new Set([
   "store", "schema", "table", "unlogged", "cookie", "idleTimeout", "absoluteTimeout", "remember", "touchAfter",
   "staleTtl", "saveUninitialized", "trustProxy", "maxDataSize", "audience", "now", "randomBytes",
+  "encrypt", "maxSessionsPerUser",
 ]);
 
 function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
@@ -135,6 +143,10 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (options.store !== undefined && (typeof options.store?.query !== "function" || typeof options.store?.transaction !== "function")) {
     throw new SessionConfigError("store", "must be a driver from pgStore(), postgresStore() or pgliteStore()");
   }
+  const maxSessionsPerUser = options.maxSessionsPerUser ?? null;
+  if (maxSessionsPerUser !== null && (!Number.isInteger(maxSessionsPerUser) || maxSessionsPerUser < 1 || maxSessionsPerUser > 100_000)) {
+    throw new SessionConfigError("maxSessionsPerUser", "must be a whole number from 1 to 100000");
+  }
   return {
     schema: validateIdentifier(options.schema ?? "pgsession", "schema"),
     table: validateIdentifier(options.table ?? "sessions", "table"),
@@ -149,5 +161,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     audience,
     now: options.now ?? null,
     randomBytes: options.randomBytes ?? defaultRandomBytes,
+    encrypt: options.encrypt ?? null,
+    maxSessionsPerUser,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readCookie, serializeSessionCookie } from "./cookie.js";
 import { parseDuration, type Duration } from "./duration.js";
-import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "./errors.js";
+import { SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, SessionStoreError, toStoreError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
 import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
@@ -13,6 +13,11 @@ import { TokenStore } from "./token-store.js";
 import { lazyDefaultDriver } from "../store/default-driver.js";
 import { SessionStore, type DataChanges, type MissReason, type SessionSummary } from "../store/session-store.js";
 import { startTimer } from "./timer.js";
+import { cipherOf, type SessionCipher } from "./encryption.js";
+import { SessionEvents, type SessionEvent, type SessionEventListener, type SessionEventName } from "./events.js";
+import { needsSaveBeforeRotation, rotationColumns, saveSealed, sealNewRow, setDataKey } from "./sealed-writes.js";
+import { createSessionSql, enterSession, lockUser, trimUserSessions, type SessionSql } from "../store/session-sql.js";
+import type { Queryable, StoreDriver } from "../store/driver.js";
 
 /** A session as listed for its user. */
 export interface UserSession extends SessionSummary {
@@ -46,6 +51,11 @@ function changesOf(state: SessionState): DataChanges {
   return { deleted: JSON.stringify(deleted), set: `{${set.join(",")}}`, cleared: state.cleared };
 }
 
+/** The driver's view of one open transaction, so that a SessionStore can run inside it. */
+function driverOn(tx: Queryable, kind: string): StoreDriver {
+  return { kind, query: (stmt, params) => tx.query(stmt, params), exec: (script) => tx.exec(script), transaction: (fn) => fn(tx), close: async () => {} };
+}
+
 function markWritten(state: SessionState): void {
   state.changes.clear();
   state.cleared = false;
@@ -72,11 +82,14 @@ export class Sessions<Data extends object = SessionData> {
   readonly db: SessionStore;
   readonly #controller: SessionController;
   readonly #timers = new Set<() => void>();
+  readonly #events = new SessionEvents();
+  readonly #cipher: SessionCipher | null;
 
   constructor(options: SessionsOptions = {}) {
     this.options = resolveOptions(options);
     this.db = new SessionStore(options.store ?? lazyDefaultDriver(), { schema: this.options.schema, table: this.options.table });
     this.store = new TokenStore(this.db, this.options);
+    this.#cipher = this.options.encrypt ? cipherOf(this.options.encrypt) : null;
     this.#controller = {
       login: (session, userId, loginOptions) => this.#login(session, userId, loginOptions),
       rotate: (session) => this.#rotate(session),
@@ -112,12 +125,17 @@ export class Sessions<Data extends object = SessionData> {
     if (isWellFormedToken(token)) {
       const tokenHash = hashToken(token);
       const record = await this.db.find(this.#now(), tokenHash);
-      if (record) {
-        return new Session<Data>({
-          token, tokenHash, publicId: record.id, record, data: toData(record.data), changes: new Map(), cleared: false,
+      // Encrypted data that cannot be opened (wrong key, tampering) is "no session", after a warning.
+      const opened = record && this.#cipher ? this.#cipher.open(record.data, token, record.id, record.current) : null;
+      if (record && (opened || !this.#cipher)) {
+        const session = new Session<Data>({
+          token, tokenHash, publicId: record.id, record, data: opened ? opened.data : toData(record.data), changes: new Map(), cleared: false,
           cookieChanged: false, loggedOut: false, context, createdAt: record.createdAt, expiresAt: record.expiresAt,
           controller: this.#controller,
         });
+        if (opened) setDataKey(stateOf(session), opened.dataKey);
+        if (record.touched) this.#emit("touched", record);
+        return session;
       }
     }
     return this.#fresh(context);
@@ -139,16 +157,17 @@ export class Sessions<Data extends object = SessionData> {
     if (size > this.options.maxDataSize) throw new SessionDataTooLargeError(size, this.options.maxDataSize);
   }
 
-  async #insert(state: SessionState, userId: string | null, policy: TimeoutPolicy, remember: boolean): Promise<void> {
+  async #insert(state: SessionState, userId: string | null, policy: TimeoutPolicy, remember: boolean, db = this.db): Promise<"created"> {
     this.#checkSize(state);
-    state.record = await this.db.insert(this.#now(), {
+    state.record = await db.insert(this.#now(), {
       id: state.publicId, tokenHash: state.tokenHash, userId, audience: this.options.audience,
-      data: JSON.stringify(state.data), remember, ip: clean(state.context.ip, MAX_IP),
+      data: this.#cipher ? sealNewRow(this.#cipher, state) : JSON.stringify(state.data), remember, ip: clean(state.context.ip, MAX_IP),
       userAgent: clean(state.context.userAgent, MAX_USER_AGENT), idleMs: policy.idleMs,
       touchAfterMs: policy.touchAfterMs, absoluteMs: policy.absoluteMs,
     });
     markWritten(state);
     state.cookieChanged = true;
+    return "created";
   }
 
   /**
@@ -161,6 +180,7 @@ export class Sessions<Data extends object = SessionData> {
     if (state.record === null) {
       if (state.changes.size > 0 || this.options.saveUninitialized) {
         await this.#insert(state, null, this.options.standard, false);
+        this.#emit("created", state.record);
       } else if (state.loggedOut) {
         state.loggedOut = false;
         return this.#cookie(state, "", 0);
@@ -169,11 +189,11 @@ export class Sessions<Data extends object = SessionData> {
       }
     } else if (state.changes.size > 0 || state.cleared) {
       this.#checkSize(state);
-      const expected = options.compareAndSet ? state.record.version : null;
-      const result = await this.db.save(this.#now(), state.publicId, state.tokenHash, changesOf(state), expected);
+      const result = await this.#save(state, options.compareAndSet === true);
       if (typeof result !== "number") this.#fail(result, "save");
       state.record.version = result as number;
       markWritten(state);
+      this.#emit("saved", state.record, { version: result as number });
     }
     const setCookie = this.unsentCookie(session);
     state.cookieChanged = false;
@@ -204,6 +224,20 @@ export class Sessions<Data extends object = SessionData> {
     return this.#cookie(state, state.token, maxAge);
   }
 
+  /** A data write: merged key by key in SQL, or for encrypted sessions a compare-and-set with retries. */
+  #save(state: SessionState, strict: boolean, db = this.db): Promise<number | MissReason> {
+    if (this.#cipher) return saveSealed(this.#cipher, db, this.#now(), state, strict);
+    const record = state.record as NonNullable<SessionState["record"]>;
+    return db.save(this.#now(), state.publicId, state.tokenHash, changesOf(state), strict ? record.version : null);
+  }
+
+  #emit<E extends Exclude<SessionEventName, "pruned" | "saved" | "revoked">>(name: E, session: SessionEvent | null, extra?: never): void;
+  #emit<E extends "saved" | "revoked">(name: E, session: SessionEvent | null, extra: Omit<Parameters<SessionEventListener<E>>[0], keyof SessionEvent>): void;
+  #emit(name: SessionEventName, session: SessionEvent | null, extra: object = {}): void {
+    if (!session || !this.#events.has(name)) return;
+    this.#events.emit(name as "created", { id: session.id, userId: session.userId, audience: session.audience, ...extra });
+  }
+
   #cookie(state: SessionState, value: string, maxAgeMs: number | undefined): string {
     return serializeSessionCookie(this.options.cookie, { value, maxAgeMs, secure: state.context.secure === true, now: this.#clock() });
   }
@@ -227,11 +261,35 @@ export class Sessions<Data extends object = SessionData> {
       touchAfterMs: idleMs === base.idleMs ? base.touchAfterMs : Math.min(base.touchAfterMs, Math.floor(idleMs / 10)),
     };
     const state = stateOf(session);
-    if (state.record === null) return this.#insert(state, userId, policy, remember);
-    await this.#replaceToken(state, "rotate", {
-      userId, remember, ...policy,
-      ip: clean(state.context.ip, MAX_IP), userAgent: clean(state.context.userAgent, MAX_USER_AGENT),
+    const bind = (db: SessionStore) => state.record === null
+      ? this.#insert(state, userId, policy, remember, db)
+      : this.#replaceToken(state, "rotate", {
+        userId, remember, ...policy,
+        ip: clean(state.context.ip, MAX_IP), userAgent: clean(state.context.userAgent, MAX_USER_AGENT),
+      }, db);
+    const limit = this.options.maxSessionsPerUser;
+    if (limit === null) {
+      this.#emit(await bind(this.db), state.record);
+      return;
+    }
+    // The login and the trimming of the user's oldest sessions commit together, and the
+    // logins of one user are serialized, so parallel logins cannot overshoot the limit.
+    const { done, revoked } = await this.#inTransaction("logging in", async (tx) => {
+      await lockUser(tx, this.db.names, userId);
+      const done = await bind(new SessionStore(driverOn(tx, this.db.driver.kind), this.db.names));
+      const audience = state.record?.audience ?? null;
+      return { done, revoked: await trimUserSessions(tx, this.db, this.#now(), userId, audience, limit) };
     });
+    this.#emit(done, state.record);
+    for (const id of revoked) this.#emit("revoked", { id, userId, audience: state.record?.audience ?? null }, { reason: "limit" });
+  }
+
+  async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.driver.transaction(fn);
+    } catch (err) {
+      throw err instanceof SessionError ? err : toStoreError(err, what);
+    }
   }
 
   async #rotate(session: Session<object>): Promise<void> {
@@ -242,27 +300,43 @@ export class Sessions<Data extends object = SessionData> {
       state.tokenHash = hashToken(state.token);
       return;
     }
-    await this.#replaceToken(state, "rotate", null);
+    this.#emit(await this.#replaceToken(state, "rotate", null), state.record);
   }
 
-  async #replaceToken(state: SessionState, what: "rotate", login: Parameters<SessionStore["rotate"]>[5]): Promise<void> {
+  async #replaceToken(state: SessionState, what: "rotate", login: Parameters<SessionStore["rotate"]>[5], db = this.db): Promise<"rotated"> {
     if (state.record && !state.record.current) this.#fail("stale", what);
     if (state.changes.size > 0 || state.cleared) this.#checkSize(state);
+    let changes = changesOf(state);
+    if (this.#cipher) {
+      // Pending changes go first by compare-and-set; the rotation then only re-wraps the data key.
+      if (needsSaveBeforeRotation(state)) {
+        const saved = await this.#save(state, false, db);
+        if (typeof saved !== "number") this.#fail(saved, what);
+        (state.record as NonNullable<SessionState["record"]>).version = saved as number;
+        markWritten(state);
+      }
+    }
     const token = generateToken(this.options.randomBytes);
     const tokenHash = hashToken(token);
-    const result = await this.db.rotate(this.#now(), state.tokenHash, tokenHash, this.options.staleMs, changesOf(state), login);
+    if (this.#cipher) changes = rotationColumns(this.#cipher, state, token);
+    const result = await db.rotate(this.#now(), state.tokenHash, tokenHash, this.options.staleMs, changes, login);
     if (typeof result === "string") this.#fail(result, what);
     state.record = result as NonNullable<SessionState["record"]>;
+    const opened = this.#cipher ? this.#cipher.open(state.record.data, token, state.record.id, true) : null;
     state.token = token;
     state.tokenHash = tokenHash;
-    state.data = toData(state.record.data);
+    state.data = opened ? opened.data : this.#cipher ? state.data : toData(state.record.data);
     markWritten(state);
     state.cookieChanged = true;
+    return "rotated";
   }
 
   async #logout(session: Session<object>): Promise<void> {
     const state = stateOf(session);
-    if (state.record !== null) await this.db.remove(this.#now(), state.tokenHash);
+    if (state.record !== null) {
+      const removed = await this.db.remove(this.#now(), state.tokenHash);
+      if (removed) this.#emit("revoked", { ...removed, audience: state.record.audience }, { reason: "logout" });
+    }
     const fresh = stateOf(this.#fresh(state.context));
     Object.assign(state, { ...fresh, loggedOut: true, cookieChanged: false });
   }
@@ -277,7 +351,9 @@ export class Sessions<Data extends object = SessionData> {
   /** Revokes one session by its public id. Resolves to whether it existed. */
   async revokeSession(publicId: string): Promise<boolean> {
     if (typeof publicId !== "string" || publicId.length === 0 || publicId.length > 64) return false;
-    return (await this.db.revokeById(publicId)) !== null;
+    const removed = await this.db.revokeById(publicId);
+    if (removed) this.#emit("revoked", { ...removed, audience: null }, { reason: "revoked" });
+    return removed !== null;
   }
 
   /**
@@ -287,12 +363,23 @@ export class Sessions<Data extends object = SessionData> {
   async revokeUserSessions(userId: string, options: { audience?: string; except?: Session<Data> | string; issuedBefore?: Date } = {}): Promise<number> {
     const exceptId = typeof options.except === "string" ? options.except : options.except?.id ?? null;
     const ids = await this.db.revokeByUser(userId, { audience: options.audience ?? null, exceptId, issuedBefore: options.issuedBefore ?? null });
+    for (const id of ids) this.#emit("revoked", { id, userId, audience: options.audience ?? null }, { reason: "revoked" });
     return ids.length;
   }
 
   /** Deletes expired sessions in bounded batches; resolves to the number deleted. */
   async prune(options: { batchSize?: number; onProgress?: (progress: { deleted: number; scanned: number }) => void } = {}): Promise<number> {
-    const result = await this.db.prune(this.#now(), { batchSize: options.batchSize ?? 1000, wait: true, ...(options.onProgress && { onBatch: options.onProgress }) });
+    return this.#prune({ batchSize: options.batchSize ?? 1000, wait: true, ...(options.onProgress && { onBatch: options.onProgress }) });
+  }
+
+  async #prune(options: { batchSize: number; wait: boolean; onBatch?: (progress: { deleted: number; scanned: number }) => void }): Promise<number> {
+    const result = await this.db.prune(this.#now(), {
+      ...options,
+      onExpired: (expired) => {
+        for (const session of expired) this.#emit("expired", session);
+      },
+    });
+    if (result.locked) this.#events.emit("pruned", { deleted: result.deleted, scanned: result.scanned });
     return result.deleted;
   }
 
@@ -306,7 +393,7 @@ export class Sessions<Data extends object = SessionData> {
     const onError = options.onError ?? ((err: unknown) => console.warn(err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`));
     const stop = startTimer(everyMs, async () => {
       try {
-        await this.db.prune(this.#now(), { batchSize: options.batchSize ?? 1000, wait: false });
+        await this.#prune({ batchSize: options.batchSize ?? 1000, wait: false });
       } catch (err) {
         onError(err);
       }
@@ -316,6 +403,63 @@ export class Sessions<Data extends object = SessionData> {
       stop();
       this.#timers.delete(stop);
     };
+  }
+
+  /**
+   * Listens to a lifecycle event (`created`, `rotated`, `touched`, `saved`, `revoked`,
+   * `expired`, `pruned`). Events carry the public id and the user, never the token, and
+   * fire once per occurrence after the change is stored. Returns a function that stops listening.
+   *
+   * @example
+   * ```ts
+   * const off = sessions.on("revoked", ({ id, userId, reason }) => audit.info({ id, userId, reason }));
+   * off(); // stop listening
+   * ```
+   */
+  on<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  /**
+   * Stops calling `listener` for `name`.
+   *
+   * @example
+   * ```ts
+   * sessions.off("created", onCreated);
+   * ```
+   */
+  off<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): void {
+    this.#events.off(name, listener);
+  }
+
+  /**
+   * Runs `fn` in one transaction on one connection in which the SQL functions
+   * `<schema>.session_id()`, `<schema>.user_id()` and `<schema>.audience()` return this
+   * session's public id, user and audience (the public id even before the session is
+   * stored), so Row-Level Security policies and SQL functions can use them. The settings
+   * are transaction-local: they end at COMMIT or ROLLBACK and never reach the next user of a
+   * pooled connection. COMMIT when `fn` resolves, ROLLBACK when it throws.
+   *
+   * `sql` is a tagged template whose values are always sent as `$n` parameters, plus
+   * `sql.query(text, params)`.
+   *
+   * @example
+   * ```ts
+   * // CREATE POLICY own_notes ON notes USING (owner = pgsession.user_id());
+   * const notes = await sessions.transaction(session, (sql) => sql`SELECT * FROM notes WHERE done = ${false}`);
+   * ```
+   */
+  async transaction<T>(session: Session<Data>, fn: (sql: SessionSql) => Promise<T>): Promise<T> {
+    const state = stateOf(session);
+    const current = { id: state.publicId, userId: session.userId, audience: state.record ? state.record.audience : this.options.audience };
+    return this.db.driver.transaction(async (tx) => {
+      try {
+        await enterSession(tx, current);
+      } catch (err) {
+        throw toStoreError(err, "starting the session transaction");
+      }
+      return fn(createSessionSql(tx));
+    });
   }
 
   /** Stops pruning and closes the database client if pgsession created it. */

@@ -5,11 +5,12 @@
  * @module
  */
 import { parseDuration, type Duration } from "./duration.js";
-import { SessionGoneError } from "./errors.js";
+import { SessionConflictError, SessionGoneError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { emptyData, toData, type SessionData } from "./session.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import type { SessionStore } from "../store/session-store.js";
+import { cipherOf, type SessionCipher } from "./encryption.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {
@@ -43,12 +44,14 @@ export class TokenStore {
   readonly #db: SessionStore;
   readonly #options: ResolvedOptions;
   #defaultTtlMs: number;
+  readonly #cipher: SessionCipher | null;
 
   /** @internal Reached through `sessions.store`. */
   constructor(db: SessionStore, options: ResolvedOptions) {
     this.#db = db;
     this.#options = options;
     this.#defaultTtlMs = options.standard.absoluteMs;
+    this.#cipher = options.encrypt ? cipherOf(options.encrypt) : null;
   }
 
   /** The period a session lives when no ttl is given, in ms. Default: the absolute timeout (7 days). */
@@ -67,9 +70,10 @@ export class TokenStore {
   async create(options: { data?: SessionData; ttl?: Duration; userId?: string } = {}): Promise<string> {
     const ttlMs = options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl");
     const token = generateToken(this.#options.randomBytes);
+    const id = generatePublicId(this.#options.randomBytes);
     await this.#db.insert(this.#now(), {
-      id: generatePublicId(this.#options.randomBytes), tokenHash: hashToken(token), userId: options.userId ?? null,
-      audience: this.#options.audience, data: serializeData(options.data ?? {}), remember: false, ip: null, userAgent: null,
+      id, tokenHash: hashToken(token), userId: options.userId ?? null,
+      audience: this.#options.audience, data: this.#seal(token, id, options.data ?? {}), remember: false, ip: null, userAgent: null,
       // A token-store session does not slide: get() never touches it.
       idleMs: ttlMs, touchAfterMs: ttlMs, absoluteMs: ttlMs,
     });
@@ -80,13 +84,33 @@ export class TokenStore {
   async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!isWellFormedToken(token)) return null;
     const record = await this.#db.peek(this.#now(), hashToken(token));
-    return record ? { data: toData(record.data) as Data, expiresIn: record.expiresInMs } : null;
+    if (!record) return null;
+    if (!this.#cipher) return { data: toData(record.data) as Data, expiresIn: record.expiresInMs };
+    const opened = this.#cipher.open(record.data, token, record.id, record.current);
+    return opened ? { data: opened.data as Data, expiresIn: record.expiresInMs } : null;
+  }
+
+  /** The data column of a write: JSON, or with encryption a sealed blob under a new data key. */
+  #seal(token: string, publicId: string, data: SessionData): string {
+    const text = serializeData(data);
+    if (!this.#cipher) return text;
+    const dataKey = this.#cipher.newDataKey();
+    const sealed = this.#cipher.sealData(dataKey, publicId, JSON.parse(text) as SessionData);
+    return JSON.stringify({ $sealed: sealed, $key: this.#cipher.wrapKey(dataKey, token, publicId) });
   }
 
   /** Replaces the data of a live session, and its expiry when `ttl` is given. Throws {@link SessionGoneError} if it is not live. */
   async set(token: string, data: SessionData, options: { ttl?: Duration } = {}): Promise<void> {
     const ttlMs = options.ttl === undefined ? null : parseDuration(options.ttl, "ttl");
-    const text = serializeData(data ?? emptyData());
+    let text = serializeData(data ?? emptyData());
+    if (this.#cipher && isWellFormedToken(token)) {
+      // Sealing binds the blob to the public id: one more read, on this rare path only.
+      const record = await this.#db.peek(this.#now(), hashToken(token));
+      if (!record) throw new SessionGoneError();
+      // The data key would be wrapped under a token the session no longer answers to for long.
+      if (!record.current) throw new SessionConflictError("cannot replace an encrypted session's data with a rotated-away token");
+      text = this.#seal(token, record.id, data ?? emptyData());
+    }
     if (!isWellFormedToken(token) || !(await this.#db.replace(this.#now(), hashToken(token), text, ttlMs))) {
       throw new SessionGoneError();
     }

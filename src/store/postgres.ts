@@ -16,9 +16,11 @@ import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
  * ```
  */
 export function postgresStore(sql: Sql): StoreDriver {
+  // Unnamed statements (the application's queries in sessions.transaction) are not
+  // prepared, so ad-hoc SQL never piles up as prepared statements on pooled connections.
   const on = (client: Sql | TransactionSql): Queryable => ({
     async query<R extends Row>(statement: Statement, params: readonly unknown[]) {
-      const rows = await client.unsafe(statement.text, params as never[], { prepare: true });
+      const rows = await client.unsafe(statement.text, params as never[], { prepare: statement.name !== "" });
       return rows as unknown as R[];
     },
     async exec(script: string) {

@@ -92,6 +92,20 @@ export interface PruneResult {
   locked: boolean;
 }
 
+/**
+ * A session deleted by pruning because it had expired.
+ *
+ * @example
+ * ```ts
+ * await store.prune(null, { batchSize: 1000, wait: true, onExpired: (gone: ExpiredSession[]) => console.log(gone.length) });
+ * ```
+ */
+export interface ExpiredSession {
+  id: string;
+  userId: string | null;
+  audience: string | null;
+}
+
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 // Blocks until this transaction holds the named lock (migrations, explicit prunes).
 const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
@@ -273,7 +287,11 @@ export class SessionStore {
    * holding an advisory lock; gives up at once (locked: false) when another instance
    * holds it.
    */
-  async prune(now: Date | null, options: { batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void }): Promise<PruneResult> {
+  async prune(now: Date | null, options: {
+    batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void;
+    /** The sessions each batch deleted (public id, user, audience). */
+    onExpired?: (sessions: ExpiredSession[]) => void;
+  }): Promise<PruneResult> {
     const total: PruneResult = { deleted: 0, scanned: 0, locked: true };
     const lockKey = `pgsession:prune:${this.names.schema}.${this.names.table}`;
     let after = "";
@@ -284,9 +302,13 @@ export class SessionStore {
           : await tx.query(this.#sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
         const rows = await tx.query(this.#sql.pruneBatch, [now, after, options.batchSize]);
-        return rows[0] as { last_id: string | null; scanned: number; deleted: number };
+        return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
       });
       if (batch === null) return { ...total, locked: false };
+      if (options.onExpired && batch.deleted > 0) {
+        const expired = JSON.parse(batch.expired) as Array<[string, string | null, string | null]>;
+        options.onExpired(expired.map(([id, userId, audience]) => ({ id, userId, audience })));
+      }
       total.deleted += batch.deleted;
       total.scanned += batch.scanned;
       options.onBatch?.({ ...total });

@@ -191,11 +191,12 @@ export function buildStatements(names: TableName): Statements {
        ), gone AS (
          DELETE FROM ${t} s USING batch b
           WHERE s.id = b.id AND (s.idle_expires_at <= ${NOW} OR s.absolute_expires_at <= ${NOW})
-         RETURNING 1
+         RETURNING s.id, s.user_id, s.audience
        )
        SELECT (SELECT max(id) FROM batch) AS last_id,
               (SELECT count(*) FROM batch)::integer AS scanned,
-              (SELECT count(*) FROM gone)::integer AS deleted`,
+              (SELECT count(*) FROM gone)::integer AS deleted,
+              (SELECT coalesce(json_agg(json_build_array(g.id, g.user_id, g.audience)), '[]'::json) FROM gone g)::text AS expired`,
     ),
     pruneLock: statement("prune_lock", `SELECT pg_try_advisory_xact_lock(hashtext($1::text)) AS locked`),
     // Whole-table views for express-session's Store (all, length, clear), within an audience

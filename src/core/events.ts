@@ -1,0 +1,138 @@
+/**
+ * Lifecycle events of sessions, for audit logs and metrics. Events carry the public id and
+ * the user, never the token or its hash, and fire once per occurrence, after the database
+ * change they report is stored.
+ * @module
+ */
+
+/**
+ * What an event says about one session.
+ *
+ * @example
+ * ```ts
+ * sessions.on("created", (event: SessionEvent) => console.log(event.id, event.userId, event.audience));
+ * ```
+ */
+export interface SessionEvent {
+  /** Public id of the session (safe to log). */
+  id: string;
+  /** Its user, or null for an anonymous session. */
+  userId: string | null;
+  /** Its audience, when known, else null. */
+  audience: string | null;
+}
+
+/**
+ * Why a session was revoked: `logout()`, an explicit revocation, or `maxSessionsPerUser`.
+ *
+ * @example
+ * ```ts
+ * sessions.on("revoked", ({ reason }) => { if (reason === "limit") metrics.count("sessions.evicted"); });
+ * ```
+ */
+export type RevokeReason = "logout" | "revoked" | "limit";
+
+/**
+ * The events and what their listeners receive:
+ * - `created`: a session was stored for the first time (first data, or a login).
+ * - `rotated`: it got a new token (`rotate()`, or `login()` of a stored session).
+ * - `touched`: a request extended its idle expiry (at most once per `touchAfter`).
+ * - `saved`: changed data was written.
+ * - `revoked`: it was deleted before its time: `logout()`, `revokeSession`,
+ *   `revokeUserSessions`, or `maxSessionsPerUser` (`reason` says which).
+ * - `expired`: pruning deleted it because it had expired.
+ * - `pruned`: a prune run finished (`deleted` rows in all).
+ *
+ * @example
+ * ```ts
+ * sessions.on("revoked", (e) => audit.log("session revoked", e.id, e.userId, e.reason));
+ * ```
+ */
+export interface SessionEventMap {
+  created: SessionEvent;
+  rotated: SessionEvent;
+  touched: SessionEvent;
+  saved: SessionEvent & { version: number };
+  revoked: SessionEvent & { reason: RevokeReason };
+  expired: SessionEvent;
+  pruned: { deleted: number; scanned: number };
+}
+
+/**
+ * A lifecycle event name.
+ *
+ * @example
+ * ```ts
+ * const names: SessionEventName[] = ["created", "revoked"];
+ * ```
+ */
+export type SessionEventName = keyof SessionEventMap;
+
+/**
+ * A listener of one event; its errors (and rejections) are logged, never thrown into the request.
+ *
+ * @example
+ * ```ts
+ * const onSaved: SessionEventListener<"saved"> = ({ id, version }) => console.log(id, version);
+ * sessions.on("saved", onSaved);
+ * ```
+ */
+export type SessionEventListener<E extends SessionEventName> = (event: SessionEventMap[E]) => void | Promise<void>;
+
+const NAMES: ReadonlySet<string> = new Set<SessionEventName>(["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"]);
+
+/**
+ * A small typed event emitter. Listeners run synchronously in registration order; a
+ * throwing or rejecting listener is reported with `console.warn` and the others still run.
+ *
+ * @example
+ * ```ts
+ * const events = new SessionEvents();
+ * const off = events.on("created", (e) => console.log(e.id));
+ * events.emit("created", { id: "abc", userId: null, audience: null });
+ * off();
+ * ```
+ */
+export class SessionEvents {
+  readonly #listeners = new Map<SessionEventName, Set<SessionEventListener<never>>>();
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): () => void {
+    if (!NAMES.has(name)) throw new TypeError(`pgsession: unknown session event ${JSON.stringify(name)}`);
+    if (typeof listener !== "function") throw new TypeError("pgsession: an event listener must be a function");
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(listener as SessionEventListener<never>);
+    return () => this.off(name, listener);
+  }
+
+  /** Removes a listener. */
+  off<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): void {
+    this.#listeners.get(name)?.delete(listener as SessionEventListener<never>);
+  }
+
+  /** Whether anything listens to `name` (so callers can skip building an event). */
+  has(name: SessionEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
+  /** Calls the listeners of `name` with `event`. */
+  emit<E extends SessionEventName>(name: E, event: SessionEventMap[E]): void {
+    const set = this.#listeners.get(name);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        const result = (listener as SessionEventListener<E>)(event);
+        if (result && typeof (result as Promise<void>).then === "function") {
+          (result as Promise<void>).catch((err: unknown) => report(name, err));
+        }
+      } catch (err) {
+        report(name, err);
+      }
+    }
+  }
+}
+
+function report(name: string, err: unknown): void {
+  console.warn(`pgsession: a "${name}" event listener failed: ${err instanceof Error ? err.message : String(err)}`);
+}

@@ -1,0 +1,220 @@
+/**
+ * Lifecycle events fire exactly once per occurrence and never carry the token;
+ * maxSessionsPerUser holds under 10 parallel logins; requireRecentLogin;
+ * revokeUserSessions({ issuedBefore }).
+ */
+import { describe, expect, it } from "vitest";
+import { SessionReauthRequiredError } from "../src/core/errors.js";
+import type { SessionEventName } from "../src/core/events.js";
+import type { Sessions } from "../src/core/sessions.js";
+import { isRecentLogin, requireRecentLogin } from "../src/core/step-up.js";
+import { fakeClock } from "./support/db.js";
+import { describeEachTarget, tokenOf } from "./support/suite.js";
+
+const EVENTS: SessionEventName[] = ["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"];
+
+function record(sessions: Sessions) {
+  const log: Array<{ name: SessionEventName; event: Record<string, unknown> }> = [];
+  for (const name of EVENTS) sessions.on(name, (event) => void log.push({ name, event: event as unknown as Record<string, unknown> }));
+  const count = (name: SessionEventName) => log.filter((entry) => entry.name === name).length;
+  return { log, count };
+}
+
+describeEachTarget("events, limits and step-up", (ctx) => {
+  describe("lifecycle events", () => {
+    it("fire exactly once per occurrence, with the public id and user, never the token", async () => {
+      const clock = fakeClock(new Date("2031-03-01T00:00:00Z"));
+      const sessions = ctx().sessions({ now: clock.now, idleTimeout: "1h", absoluteTimeout: "1d", audience: "events" });
+      const { log, count } = record(sessions);
+      const tokens: string[] = [];
+
+      const session = await sessions.resolve(undefined);
+      expect(await sessions.commit(session)).toBeNull(); // nothing stored, nothing fired
+      expect(log).toEqual([]);
+      session.set("a", 1);
+      tokens.push(tokenOf(await sessions.commit(session)));
+      expect(count("created")).toBe(1);
+      expect(log[0]).toEqual({ name: "created", event: { id: session.id, userId: null, audience: "events" } });
+
+      const same = await sessions.resolveToken(tokens[0]);
+      same.set("a", 2);
+      await sessions.commit(same);
+      await sessions.commit(same); // nothing changed: no second "saved"
+      expect(count("saved")).toBe(1);
+      expect(log.find((e) => e.name === "saved")?.event).toMatchObject({ id: session.id, version: 2 });
+
+      clock.advance(10 * 60_000); // past touchAfter (6 min)
+      await Promise.all(Array.from({ length: 5 }, () => sessions.resolveToken(tokens[0]))); // parallel requests: one touch
+      await sessions.resolveToken(tokens[0]); // touched already: no second event
+      expect(count("touched")).toBe(1);
+
+      await same.login("hana");
+      tokens.push(tokenOf(await sessions.commit(same)));
+      expect(count("rotated")).toBe(1);
+      expect(log.filter((e) => e.name === "rotated")[0]?.event).toEqual({ id: session.id, userId: "hana", audience: "events" });
+      await same.rotate();
+      tokens.push(tokenOf(await sessions.commit(same)));
+      expect(count("rotated")).toBe(2);
+
+      await same.logout();
+      expect(count("revoked")).toBe(1);
+      expect(log.find((e) => e.name === "revoked")?.event).toMatchObject({ id: session.id, userId: "hana", reason: "logout" });
+      await same.logout(); // already gone: nothing more
+      expect(count("revoked")).toBe(1);
+
+      const other = await sessions.resolve(undefined);
+      await other.login("hana");
+      tokens.push(tokenOf(await sessions.commit(other)));
+      expect(count("created")).toBe(2);
+      expect(await sessions.revokeSession(other.id)).toBe(true);
+      expect(await sessions.revokeSession(other.id)).toBe(false);
+      expect(count("revoked")).toBe(2);
+
+      const third = await sessions.resolve(undefined);
+      third.set("b", 1);
+      await sessions.commit(third);
+      const fourth = await sessions.resolve(undefined);
+      await fourth.login("ivan");
+      clock.advance(2 * 86_400_000); // everything expired
+      // The schema is shared with later suites: count what this prune deleted, and find ours in it.
+      const deleted = await sessions.prune();
+      const expiredIds = log.filter((e) => e.name === "expired").map((e) => e.event.id);
+      expect(expiredIds).toHaveLength(deleted);
+      expect(new Set(expiredIds).size).toBe(deleted);
+      expect(expiredIds).toEqual(expect.arrayContaining([third.id, fourth.id]));
+      expect(log.find((e) => e.name === "expired" && e.event.id === fourth.id)?.event.userId).toBe("ivan");
+      expect(count("pruned")).toBe(1);
+      expect(log.find((e) => e.name === "pruned")?.event).toMatchObject({ deleted });
+      await sessions.prune();
+      expect(count("expired")).toBe(deleted);
+      expect(count("pruned")).toBe(2);
+
+      const text = JSON.stringify(log);
+      for (const token of tokens) expect(text).not.toContain(token);
+    });
+
+    it("a throwing listener is reported, never breaks the request", async () => {
+      const sessions = ctx().sessions();
+      const warn = console.warn;
+      const warned: string[] = [];
+      console.warn = (message: string) => void warned.push(message);
+      try {
+        sessions.on("created", () => { throw new Error("listener bug"); });
+        let second = 0;
+        sessions.on("created", () => void second++);
+        const session = await sessions.resolve(undefined);
+        session.set("x", 1);
+        expect(await sessions.commit(session)).toMatch(/^session=/);
+        expect(second).toBe(1);
+        expect(warned.join()).toContain("listener bug");
+      } finally {
+        console.warn = warn;
+      }
+    });
+
+    it("off() stops a listener, unknown names are refused", async () => {
+      const sessions = ctx().sessions();
+      let calls = 0;
+      const off = sessions.on("created", () => void calls++);
+      off();
+      const session = await sessions.resolve(undefined);
+      session.set("x", 1);
+      await sessions.commit(session);
+      expect(calls).toBe(0);
+      expect(() => sessions.on("bogus" as "created", () => {})).toThrow(TypeError);
+    });
+  });
+
+  describe("per-user limits and step-up", () => {
+    it("maxSessionsPerUser holds when 10 logins of one user run in parallel", async () => {
+      const sessions = ctx().sessions({ maxSessionsPerUser: 3, audience: "limit-a" });
+      const revoked: string[] = [];
+      sessions.on("revoked", (e) => void (e.reason === "limit" && revoked.push(e.id)));
+      // Half are stored anonymous sessions (login rotates), half new ones (login inserts).
+      const all = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const session = await sessions.resolve(undefined);
+        if (i % 2 === 0) {
+          session.set("i", i);
+          await sessions.commit(session);
+        }
+        return session;
+      }));
+      await Promise.all(all.map((session) => session.login("jules")));
+      const live = await sessions.listUserSessions("jules");
+      expect(live).toHaveLength(3);
+      expect(revoked).toHaveLength(7);
+      expect(new Set([...revoked, ...live.map((s) => s.id)]).size).toBe(10);
+      // Another audience, or a user under the limit, is untouched.
+      const otherAudience = ctx().sessions({ maxSessionsPerUser: 3, audience: "limit-b" });
+      const elsewhere = await otherAudience.resolve(undefined);
+      await elsewhere.login("jules");
+      expect(await sessions.listUserSessions("jules", { audience: "limit-a" })).toHaveLength(3);
+      expect(await otherAudience.listUserSessions("jules", { audience: "limit-b" })).toHaveLength(1);
+    });
+
+    it("the newest login survives the limit", async () => {
+      const clock = fakeClock(new Date("2031-05-01T00:00:00Z"));
+      const sessions = ctx().sessions({ maxSessionsPerUser: 2, now: clock.now, audience: "limit-c" });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const session = await sessions.resolve(undefined);
+        await session.login("kim");
+        ids.push(session.id);
+        clock.advance(60_000);
+      }
+      expect((await sessions.listUserSessions("kim")).map((s) => s.id).sort()).toEqual(ids.slice(2).sort());
+    });
+
+    it("requireRecentLogin uses authenticatedAt", async () => {
+      const clock = fakeClock(new Date("2031-06-01T00:00:00Z"));
+      const sessions = ctx().sessions({ now: clock.now });
+      const session = await sessions.resolve(undefined);
+      expect(() => requireRecentLogin(session, "10m", clock.now())).toThrow(SessionReauthRequiredError);
+      await session.login("lena");
+      clock.advance(5 * 60_000);
+      expect(() => requireRecentLogin(session, "10m", clock.now())).not.toThrow();
+      clock.advance(6 * 60_000);
+      expect(isRecentLogin(session, "10m", clock.now())).toBe(false);
+      try {
+        requireRecentLogin(session, "10m", clock.now());
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(SessionReauthRequiredError);
+        expect((err as SessionReauthRequiredError).code).toBe("ERR_SESSION_REAUTH_REQUIRED");
+        expect((err as SessionReauthRequiredError).authenticatedAt).toEqual(session.authenticatedAt);
+      }
+      // A rotation is not a login.
+      await session.rotate();
+      expect(isRecentLogin(session, "10m", clock.now())).toBe(false);
+      await session.login("lena");
+      expect(isRecentLogin(session, "10m", clock.now())).toBe(true);
+    });
+
+    it("revokeUserSessions({ issuedBefore }) revokes only older sessions (back-channel logout)", async () => {
+      const clock = fakeClock(new Date("2031-07-01T00:00:00Z"));
+      const sessions = ctx().sessions({ now: clock.now });
+      const old = await sessions.resolve(undefined);
+      await old.login("milo");
+      clock.advance(3_600_000);
+      const cutoff = clock.now();
+      clock.advance(1000);
+      const recent = await sessions.resolve(undefined);
+      await recent.login("milo");
+      const revoked: string[] = [];
+      sessions.on("revoked", (e) => void revoked.push(e.id));
+      expect(await sessions.revokeUserSessions("milo", { issuedBefore: cutoff })).toBe(1);
+      expect(revoked).toEqual([old.id]);
+      expect((await sessions.listUserSessions("milo")).map((s) => s.id)).toEqual([recent.id]);
+      expect(await sessions.revokeUserSessions("milo", { except: recent })).toBe(0);
+      expect(await sessions.revokeUserSessions("milo")).toBe(1);
+    });
+  });
+});
+
+describe("maxSessionsPerUser option", () => {
+  it("is validated at start-up", async () => {
+    const { createSessions } = await import("../src/core/sessions.js");
+    expect(() => createSessions({ maxSessionsPerUser: 0 })).toThrow(/maxSessionsPerUser/);
+    expect(() => createSessions({ maxSessionsPerUser: 1.5 })).toThrow(/maxSessionsPerUser/);
+  });
+});
