@@ -9,7 +9,7 @@ import { createSessions, type Sessions } from "../src/core/sessions.js";
 import type { SessionsOptions } from "../src/core/options.js";
 import { hashToken } from "../src/core/token.js";
 import {
-  SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError,
+  SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError,
 } from "../src/core/errors.js";
 import type { StoreDriver } from "../src/store/driver.js";
 import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
@@ -73,7 +73,7 @@ for (const kind of allTargets) {
       count = counting(driver);
       clock = fakeClock();
       sessions = createSessions({ store: count.driver, schema, now: clock.now });
-      expect(await sessions.migrate()).toEqual([1, 2]);
+      expect(await sessions.migrate()).toEqual([1, 2, 3]);
     });
 
     afterAll(async () => {
@@ -538,8 +538,26 @@ for (const kind of allTargets) {
         expect(await sessions.migrate()).toEqual([]);
         const parallelSchema = uniqueSchema("mig");
         const results = await Promise.all([1, 2, 3].map(() => createSessions({ store: driver, schema: parallelSchema }).migrate()));
-        expect(results.flat()).toEqual([1, 2]);
+        expect(results.flat()).toEqual([1, 2, 3]);
         await target.sql(`DROP SCHEMA "${parallelSchema}" CASCADE`);
+      });
+
+      it("a read before migrate fails as a store error that says to migrate; an older schema is brought up to date", async () => {
+        const s = uniqueSchema("old");
+        const fresh = createSessions({ store: driver, schema: s });
+        const error = await fresh.resolveToken("A".repeat(43)).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(SessionStoreError);
+        expect((error as SessionStoreError).message).toMatch(/migrate/);
+        // A schema migrated by an earlier release (version 2): migrate adds only what is new.
+        await fresh.migrate();
+        await target.sql(`DROP FUNCTION "${s}".sessions_touch(text, timestamptz)`);
+        await target.sql(`DELETE FROM "${s}".sessions_migrations WHERE version = 3`);
+        expect(await fresh.migrate()).toEqual([3]);
+        const session = await fresh.resolve(undefined);
+        session.set("k", 1);
+        const cookie = (await fresh.commit(session)) as string;
+        expect((await fresh.resolve(cookie.split(";")[0])).get("k")).toBe(1);
+        await target.sql(`DROP SCHEMA "${s}" CASCADE`);
       });
 
       it("refuses dangerous schema and table names before any SQL", () => {

@@ -9,10 +9,13 @@
  * - `SessionGoneError` at commit (the session was logged out, revoked or expired while
  *   the request ran; nothing was written): 409 with a clearing cookie, so that the app's
  *   own 2xx, which claimed a write that did not happen, is never sent.
+ * - `SessionConflictError` (a compare-and-set save lost the race, or a rotation or login
+ *   used a token another request had already rotated): 409, the cookie left alone (the
+ *   session still exists; the client retries with its current token).
  * @module
  */
 import { serializeSessionCookie } from "../core/cookie.js";
-import { SessionGoneError, SessionStoreError } from "../core/errors.js";
+import { SessionConflictError, SessionGoneError, SessionStoreError } from "../core/errors.js";
 import type { Sessions } from "../core/sessions.js";
 
 /** A response as plain values, for any runtime to send. */
@@ -23,12 +26,13 @@ export interface PlainAnswer {
 }
 
 /** How an error raised by pgsession is answered by default, or null: not ours, rethrow. */
-export type ErrorKind = "store" | "gone" | null;
+export type ErrorKind = "store" | "gone" | "conflict" | null;
 
 /** Sorts an error into the failures adapters answer themselves. */
 export function kindOf(err: unknown): ErrorKind {
   if (err instanceof SessionStoreError) return "store";
   if (err instanceof SessionGoneError) return "gone";
+  if (err instanceof SessionConflictError) return "conflict";
   return null;
 }
 
@@ -41,6 +45,18 @@ export function storeErrorAnswer(storedCookie: string | null = null): PlainAnswe
       ...(storedCookie === null ? [] : [["Set-Cookie", storedCookie] as [string, string]]),
     ],
     body: "Service Unavailable: the session store cannot be reached\n",
+  };
+}
+
+/** The default answer to a {@link SessionConflictError}: 409, with `storedCookie` (see `Sessions.unsentCookie`) if any. */
+export function conflictAnswer(storedCookie: string | null = null): PlainAnswer {
+  return {
+    status: 409,
+    headers: [
+      ["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"],
+      ...(storedCookie === null ? [] : [["Set-Cookie", storedCookie] as [string, string]]),
+    ],
+    body: "Conflict: another request changed this session first; nothing was saved. Try again.\n",
   };
 }
 

@@ -14,7 +14,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { clearingCookie, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
+import { clearingCookie, conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type ErrorKind, type PlainAnswer } from "./answers.js";
 import { readNodeRequest } from "./node-carrier.js";
 
 declare module "fastify" {
@@ -67,7 +67,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
   // Requests whose failure is answered already, and how (a gone session also clears the cookie).
-  const failed = new WeakMap<FastifyRequest, "store" | "gone">();
+  const failed = new WeakMap<FastifyRequest, NonNullable<ErrorKind>>();
   const secureOf = (request: FastifyRequest) => readNodeRequest(request.raw, trustProxy).context.secure === true;
   const answer = (err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, kindOf(err) ?? "store");
@@ -79,6 +79,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
       if (stored !== null) reply.header("set-cookie", stored);
       return options.onStoreError(err, request, reply);
     }
+    if (kindOf(err) === "conflict") return answerWith(reply, conflictAnswer(request.session ? sessions.unsentCookie(request.session) : null));
     return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
   };
 
@@ -104,7 +105,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     const failure = failed.get(request);
     if (failure === "gone" && !reply.hasHeader("set-cookie")) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
     // A handler's store error after a stored login or rotation: the 503 carries the new token.
-    const stored = failure === "store" && request.session ? sessions.unsentCookie(request.session) : null;
+    const stored = (failure === "store" || failure === "conflict") && request.session ? sessions.unsentCookie(request.session) : null;
     if (stored !== null) reply.header("set-cookie", stored);
     if (failure !== undefined || !request.session) return payload;
     try {

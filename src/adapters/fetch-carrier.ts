@@ -8,7 +8,7 @@
 import { contextOf } from "../core/request.js";
 import type { RequestContext, Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
+import { conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 
 /**
  * Answers a failure with a Response.
@@ -95,6 +95,7 @@ export async function runWithSession<Data extends SessionData>(
       return stored === null ? answer : appendSetCookie(answer, stored);
     }
     if (kind === "gone") return options.onSessionGone ? options.onSessionGone(err, request) : toResponse(goneAnswer(sessions, context.secure === true));
+    if (kind === "conflict") return toResponse(conflictAnswer(session ? sessions.unsentCookie(session) : null));
     throw err;
   }
 }

@@ -10,7 +10,7 @@ import type { TLSSocket } from "node:tls";
 import { contextOf } from "../core/request.js";
 import type { RequestContext, Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
+import { conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 
 /** The cookie header and context of a node request. */
 export function readNodeRequest(req: IncomingMessage, trustProxy: boolean): { cookieHeader: string | undefined; context: RequestContext } {
@@ -53,8 +53,7 @@ export function sendAnswer(res: ServerResponse, answer: PlainAnswer): boolean {
   return true;
 }
 
-const HELD = ["writeHead", "write", "end", "flushHeaders"] as const;
-type Held = (typeof HELD)[number];
+type Held = "writeHead" | "write" | "end" | "flushHeaders";
 type AnyFn = (...args: unknown[]) => unknown;
 
 /** Moves headers passed to writeHead into the response, appending Set-Cookie instead of replacing it. */
@@ -88,69 +87,136 @@ export interface OutputGate {
   abandon(): void;
 }
 
+const HELD_OUTPUT = Symbol("pgsession.heldOutput");
+type HeldResponse = ServerResponse & { [HELD_OUTPUT]: HeldOutput };
+
+/**
+ * The state of one held response. The wrappers installed on the response are shared
+ * functions that find this state through a symbol, and they stay installed after the
+ * gate opens (passing calls straight through): no closures per request and no `delete`,
+ * which would turn every response into a slow dictionary-mode object.
+ */
+class HeldOutput implements OutputGate {
+  started = false;
+  /** Output flows straight to the original methods (after the gate opened or was abandoned). */
+  passing = false;
+  readonly queue: Array<() => void> = [];
+  readonly originals: Record<Held, AnyFn>;
+  #opening: Promise<boolean> | undefined;
+
+  constructor(
+    readonly res: ServerResponse, readonly prepare: () => Promise<void>, readonly onFailure: (err: unknown) => void,
+    readonly isClean: () => boolean,
+  ) {
+    const target = res as unknown as Record<Held, AnyFn>;
+    // The methods as they are now: another middleware (compression, on-headers) may have wrapped them.
+    this.originals = { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders };
+  }
+
+  open(): Promise<boolean> {
+    return (this.#opening ??= this.#run());
+  }
+
+  async #run(): Promise<boolean> {
+    try {
+      await this.prepare();
+    } catch (err) {
+      this.abandon();
+      this.onFailure(err);
+      return false;
+    }
+    this.passing = true;
+    for (const call of this.queue.splice(0)) call();
+    return true;
+  }
+
+  abandon(): void {
+    this.passing = true;
+    this.queue.length = 0;
+    this.#opening ??= Promise.resolve(false);
+  }
+
+  /**
+   * Whether an output call goes straight through: after the gate opened (or was
+   * abandoned), or when it is the app's first output and there is nothing to commit (the
+   * request changed nothing), so that nothing waits for a commit that does nothing.
+   */
+  passesThrough(): boolean {
+    if (this.passing) return true;
+    if (this.started || !this.isClean()) return false;
+    // The commit point has passed with nothing to commit: what changes later is a late write.
+    this.started = true;
+    this.passing = true;
+    this.#opening ??= Promise.resolve(true);
+    return true;
+  }
+
+  /** Queues one call of the app's output and starts the commit. */
+  hold(call: () => void): void {
+    this.started = true;
+    this.queue.push(call);
+    void this.open();
+  }
+}
+
+function heldWriteHead(this: HeldResponse, status: unknown, ...rest: unknown[]): unknown {
+  const held = this[HELD_OUTPUT];
+  if (held.passesThrough()) return held.originals.writeHead.call(this, status, ...rest);
+  held.hold(() => {
+    const headers = typeof rest[0] === "string" ? rest[1] : rest[0];
+    if (headers !== undefined) absorbHeaders(this, headers);
+    if (typeof rest[0] === "string") held.originals.writeHead.call(this, status, rest[0]);
+    else held.originals.writeHead.call(this, status);
+  });
+  return this;
+}
+
+function heldWrite(this: HeldResponse, ...args: unknown[]): unknown {
+  const held = this[HELD_OUTPUT];
+  if (held.passesThrough()) return held.originals.write.apply(this, args);
+  held.hold(() => held.originals.write.apply(this, args));
+  return true;
+}
+
+function heldEnd(this: HeldResponse, ...args: unknown[]): unknown {
+  const held = this[HELD_OUTPUT];
+  if (held.passesThrough()) return held.originals.end.apply(this, args);
+  held.hold(() => held.originals.end.apply(this, args));
+  return this;
+}
+
+function heldFlushHeaders(this: HeldResponse): unknown {
+  const held = this[HELD_OUTPUT];
+  if (held.passesThrough()) return held.originals.flushHeaders.call(this);
+  held.hold(() => held.originals.flushHeaders.call(this));
+  return undefined;
+}
+
+// To the app, held output counts as sent: it must not start a second response.
+function heldHeadersSent(this: HeldResponse): boolean {
+  const held = this[HELD_OUTPUT];
+  return (held.started && !held.passing) || headersReallySent(this);
+}
+
 /**
  * Intercepts `writeHead`, `write`, `end` and `flushHeaders`: the first call runs `prepare`
  * (commit and append Set-Cookie), and the held calls are replayed in order once it
  * succeeds. When it fails, the held output is dropped and `onFailure` answers instead.
  * Meanwhile `res.headersSent` tells the app the truth it acts on: its response has started.
+ * When `isClean` says there is nothing to commit at the first output, nothing is held.
  */
-export function holdOutput(res: ServerResponse, prepare: () => Promise<void>, onFailure: (err: unknown) => void): OutputGate {
+export function holdOutput(
+  res: ServerResponse, prepare: () => Promise<void>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
+): OutputGate {
+  const held = new HeldOutput(res, prepare, onFailure, isClean);
+  (res as HeldResponse)[HELD_OUTPUT] = held;
   const target = res as unknown as Record<Held, AnyFn>;
-  const originals = Object.fromEntries(HELD.map((name) => [name, target[name]])) as Record<Held, AnyFn>;
-  const queue: Array<() => void> = [];
-  let started = false;
-  let opening: Promise<boolean> | undefined;
-
-  const restore = () => {
-    for (const name of HELD) target[name] = originals[name];
-    delete (res as { headersSent?: boolean }).headersSent;
-  };
-  // To the app, held output counts as sent: it must not start a second response.
-  Object.defineProperty(res, "headersSent", { configurable: true, get: () => started || headersReallySent(res) });
-  const open = (): Promise<boolean> => (opening ??= (async () => {
-    try {
-      await prepare();
-    } catch (err) {
-      restore();
-      queue.length = 0;
-      onFailure(err);
-      return false;
-    }
-    restore();
-    for (const call of queue.splice(0)) call();
-    return true;
-  })());
-
-  target.writeHead = (status: unknown, ...rest: unknown[]) => {
-    started = true;
-    queue.push(() => {
-      const headers = typeof rest[0] === "string" ? rest[1] : rest[0];
-      if (headers !== undefined) absorbHeaders(res, headers);
-      if (typeof rest[0] === "string") originals.writeHead.call(res, status, rest[0]);
-      else originals.writeHead.call(res, status);
-    });
-    void open();
-    return res;
-  };
-  for (const name of ["write", "end", "flushHeaders"] as const) {
-    target[name] = (...args: unknown[]) => {
-      started = true;
-      queue.push(() => originals[name].apply(res, args));
-      void open();
-      return name === "write" ? true : name === "end" ? res : undefined;
-    };
-  }
-  return {
-    get started() {
-      return started;
-    },
-    open,
-    abandon() {
-      restore();
-      queue.length = 0;
-      opening ??= Promise.resolve(false);
-    },
-  };
+  target.writeHead = heldWriteHead as AnyFn;
+  target.write = heldWrite as AnyFn;
+  target.end = heldEnd as AnyFn;
+  target.flushHeaders = heldFlushHeaders as AnyFn;
+  Object.defineProperty(res, "headersSent", { configurable: true, get: heldHeadersSent });
+  return held;
 }
 
 /**
@@ -184,7 +250,7 @@ export interface NodeFailureOptions {
 export interface NodeSessionRun<Data extends SessionData> {
   session: Session<Data>;
   gate: OutputGate;
-  /** Answers an error: store errors 503, gone sessions 409, others through `onOther`. */
+  /** Answers an error: store errors 503, gone sessions and conflicts 409, others through `onOther`. */
   fail(err: unknown): void;
 }
 
@@ -214,6 +280,7 @@ export async function startNodeSession<Data extends SessionData>(
       }
     }
     else if (kind === "gone") (options.onSessionGone ?? ((_e, _q, r) => sendAnswer(r, goneAnswer(sessions, context.secure === true))))(err, req, res);
+    else if (kind === "conflict") sendAnswer(res, conflictAnswer(session ? sessions.unsentCookie(session) : null));
     else onOther(err, req, res);
   };
   try {
@@ -227,6 +294,6 @@ export async function startNodeSession<Data extends SessionData>(
   gate = holdOutput(res, async () => {
     const setCookie = await sessions.commit(resolved);
     if (setCookie) appendSetCookie(res, setCookie);
-  }, fail);
+  }, fail, () => !sessions.needsCommit(resolved));
   return { session: resolved, gate, fail };
 }

@@ -1,6 +1,7 @@
 /** Unit tests of the cookie codec and policy (no database). */
 import { describe, expect, it } from "vitest";
-import { createCookiePolicy, MAX_COOKIE_HEADER, readCookie, serializeSessionCookie } from "./cookie.js";
+import { serialize } from "cookie";
+import { createCookiePolicy, isSecureFor, MAX_COOKIE_HEADER, readCookie, serializeSessionCookie, type CookieOptions } from "./cookie.js";
 import { SessionConfigError } from "./errors.js";
 import { contextOf } from "./request.js";
 
@@ -62,6 +63,34 @@ describe("createCookiePolicy", () => {
     expect(line).toBe(`__Host-s=${TOKEN}; Max-Age=3600; Path=/; Expires=Thu, 01 Jan 1970 01:00:00 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None`);
     const plain = serializeSessionCookie(createCookiePolicy({ domain: "example.com", httpOnly: false }), { value: TOKEN, maxAgeMs: undefined, secure: true, now: new Date(0) });
     expect(plain).toBe(`session=${TOKEN}; Domain=example.com; Path=/; Secure; SameSite=Lax`);
+  });
+});
+
+describe("serializeSessionCookie: browser-session cookies from cached attributes", () => {
+  it("gives exactly what the cookie package serializes, for every combination", () => {
+    const policies: CookieOptions[] = [
+      {}, { name: "sid", path: "/app", domain: "example.com", httpOnly: false, sameSite: "strict", priority: "low" },
+      { name: "__Host-s", sameSite: "none", partitioned: true, priority: "high" }, { name: "__Secure-x", domain: ".example.org" },
+      { secure: true }, { secure: false, sameSite: "lax" },
+    ];
+    for (const options of policies) {
+      const policy = createCookiePolicy(options);
+      for (const secure of [true, false]) {
+        // Twice: the first call fills the cache, the second reads it.
+        for (let i = 0; i < 2; i++) {
+          expect(serializeSessionCookie(policy, { value: TOKEN, maxAgeMs: undefined, secure, now: new Date() })).toBe(serialize(policy.name, TOKEN, {
+            path: policy.path, ...(policy.domain !== undefined && { domain: policy.domain }), httpOnly: policy.httpOnly,
+            secure: isSecureFor(policy, secure), sameSite: policy.sameSite, ...(policy.partitioned && { partitioned: true }),
+            ...(policy.priority !== undefined && { priority: policy.priority }),
+          }));
+        }
+      }
+    }
+  });
+
+  it("leaves values outside the token alphabet to the cookie package (encoded, never raw)", () => {
+    const line = serializeSessionCookie(createCookiePolicy(), { value: "a b;c", maxAgeMs: undefined, secure: false, now: new Date() });
+    expect(line.startsWith("session=a%20b%3Bc;")).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@
  * `Set-Cookie` value with exactly the configured attributes. Pure string functions.
  * @module
  */
-import { serialize } from "cookie";
+import { serialize, type SerializeOptions } from "cookie";
 import { parseDuration, type Duration } from "./duration.js";
 import { SessionConfigError } from "./errors.js";
 
@@ -137,20 +137,44 @@ export interface SetCookieInput {
  */
 export function serializeSessionCookie(policy: CookiePolicy, input: SetCookieInput): string {
   const persistent = input.maxAgeMs !== undefined;
+  const secure = isSecureFor(policy, input.secure);
+  if (!persistent && BASE64URL_VALUE.test(input.value)) {
+    // A browser-session cookie differs from the last one only in its value (a token, whose
+    // alphabet needs no encoding): its attributes are serialized once per policy.
+    return `${policy.name}=${input.value}${sessionCookieAttributes(policy, secure)}`;
+  }
   const maxAgeSeconds = persistent ? Math.max(0, Math.floor((input.maxAgeMs as number) / 1000)) : undefined;
   return serialize(policy.name, input.value, {
-    path: policy.path,
-    ...(policy.domain !== undefined && { domain: policy.domain }),
-    httpOnly: policy.httpOnly,
-    secure: isSecureFor(policy, input.secure),
-    sameSite: policy.sameSite,
+    ...attributesOf(policy, secure),
     ...(maxAgeSeconds !== undefined && {
       maxAge: maxAgeSeconds,
       expires: maxAgeSeconds === 0 ? new Date(0) : new Date(input.now.getTime() + maxAgeSeconds * 1000),
     }),
+  });
+}
+
+/** The policy's attributes as `cookie.serialize` options (no lifetime). */
+function attributesOf(policy: CookiePolicy, secure: boolean): SerializeOptions {
+  return {
+    path: policy.path,
+    ...(policy.domain !== undefined && { domain: policy.domain }),
+    httpOnly: policy.httpOnly,
+    secure,
+    sameSite: policy.sameSite,
     ...(policy.partitioned && { partitioned: true }),
     ...(policy.priority !== undefined && { priority: policy.priority }),
-  });
+  };
+}
+
+const BASE64URL_VALUE = /^[A-Za-z0-9_-]+$/;
+const attributeCache = new WeakMap<CookiePolicy, { secure?: string; plain?: string }>();
+
+/** "; Path=/; HttpOnly; ..." of a browser-session cookie, serialized by `cookie` once per policy and Secure flag. */
+function sessionCookieAttributes(policy: CookiePolicy, secure: boolean): string {
+  let cached = attributeCache.get(policy);
+  if (!cached) attributeCache.set(policy, (cached = {}));
+  const key = secure ? "secure" : "plain";
+  return (cached[key] ??= serialize(policy.name, "x", attributesOf(policy, secure)).slice(policy.name.length + 2));
 }
 
 /** Longest Cookie header we read; past it the request has no session (RFC 6265 asks for 4 KiB a cookie). */

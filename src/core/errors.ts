@@ -142,6 +142,9 @@ export class SessionGoneError extends SessionError {
  * ```
  */
 export class SessionConflictError extends SessionError {
+  /** The HTTP status to answer with (409); Express and Fastify error handlers read it. */
+  readonly statusCode = 409;
+
   constructor(message: string) {
     super("ERR_SESSION_CONFLICT", `pgsession: ${message}`);
   }
@@ -175,5 +178,7 @@ export function toStoreError(err: unknown, what: string): SessionStoreError {
   const code = (err as { code?: unknown } | null)?.code;
   const sqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   const reason = err instanceof Error ? err.message : String(err);
-  return new SessionStoreError(`pgsession: ${what} failed: ${reason}`, { cause: err, sqlState });
+  // A table or function of the schema is missing: the migrations have not run (or not all of them).
+  const hint = sqlState === "42P01" || sqlState === "42883" ? " (run sessions.migrate() or `pgsession migrate` to create or update the schema)" : "";
+  return new SessionStoreError(`pgsession: ${what} failed: ${reason}${hint}`, { cause: err, sqlState });
 }

@@ -201,6 +201,22 @@ export class Sessions<Data extends object = SessionData> {
   }
 
   /**
+   * Whether {@link commit} would write to the database or return a Set-Cookie value. False
+   * for a request that changed nothing: adapters then let its response out at once
+   * instead of holding it for a commit that does nothing.
+   *
+   * @example
+   * ```ts
+   * if (!sessions.needsCommit(session)) return response; // nothing to store, no cookie to send
+   * ```
+   */
+  needsCommit(session: Session<Data>): boolean {
+    const state = stateOf(session);
+    if (state.record === null) return state.changes.size > 0 || this.options.saveUninitialized || state.loggedOut;
+    return state.changes.size > 0 || state.cleared || state.cookieChanged;
+  }
+
+  /**
    * The Set-Cookie value for what the database already holds but the client was not sent:
    * the new token of a stored login or rotation, or the clearing cookie of a stored logout.
    * Null when there is none. Adapters add it to a response that fails after such a change

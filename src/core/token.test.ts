@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { generatePublicId, generateToken, hashToken, isWellFormedToken, TOKEN_LENGTH } from "./token.js";
+import { defaultRandomBytes, generatePublicId, generateToken, hashToken, isWellFormedToken, TOKEN_LENGTH } from "./token.js";
 
 describe("tokens", () => {
   it("are 32 random bytes in base64url, 43 characters, all different", () => {
@@ -11,6 +11,23 @@ describe("tokens", () => {
       expect(Buffer.from(token, "base64url")).toHaveLength(32);
       expect(isWellFormedToken(token)).toBe(true);
     }
+  });
+
+  it("draw from a buffered CSPRNG that never hands out the same bytes twice, across refills", () => {
+    // 48 bytes per session (token and public id): 10,000 sessions span over a hundred refills.
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      for (const size of [32, 16]) {
+        const bytes = defaultRandomBytes(size);
+        expect(bytes).toHaveLength(size);
+        seen.add(Buffer.from(bytes).toString("hex"));
+      }
+    }
+    expect(seen.size).toBe(20_000);
+    // Not all zero (a wiped pool slice handed out by mistake would be).
+    expect([...seen].filter((hex) => /^0+$/.test(hex))).toEqual([]);
+    // A request larger than the pool is served directly.
+    expect(new Set([defaultRandomBytes(10_000), defaultRandomBytes(10_000)].map((b) => Buffer.from(b).toString("hex"))).size).toBe(2);
   });
 
   it("use the injected random source", () => {

@@ -2,7 +2,7 @@
  * Session tokens: 32 random bytes, base64url in the cookie, SHA-256 in the database.
  * @module
  */
-import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 
 /** Source of random bytes; injectable for tests. */
 export type RandomBytes = (size: number) => Uint8Array;
@@ -16,8 +16,26 @@ const PUBLIC_ID_BYTES = 16;
 // aliases of a real token.
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
-/** The default source: the operating system's CSPRNG. */
-export const defaultRandomBytes: RandomBytes = (size) => nodeRandomBytes(size);
+// Bytes from the CSPRNG are fetched 4 KiB at a time and handed out once each, as Node's
+// own crypto.randomUUID() does: one getrandom call per ~85 new sessions instead of two per
+// session, which showed up as a tenth of the CPU of serving anonymous visitors. A slice is
+// copied out and wiped from the pool, so the pool never holds bytes already issued.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/** The default source: the operating system's CSPRNG (buffered; every byte is used once). */
+export const defaultRandomBytes: RandomBytes = (size) => {
+  if (size > POOL_BYTES) return randomFillSync(Buffer.alloc(size));
+  if (poolOffset + size > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
+  pool.fill(0, poolOffset, poolOffset + size);
+  poolOffset += size;
+  return bytes;
+};
 
 /**
  * Makes a new session token: 256 bits from the CSPRNG, base64url.

@@ -17,8 +17,6 @@ export interface SessionRecord {
   data: Record<string, unknown>;
   version: number;
   remember: boolean;
-  ip: string | null;
-  userAgent: string | null;
   createdAt: Date;
   lastSeenAt: Date;
   authenticatedAt: Date | null;
@@ -124,16 +122,27 @@ function toRecord(row: Row): SessionRecord {
     data: (row.data as Record<string, unknown>) ?? {},
     version: row.version as number,
     remember: row.remember as boolean,
-    ip: (row.ip as string | null) ?? null,
-    userAgent: (row.user_agent as string | null) ?? null,
     createdAt: dateOf(row.created_at),
     lastSeenAt: dateOf(row.last_seen_at),
     authenticatedAt: row.authenticated_at == null ? null : dateOf(row.authenticated_at),
     expiresAt: dateOf(row.expires_at),
     absoluteExpiresAt: dateOf(row.absolute_expires_at),
     current: row.current as boolean,
-    touched: (row.touched as boolean | undefined) ?? false,
+    touched: false,
   };
+}
+
+/** A row of `find`/`findPrevious`: its times, or the ones its touch just wrote. */
+function readRecord(row: Row, current: boolean): SessionRecord {
+  const record = toRecord(row);
+  record.current = current;
+  const touch = row.touch as number[] | null | undefined;
+  if (touch) {
+    record.touched = true;
+    record.lastSeenAt = dateOf(Number(touch[0]));
+    record.expiresAt = dateOf(Math.min(Number(touch[1]), record.absoluteExpiresAt.getTime()));
+  }
+  return record;
 }
 
 /**
@@ -167,7 +176,10 @@ export class SessionStore {
   /** Reads a live session by token hash, extending its idle expiry if a touch is due. */
   async find(now: Date | null, tokenHash: string): Promise<SessionRecord | null> {
     const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
-    return rows[0] ? toRecord(rows[0]) : null;
+    if (rows[0]) return readRecord(rows[0], true);
+    // Rare: a token rotated away within its grace window (or one that is unknown or expired).
+    const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    return previous[0] ? readRecord(previous[0], false) : null;
   }
 
   /** Reads a live session without touching it. */

@@ -13,6 +13,7 @@ import type { Statement } from "./driver.js";
 /** The prepared statements for one sessions table. */
 export interface Statements {
   readonly find: Statement;
+  readonly findPrevious: Statement;
   readonly peek: Statement;
   readonly insert: Statement;
   readonly save: Statement;
@@ -38,50 +39,39 @@ const MS = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 /** Builds the statements for a validated schema and table. */
 export function buildStatements(names: TableName): Statements {
   const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
+  const touch = `${quoteIdent(names.schema)}.${quoteIdent(`${names.table}_touch`)}`;
   // A row answers to its current token, or to its previous one during the grace window.
   const match = `(s.token_hash = decode($2, 'hex') OR (s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}))`;
   const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
   // Times leave as epoch milliseconds (float8): cheaper for every driver than parsing
   // timestamp text, and identical across pg, postgres.js and PGlite.
   const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
-  const recordOf = (s: string, lastSeen: string, idleExpires: string, current: string) =>
-    `${s}.id, ${s}.user_id, ${s}.audience, ${s}.data, ${s}.version, ${s}.remember, ${s}.ip, ${s}.user_agent,
-    ${ms(`${s}.created_at`)} AS created_at, ${ms(lastSeen)} AS last_seen_at, ${ms(`${s}.authenticated_at`)} AS authenticated_at,
-    ${ms(`least(${idleExpires}, ${s}.absolute_expires_at)`)} AS expires_at, ${ms(`${s}.absolute_expires_at`)} AS absolute_expires_at,
-    ${current} AS current`;
-  const record = recordOf("s", "s.last_seen_at", "s.idle_expires_at", "s.token_hash = decode($2, 'hex')");
+  const columns = `s.id, s.user_id, s.audience, s.data, s.version, s.remember,
+    ${ms("s.created_at")} AS created_at, ${ms("s.last_seen_at")} AS last_seen_at, ${ms("s.authenticated_at")} AS authenticated_at,
+    ${ms("least(s.idle_expires_at, s.absolute_expires_at)")} AS expires_at, ${ms("s.absolute_expires_at")} AS absolute_expires_at`;
+  const record = `${columns}, s.token_hash = decode($2, 'hex') AS current`;
+  const readBy = (condition: string) =>
+    `SELECT ${columns}, CASE WHEN s.last_seen_at <= ${NOW} - s.touch_after THEN ${touch}(s.id, ${NOW}) END AS touch
+       FROM ${t} s WHERE ${condition} AND ${live}`;
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
   // top, or everything replaced when the session was cleared ($n+2). Parallel requests
   // touching different keys keep each other's changes.
+  // The usual write deletes nothing: that case skips unpacking the (empty) array.
   const merged = (p: number) =>
-    `(CASE WHEN $${p + 2}::boolean THEN '{}'::jsonb
+    `(CASE WHEN $${p + 2}::boolean THEN '{}'::jsonb WHEN $${p}::text = '[]' THEN s.data
        ELSE s.data - ARRAY(SELECT jsonb_array_elements_text($${p}::text::jsonb)) END) || $${p + 1}::text::jsonb`;
 
   return {
-    // The read, and the idle-timeout extension when one is due, in ONE statement. The
-    // common path is a single index lookup of the current token (the grace-window branch
-    // runs only when it finds nothing); the UPDATE touches the row, by primary key, only
-    // when a touch is due. A data-modifying CTE's effects are invisible to the rest of its
-    // statement, so the touched times come from its RETURNING.
-    find: statement(
-      "find",
-      `WITH hit AS MATERIALIZED (
-         (SELECT s.*, true AS current FROM ${t} s WHERE s.token_hash = decode($2, 'hex') AND ${live})
-         UNION ALL
-         (SELECT s.*, false AS current FROM ${t} s
-           WHERE s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW} AND ${live})
-         LIMIT 1
-       ), touched AS (
-         UPDATE ${t} s SET last_seen_at = ${NOW},
-                idle_expires_at = least(${NOW} + s.idle_timeout, s.absolute_expires_at)
-           FROM hit h
-          WHERE s.id = h.id AND h.last_seen_at <= ${NOW} - h.touch_after AND ${live}
-         RETURNING s.last_seen_at, s.idle_expires_at
-       )
-       SELECT ${recordOf("h", "coalesce(u.last_seen_at, h.last_seen_at)", "coalesce(u.idle_expires_at, h.idle_expires_at)", "h.current")},
-              u.last_seen_at IS NOT NULL AS touched
-         FROM hit h LEFT JOIN touched u ON true`,
-    ),
+    // The read, and the idle-timeout extension when one is due, in ONE statement: a single
+    // index lookup of the current token. The touch is a function (migration 003) called
+    // from a CASE, so it runs only when due (a data-modifying CTE would make PostgreSQL
+    // set up an UPDATE on every read), and it returns the new times. The plan is kept
+    // flat on purpose: PostgreSQL initializes every node and expression of a plan on each
+    // execution, and that, not the lookup, is most of what a read costs it.
+    find: statement("find", readBy("s.token_hash = decode($2, 'hex')")),
+    // The same by the previous token inside its grace window: run only when `find` found
+    // nothing (a rotated-away token, or an unknown or expired one).
+    findPrevious: statement("find_previous", readBy(`s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}`)),
     // A read with no side effect (the low-level store's get).
     peek: statement(
       "peek",

@@ -174,6 +174,25 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(answer.setCookies.map((line) => parseSetCookie(line).value)).not.toContainEqual(expect.stringMatching(/./));
     });
 
+    it("answers 409 with no Set-Cookie when a login uses a token already rotated away (regression: it answered 500)", async () => {
+      const b = browser();
+      await b.request("POST", "/login?user=erin");
+      const rotatedAway = b.cookie as string;
+      await b.request("POST", "/login?user=erin");
+      const current = b.cookie as string;
+      expect(current).not.toBe(rotatedAway);
+      // A second tab still holding the old token, inside the grace window.
+      const stale = browser();
+      stale.cookie = rotatedAway;
+      const peek = await stale.request("GET", "/peek");
+      expect(peek.body.user).toBe("erin");
+      const answer = await stale.request("POST", "/login?user=erin");
+      expect(answer.status).toBe(409);
+      expect(answer.setCookies).toEqual([]);
+      expect((await b.request("GET", "/peek")).body.user).toBe("erin");
+      expect(b.cookie).toBe(current);
+    });
+
     it("answers 503 with no Set-Cookie when the database is down", async () => {
       const port = await closedPort();
       const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));

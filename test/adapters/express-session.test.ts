@@ -2,13 +2,17 @@
  * PgSessionStore under the real express-session: an app written for connect-pg-simple
  * works by changing the `store:` line, and the table holds hashes of sids, never sids.
  */
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import express from "express";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgSessionStore, type StoredExpressSession } from "../../src/adapters/express-session.js";
+import { SessionConfigError } from "../../src/core/errors.js";
+import { createSessions } from "../../src/core/sessions.js";
 import { hashToken } from "../../src/core/token.js";
+import { pgliteStore } from "../../src/store/pglite.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { httpSend, listen, type Send } from "./client.js";
 
@@ -131,5 +135,19 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
     await get("GET", "/count");
     await call((cb) => store.clear(cb));
     expect(await call<number>((cb) => store.length(cb))).toBe(0);
+  });
+});
+
+describe("PgSessionStore and encryption at rest", () => {
+  it("refuses sessions with the encrypt option instead of writing express-session's clear data", async () => {
+    const sessions = createSessions({ store: pgliteStore(), encrypt: { keys: [{ id: "k1", key: randomBytes(32) }] } });
+    const store = new PgSessionStore({ sessions, pruneSessionInterval: false });
+    try {
+      await expect(store.sessions()).rejects.toBeInstanceOf(SessionConfigError);
+      const error = await new Promise((resolve) => store.get("a".repeat(32), (err) => resolve(err)));
+      expect(error).toBeInstanceOf(SessionConfigError);
+    } finally {
+      await sessions.close();
+    }
   });
 });
