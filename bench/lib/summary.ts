@@ -1,0 +1,131 @@
+/**
+ * From runs to numbers: medians and spread per server and scenario, ratios, and the
+ * targets of issue 7, each met or missed.
+ * @module
+ */
+import type { RunRecord, Scenario } from "./measure.js";
+import type { DbWork } from "./pgstats.js";
+
+/** A server's numbers in one scenario. */
+export interface Cell {
+  server: string;
+  scenario: Scenario;
+  rounds: number;
+  median: number;
+  min: number;
+  max: number;
+  p50Us: number;
+  p99Us: number;
+  rssMiB: number | null;
+  /** Median CPU time of the server process per request, µs. */
+  serverCpuUs: number | null;
+  /** Median CPU time of the benchmark database's backends per request, µs. */
+  dbCpuUs: number | null;
+  /** Median share of the machine busy during the runs. */
+  machineBusy: number | null;
+  errors: number;
+  work: DbWork | null;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/**
+ * Medians, min and max over the rounds; database work from the run that measured it.
+ *
+ * @example
+ * ```ts
+ * const cells = summarizeRuns(results.runs); cells.get("floor-node/read")?.median;
+ * ```
+ */
+export function summarizeRuns(runs: RunRecord[]): Map<string, Cell> {
+  const groups = new Map<string, RunRecord[]>();
+  for (const run of runs) {
+    const key = `${run.server}/${run.scenario}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const cells = new Map<string, Cell>();
+  for (const [key, list] of groups) {
+    const first = list[0] as RunRecord;
+    const rps = list.map((r) => r.rps);
+    const rss = list.map((r) => r.rssMiB).filter((v): v is number => v !== null);
+    const cpu = list.map((r) => r.serverCpuUs).filter((v): v is number => v !== null && v !== undefined);
+    const db = list.map((r) => r.dbCpuUs).filter((v): v is number => v !== null && v !== undefined);
+    const busy = list.map((r) => r.machineBusy).filter((v): v is number => v !== null && v !== undefined);
+    cells.set(key, {
+      server: first.server, scenario: first.scenario, rounds: list.length, median: median(rps), min: Math.min(...rps), max: Math.max(...rps),
+      p50Us: median(list.map((r) => r.p50Us)), p99Us: median(list.map((r) => r.p99Us)), rssMiB: rss.length ? Math.max(...rss) : null,
+      serverCpuUs: cpu.length ? median(cpu) : null, dbCpuUs: db.length ? median(db) : null, machineBusy: busy.length ? median(busy) : null,
+      errors: list.reduce((sum, r) => sum + r.errors, 0), work: list.find((r) => r.work)?.work ?? null,
+    });
+  }
+  return cells;
+}
+
+/** A target of issue 7 and how this run fared. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+/** The inputs of the checks that are not per-server runs. */
+export interface ExtraChecks {
+  hotRatio: number | null;
+  pruneP99Ratio: number | null;
+}
+
+/**
+ * Checks the targets of issue 7 on this run's numbers.
+ *
+ * @example
+ * ```ts
+ * for (const check of checkTargets(cells, { hotRatio: 0.98, pruneP99Ratio: 1.3 })) console.log(check.target, check.met);
+ * ```
+ */
+export function checkTargets(cells: Map<string, Cell>, extra: ExtraChecks): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const ratio = (a: string, b: string, scenario: Scenario) => {
+    const x = cells.get(`${a}/${scenario}`);
+    const y = cells.get(`${b}/${scenario}`);
+    return x && y && y.median > 0 ? x.median / y.median : null;
+  };
+  const atLeast = (target: string, value: number | null, bound: number, strict = false) =>
+    checks.push({ target, measured: value === null ? "not measured" : `${value.toFixed(2)}x`, met: value === null ? null : strict ? value > bound : value >= bound });
+  const peerOf = { node: "fastify-session", express: "express-session", fastify: "fastify-session" } as const;
+  for (const family of ["node", "express", "fastify"] as const) {
+    const pgs = `pgsession-${family}`;
+    const floor = `floor-${family}`;
+    const read = cells.get(`${pgs}/read`)?.work;
+    checks.push({
+      target: `${pgs} /read: zero row writes per request between touches`,
+      measured: read ? `${read.rowWritesPerRequest.toFixed(4)} row writes/req` : "not measured",
+      met: read ? read.rowWritesPerRequest < 0.001 : null,
+    });
+    atLeast(`${pgs} /read >= 0.9x ${floor}`, ratio(pgs, floor, "read"), 0.9);
+    const write = cells.get(`${pgs}/write`)?.work;
+    checks.push({
+      target: `${pgs} /write: two statements per request (the read, one UPDATE)`,
+      measured: write ? `${write.statementsPerRequest.toFixed(2)} stmt/req, ${write.rowWritesPerRequest.toFixed(2)} row writes/req` : "not measured",
+      met: write ? Math.abs(write.statementsPerRequest - 2) < 0.05 && Math.abs(write.rowWritesPerRequest - 1) < 0.05 : null,
+    });
+    atLeast(`${pgs} /write >= 0.9x ${floor} (SELECT + UPDATE)`, ratio(pgs, floor, "write"), 0.9);
+    atLeast(`${pgs} /write above ${peerOf[family]}`, ratio(pgs, peerOf[family], "write"), 1, true);
+    atLeast(`${pgs} /login >= 0.85x ${floor}`, ratio(pgs, floor, "login"), 0.85);
+  }
+  checks.push({
+    target: "prune: /read p99 during the prune <= 2x without it",
+    measured: extra.pruneP99Ratio === null ? "not measured" : `${extra.pruneP99Ratio.toFixed(2)}x`,
+    met: extra.pruneP99Ratio === null ? null : extra.pruneP99Ratio <= 2,
+  });
+  checks.push({
+    target: "touches are HOT updates: n_tup_hot_upd / n_tup_upd > 0.9",
+    measured: extra.hotRatio === null ? "not measured" : extra.hotRatio.toFixed(3),
+    met: extra.hotRatio === null ? null : extra.hotRatio > 0.9,
+  });
+  return checks;
+}

@@ -1,0 +1,215 @@
+/**
+ * The pgsession benchmark (issue 7): `npm run bench` (full) or `npm run bench -- --quick`.
+ *
+ * Starts each server as its own process, loads it with wrk (a separate process) over
+ * pre-created sessions, several rounds alternating the servers, then a touch-heavy run
+ * (HOT updates), CPU profiles of /read, and the prune benchmark. Writes
+ * bench/results/results.json, REPORT.md and chart.svg. See bench/README.md.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { createSessionCookies, runWrk } from "./lib/load.js";
+import { measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
+import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
+import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
+import { runPruneBench, type PruneReport } from "./lib/prune.js";
+import { writeReport, type BenchResults } from "./lib/report.js";
+import { compileServers, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    connections: { type: "string" },
+    threads: { type: "string" },
+    sessions: { type: "string" },
+    pool: { type: "string" },
+    servers: { type: "string" },
+    "prune-expired": { type: "string" },
+    "prune-live": { type: "string" },
+    "no-prune": { type: "boolean", default: false },
+    "no-hot": { type: "boolean", default: false },
+    "no-profile": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+
+const quick = flags.quick === true;
+const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const config = {
+  mode: quick ? "quick" : "full",
+  rounds: num(flags.rounds, quick ? 3 : 5),
+  shape: {
+    connections: num(flags.connections, 50),
+    threads: num(flags.threads, 2),
+    durationS: num(flags.duration, quick ? 2 : 6),
+    warmupS: num(flags.warmup, 1),
+  } satisfies LoadShape,
+  sessions: num(flags.sessions, 1000),
+  poolSize: num(flags.pool, 10),
+  pruneExpired: num(flags["prune-expired"], quick ? 100_000 : 1_000_000),
+  pruneLive: num(flags["prune-live"], quick ? 10_000 : 100_000),
+  pruneBatch: 1000,
+  profileS: quick ? 4 : 8,
+  hotS: quick ? 3 : 6,
+  // A database of its own: pg_stat_database counts every statement of the database it
+  // describes, and other work on a shared database would be counted as the servers'.
+  databaseUrl: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/pgsession_bench",
+  schema: "pgsession_bench",
+  basePort: 21100,
+};
+const outDir = flags.out ?? fileURLToPath(new URL("./results/", import.meta.url));
+const selected = flags.servers ? SERVERS.filter((s) => flags.servers?.split(",").includes(s.name)) : [...SERVERS];
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const portOf = (spec: ServerSpec) => config.basePort + SERVERS.indexOf(spec);
+const launch = (spec: ServerSpec, extra: { table?: string; touchAfter?: string; nodeArgs?: string[]; port?: number } = {}) =>
+  startServer(spec, { databaseUrl: config.databaseUrl, schema: config.schema, poolSize: config.poolSize, port: extra.port ?? portOf(spec), ...extra });
+const specOf = (name: string) => SERVERS.find((s) => s.name === name) as ServerSpec;
+
+async function withServer<T>(server: Promise<RunningServer>, fn: (server: RunningServer) => Promise<T>): Promise<T> {
+  const running = await server;
+  try {
+    return await fn(running);
+  } finally {
+    await stopServer(running);
+  }
+}
+
+/** Rounds over the servers, each round starting one server later (alternating order). */
+async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const cookieFiles = new Map<string, string>();
+  for (let round = 1; round <= config.rounds; round++) {
+    const order = selected.map((_, i) => selected[(i + round - 1) % selected.length] as ServerSpec);
+    log(`round ${round}/${config.rounds}: ${order.map((s) => s.name).join(", ")}`);
+    for (const spec of order) {
+      await withServer(launch(spec), async (server) => {
+        if (spec.cookie && !cookieFiles.has(spec.name)) {
+          const file = join(work, `${spec.name}.cookies`);
+          await createSessionCookies(server.port, spec.cookie, config.sessions, file);
+          cookieFiles.set(spec.name, file);
+        }
+        const scenarios = spec.kind === "ceiling" ? (["read"] as const) : SCENARIOS;
+        for (const scenario of scenarios) {
+          // One warm-up per server start, before its first scenario (wrk counts whole seconds).
+          const shape = { ...config.shape, warmupS: scenario === scenarios[0] ? config.shape.warmupS : 0 };
+          const record = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, shape, {
+            round, db: stats, counters: round === 1, schema: config.schema,
+          });
+          runs.push(record);
+          const w = record.work ? `, ${record.work.statementsPerRequest.toFixed(2)} stmt/req, ${record.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
+          const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}`;
+          log(`  ${spec.name.padEnd(18)} ${scenario.padEnd(5)} ${record.rps.toFixed(0).padStart(6)} req/s  p99 ${(record.p99Us / 1000).toFixed(1)} ms${cpu}${w}${record.errors ? `, ${record.errors} ERRORS` : ""}`);
+        }
+      });
+    }
+  }
+  return runs;
+}
+
+/** A /read run where every read is due a touch (touchAfter 0): are touches HOT updates? */
+async function runHot(stats: pg.Pool, work: string): Promise<BenchResults["hot"]> {
+  const table = "touch_bench";
+  return withServer(launch(specOf("pgsession-node"), { table, touchAfter: "0ms", port: config.basePort + 50 }), async (server) => {
+    const file = join(work, "touch.cookies");
+    await createSessionCookies(server.port, "session", config.sessions, file);
+    const record = await measureRun(server, "read", file, { ...config.shape, durationS: config.hotS }, { round: 1, db: stats, counters: true, schema: config.schema, table });
+    const w = record.work;
+    const hotRatio = w && w.rowsUpdated > 0 ? w.rowsHotUpdated / w.rowsUpdated : 0;
+    log(`  touch-heavy /read: ${record.rps.toFixed(0)} req/s, ${w?.rowsUpdated} updates, HOT ${(hotRatio * 100).toFixed(1)} %`);
+    return { record, hotRatio };
+  });
+}
+
+/** CPU profiles of /read on pgsession's node:http server and on the floor, over the measured window only. */
+async function runProfiles(work: string): Promise<Record<string, ProfileSummary>> {
+  const profiles: Record<string, ProfileSummary> = {};
+  for (const name of ["pgsession-node", "floor-node"]) {
+    const dir = join(work, `profile-${name}`);
+    const spec = specOf(name);
+    let requests = 0;
+    let window = { startUs: 0, endUs: 0 };
+    await withServer(launch(spec, { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] }), async (server) => {
+      const file = join(work, `${name}.cookies`);
+      const load = { port: server.port, path: "/read", cookieFile: file, connections: config.shape.connections, threads: config.shape.threads };
+      await runWrk({ ...load, durationS: 2 });
+      const startUs = Number(process.hrtime.bigint() / 1000n);
+      const result = await runWrk({ ...load, durationS: config.profileS });
+      window = { startUs, endUs: Number(process.hrtime.bigint() / 1000n) };
+      requests = result.requests;
+    });
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    if (!file) throw new Error(`no CPU profile written for ${name}`);
+    profiles[name] = summarizeProfile(join(dir, file), requests, window);
+    log(`  profile ${name}: ${profiles[name].busyUsPerRequest.toFixed(1)} µs sampled per /read in the server process`);
+  }
+  return profiles;
+}
+
+function checkWrk(): string {
+  const probe = spawnSync("wrk", ["-v"], { encoding: "utf8" });
+  if (probe.error) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
+  return (probe.stdout + probe.stderr).split("\n")[0]?.trim() ?? "wrk";
+}
+
+async function main(): Promise<void> {
+  if (flags["report-only"]) {
+    // Re-renders REPORT.md and chart.svg from results.json (after editing FINDINGS.md).
+    writeReport(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as BenchResults, outDir);
+    log(`rewrote ${join(outDir, "REPORT.md")} from results.json`);
+    return;
+  }
+  const wrkVersion = checkWrk();
+  log("compiling the servers and the library (tsc)");
+  compileServers();
+  await ensureDatabase(config.databaseUrl);
+  const stats = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const work = mkdtempSync(join(tmpdir(), "pgsession-bench-"));
+  try {
+    const database = await describeDatabase(stats);
+    await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE; CREATE SCHEMA "${config.schema}"`);
+    const loadBefore = loadavg();
+    log(`${config.mode} run: ${config.rounds} rounds x ${config.shape.durationS} s, ${config.shape.connections} connections, ${config.sessions} sessions`);
+    const runs = await runRounds(stats, work);
+    const hot = flags["no-hot"] ? null : await runHot(stats, work);
+    const profiles = flags["no-profile"] || !selected.some((s) => s.name === "pgsession-node") || !selected.some((s) => s.name === "floor-node")
+      ? {} : await runProfiles(work);
+    let prune: PruneReport | null = null;
+    if (!flags["no-prune"]) {
+      log(`prune: ${config.pruneExpired} expired among ${config.pruneLive} live rows`);
+      prune = await runPruneBench({
+        databaseUrl: config.databaseUrl, schema: config.schema, port: config.basePort + 60, poolSize: config.poolSize,
+        expired: config.pruneExpired, live: config.pruneLive, sessions: config.sessions, batchSize: config.pruneBatch,
+        baselineS: Math.max(config.shape.durationS, 5), shape: config.shape, cookieFile: join(work, "prune.cookies"),
+      }, log);
+    }
+    const results: BenchResults = {
+      meta: {
+        date: new Date().toISOString(), node: process.version, wrk: wrkVersion, postgres: database.version, pgSettings: database.settings,
+        cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`, loadBefore, loadAfter: loadavg(), durationS: (Date.now() - started) / 1000,
+      },
+      config: { ...config, databaseUrl: undefined, servers: selected.map((s) => s.name) },
+      servers: selected, runs, hot, profiles, prune,
+    };
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    writeReport(results, outDir);
+    log(`wrote ${join(outDir, "REPORT.md")}`);
+    if (!flags.keep) await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await stats.end();
+  }
+}
+
+await main();
