@@ -157,14 +157,20 @@ describeEachTarget("encryption at rest", (ctx) => {
     session.set("cart", ["a"]);
     const oldToken = tokenOf(await sessions.commit(session));
     const inFlight = await sessions.resolveToken(oldToken);
-    await session.login("frank");
+    await session.rotate();
     const newToken = tokenOf(await sessions.commit(session));
     expect((await sessions.resolveToken(oldToken)).get("cart")).toEqual(["a"]);
     inFlight.set("late", true); // an in-flight request writes with the old token
     await sessions.commit(inFlight);
     const current = await sessions.resolveToken(newToken);
     expect(current.toJSON()).toEqual({ cart: ["a"], late: true });
-    expect(current.userId).toBe("frank");
+    // A login retires the token at once: it no longer opens the data.
+    await current.login("frank");
+    const loggedIn = tokenOf(await sessions.commit(current));
+    const retired = await sessions.resolveToken(newToken);
+    expect(retired.isNew).toBe(true);
+    expect(retired.toJSON()).toEqual({});
+    expect((await sessions.resolveToken(loggedIn)).toJSON()).toEqual({ cart: ["a"], late: true });
   });
 
   it("seals the low-level token store too", async () => {

@@ -188,6 +188,16 @@ describeEachTarget("the SQL side", (ctx) => {
       const rotated = tokenOf(await sessions.commit(session));
       expect((await sessions.resolveToken(rotated)).get("cart")).toEqual(["book"]);
       expect(await handle(rotated)).toEqual({ token: rotated, id: created.id, userId: "dave" });
+      // The token before the login names nothing any more, in SQL as in TypeScript; a plain
+      // rotation's previous token still works inside its grace window.
+      const retired = await handle(created.token);
+      expect(retired.token).not.toBe(created.token);
+      expect(retired.id).not.toBe(created.id);
+      const again = await sessions.resolveToken(rotated);
+      await again.rotate();
+      const next = tokenOf(await sessions.commit(again));
+      expect(await handle(rotated)).toEqual({ token: rotated, id: created.id, userId: "dave" });
+      expect(await handle(next)).toEqual({ token: next, id: created.id, userId: "dave" });
     });
 
     it("takes timeouts and an audience", async () => {

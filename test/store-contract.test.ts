@@ -73,7 +73,7 @@ for (const kind of allTargets) {
       count = counting(driver);
       clock = fakeClock();
       sessions = createSessions({ store: count.driver, schema, now: clock.now });
-      expect(await sessions.migrate()).toEqual([1, 2, 3]);
+      expect(await sessions.migrate()).toEqual([1, 2, 3, 4]);
     });
 
     afterAll(async () => {
@@ -396,13 +396,63 @@ for (const kind of allTargets) {
         expect(row?.n).toBe(1);
       });
 
-      it("a session resolved by its stale token cannot rotate again", async () => {
-        const { cookie } = await stored();
+      it("a session resolved by its stale token cannot rotate again; a login from it starts a new session with its data", async () => {
+        const { cookie, session } = await stored({ cart: ["book"] });
         const s = await sessions.resolve(cookie);
         await s.rotate();
+        const successor = `session=${tokenOf(await sessions.commit(s))}`;
         const stale = await sessions.resolve(cookie);
         await expect(stale.rotate()).rejects.toBeInstanceOf(SessionConflictError);
-        await expect(stale.login("mallory")).rejects.toBeInstanceOf(SessionConflictError);
+        // A second tab (or a client whose rotation was stored though its answer was lost) signs in.
+        stale.set("theme", "dark");
+        await stale.login("mallory");
+        expect(stale.id).not.toBe(session.id);
+        const signedIn = await sessions.resolve(`session=${tokenOf(await sessions.commit(stale))}`);
+        expect(signedIn.userId).toBe("mallory");
+        expect(signedIn.toJSON()).toEqual({ cart: ["book"], theme: "dark" });
+        // The rotated session lives on, untouched, under its successor.
+        const kept = await sessions.resolve(successor);
+        expect(kept.id).toBe(session.id);
+        expect(kept.userId).toBeNull();
+        expect(kept.toJSON()).toEqual({ cart: ["book"] });
+      });
+
+      it("bug: the token held before a login kept naming the logged-in session for staleTtl (session fixation); now it names nothing", async () => {
+        // The attacker's token, planted in the victim's browser before the victim signs in.
+        const { cookie: planted, token: plantedToken, session } = await stored({ cart: ["book"] });
+        const inFlight = await sessions.resolve(planted); // a request of the victim's, resolved before the login
+        const victim = await sessions.resolve(planted);
+        await victim.login("victim");
+        const loggedIn = `session=${tokenOf(await sessions.commit(victim))}`;
+        clock.advance(1_000); // well inside staleTtl
+        const attacker = await sessions.resolve(planted);
+        expect(attacker.isNew).toBe(true);
+        expect(attacker.userId).toBeNull();
+        expect(attacker.keys()).toEqual([]);
+        expect(attacker.id).not.toBe(session.id);
+        // Its writes are refused: stored, they would start a session whose cookie replaces the login's.
+        attacker.set("x", 1);
+        await expect(sessions.commit(attacker)).rejects.toBeInstanceOf(SessionConflictError);
+        // A write of a request that resolved before the login is refused too, as a conflict (the session lives on).
+        inFlight.set("late", true);
+        await expect(sessions.commit(inFlight)).rejects.toBeInstanceOf(SessionConflictError);
+        await expect(sessions.store.get(plantedToken)).resolves.toBeNull();
+        await expect(inFlight.rotate()).rejects.toBeInstanceOf(SessionConflictError);
+        // Nothing reached the logged-in session through the old token.
+        const [row] = await rows("id = $1", [session.id]);
+        expect(row).toMatchObject({ user_id: "victim", data: { cart: ["book"] } });
+        const after = await sessions.resolve(loggedIn);
+        expect(after.userId).toBe("victim");
+        // Logging in from the retired token (a retried or double-submitted login) starts a new session.
+        const retry = await sessions.resolve(planted);
+        await retry.login("victim");
+        expect(retry.id).not.toBe(session.id);
+        expect((await sessions.resolve(`session=${tokenOf(await sessions.commit(retry))}`)).userId).toBe("victim");
+        // Once the grace window is over the retired token is simply unknown.
+        clock.advance(10_000);
+        const late = await sessions.resolve(planted);
+        late.set("y", 1);
+        expect(await sessions.commit(late)).toMatch(/^session=/);
       });
 
       it("login rotates the token, binds the user, records metadata, and is stored before it resolves", async () => {
@@ -538,7 +588,7 @@ for (const kind of allTargets) {
         expect(await sessions.migrate()).toEqual([]);
         const parallelSchema = uniqueSchema("mig");
         const results = await Promise.all([1, 2, 3].map(() => createSessions({ store: driver, schema: parallelSchema }).migrate()));
-        expect(results.flat()).toEqual([1, 2, 3]);
+        expect(results.flat()).toEqual([1, 2, 3, 4]);
         await target.sql(`DROP SCHEMA "${parallelSchema}" CASCADE`);
       });
 
@@ -551,8 +601,9 @@ for (const kind of allTargets) {
         // A schema migrated by an earlier release (version 2): migrate adds only what is new.
         await fresh.migrate();
         await target.sql(`DROP FUNCTION "${s}".sessions_touch(text, timestamptz)`);
-        await target.sql(`DELETE FROM "${s}".sessions_migrations WHERE version = 3`);
-        expect(await fresh.migrate()).toEqual([3]);
+        await target.sql(`ALTER TABLE "${s}".sessions DROP COLUMN prev_login`);
+        await target.sql(`DELETE FROM "${s}".sessions_migrations WHERE version >= 3`);
+        expect(await fresh.migrate()).toEqual([3, 4]);
         const session = await fresh.resolve(undefined);
         session.set("k", 1);
         const cookie = (await fresh.commit(session)) as string;

@@ -158,7 +158,7 @@ export class PgSessionStore extends Base {
       if (!validSid(sid)) return null;
       const sessions = await this.sessions();
       const record = await sessions.db.find(clock(sessions), hashToken(sid));
-      return record ? (record.data as StoredExpressSession) : null;
+      return record && record !== "retired" ? (record.data as StoredExpressSession) : null;
     })(), callback);
   }
 

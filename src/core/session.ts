@@ -53,6 +53,12 @@ export interface SessionState {
   cookieChanged: boolean;
   /** Logged out: clear the cookie unless a new session is stored instead. */
   loggedOut: boolean;
+  /**
+   * Resolved from a token that a login replaced while this request was in flight: the
+   * session is new and empty, and its changes are refused (stored, they would start a
+   * session whose cookie replaces the login's in the browser). A login may still follow.
+   */
+  retired: boolean;
   context: RequestContext;
   createdAt: Date;
   expiresAt: Date;
@@ -226,13 +232,20 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
-   * Logs `userId` in: a new token (the old one works for `staleTtl`), the user bound,
-   * the timeouts of a normal or "remember me" session. Stored before it resolves.
+   * Logs `userId` in: a new token, the user bound, the timeouts of a normal or "remember
+   * me" session. Stored before it resolves. The old token stops naming the session at once
+   * (no `staleTtl` grace, unlike {@link rotate}): a token someone planted or saw before the
+   * login is worthless after it. Requests still in flight with the old token see a new,
+   * empty session whose writes are refused (`SessionConflictError`).
    */
   login(userId: string, options: LoginOptions = {}): Promise<void> {
     return stateOf(this).controller.login(this, userId, options);
   }
-  /** Issues a new token for the same session; call it on any privilege change. */
+  /**
+   * Issues a new token for the same session; call it on any privilege change. The old
+   * token keeps working for `staleTtl` (10 s), so requests already in flight are not logged
+   * out; only the holder of the current token can rotate, so there is one successor.
+   */
   rotate(): Promise<void> {
     return stateOf(this).controller.rotate(this);
   }

@@ -125,12 +125,13 @@ export class Sessions<Data extends object = SessionData> {
     if (isWellFormedToken(token)) {
       const tokenHash = hashToken(token);
       const record = await this.db.find(this.#now(), tokenHash);
+      if (record === "retired") return this.#fresh(context, true);
       // Encrypted data that cannot be opened (wrong key, tampering) is "no session", after a warning.
       const opened = record && this.#cipher ? this.#cipher.open(record.data, token, record.id, record.current) : null;
       if (record && (opened || !this.#cipher)) {
         const session = new Session<Data>({
           token, tokenHash, publicId: record.id, record, data: opened ? opened.data : toData(record.data), changes: new Map(), cleared: false,
-          cookieChanged: false, loggedOut: false, context, createdAt: record.createdAt, expiresAt: record.expiresAt,
+          cookieChanged: false, loggedOut: false, retired: false, context, createdAt: record.createdAt, expiresAt: record.expiresAt,
           controller: this.#controller,
         });
         if (opened) setDataKey(stateOf(session), opened.dataKey);
@@ -141,13 +142,13 @@ export class Sessions<Data extends object = SessionData> {
     return this.#fresh(context);
   }
 
-  #fresh(context: RequestContext): Session<Data> {
+  #fresh(context: RequestContext, retired = false): Session<Data> {
     const token = generateToken(this.options.randomBytes);
     const createdAt = this.#clock();
     const { idleMs, absoluteMs } = this.options.standard;
     return new Session<Data>({
       token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes), record: null,
-      data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, context, createdAt,
+      data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, retired, context, createdAt,
       expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: this.#controller,
     });
   }
@@ -167,6 +168,7 @@ export class Sessions<Data extends object = SessionData> {
     });
     markWritten(state);
     state.cookieChanged = true;
+    state.retired = false;
     return "created";
   }
 
@@ -178,6 +180,11 @@ export class Sessions<Data extends object = SessionData> {
   async commit(session: Session<Data>, options: CommitOptions = {}): Promise<string | null> {
     const state = stateOf(session);
     if (state.record === null) {
+      if (state.retired) {
+        // Stored, these changes would start a session whose cookie replaces the login's.
+        if (state.changes.size > 0) throw new SessionConflictError("a login replaced this session's token while the request ran; nothing was saved");
+        return null;
+      }
       if (state.changes.size > 0 || this.options.saveUninitialized) {
         await this.#insert(state, null, this.options.standard, false);
         this.#emit("created", state.record);
@@ -212,7 +219,7 @@ export class Sessions<Data extends object = SessionData> {
    */
   needsCommit(session: Session<Data>): boolean {
     const state = stateOf(session);
-    if (state.record === null) return state.changes.size > 0 || this.options.saveUninitialized || state.loggedOut;
+    if (state.record === null) return state.changes.size > 0 || (this.options.saveUninitialized && !state.retired) || state.loggedOut;
     return state.changes.size > 0 || state.cleared || state.cookieChanged;
   }
 
@@ -260,7 +267,7 @@ export class Sessions<Data extends object = SessionData> {
 
   #fail(reason: MissReason, what: "save" | "rotate"): never {
     if (reason === "gone") throw new SessionGoneError();
-    if (reason === "stale") throw new SessionConflictError(`cannot ${what}: another request already rotated this session's token`);
+    if (reason === "stale") throw new SessionConflictError(`cannot ${what}: another request already replaced this session's token (a rotation or a login)`);
     throw new SessionConflictError("the session was written by another request since it was read (compare-and-set failed)");
   }
 
@@ -277,6 +284,7 @@ export class Sessions<Data extends object = SessionData> {
       touchAfterMs: idleMs === base.idleMs ? base.touchAfterMs : Math.min(base.touchAfterMs, Math.floor(idleMs / 10)),
     };
     const state = stateOf(session);
+    if (state.record !== null && !state.record.current) this.#detach(state);
     const bind = (db: SessionStore) => state.record === null
       ? this.#insert(state, userId, policy, remember, db)
       : this.#replaceToken(state, "rotate", {
@@ -298,6 +306,17 @@ export class Sessions<Data extends object = SessionData> {
     });
     this.#emit(done, state.record);
     for (const id of revoked) this.#emit("revoked", { id, userId, audience: state.record?.audience ?? null }, { reason: "limit" });
+  }
+
+  /**
+   * Turns a session read through the token a rotation replaced (a second tab, or a client
+   * whose rotation was stored though its answer was lost) into a new, unstored session
+   * holding the same data, for a login: only the current token may rotate, but a user who
+   * signs in must not be refused. The session it was read from lives on with its successor.
+   */
+  #detach(state: SessionState): void {
+    const fresh = stateOf(this.#fresh(state.context));
+    Object.assign(state, { ...fresh, data: state.data, changes: new Map(state.changes), cleared: state.cleared });
   }
 
   async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {

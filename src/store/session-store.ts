@@ -173,13 +173,18 @@ export class SessionStore {
     }
   }
 
-  /** Reads a live session by token hash, extending its idle expiry if a touch is due. */
-  async find(now: Date | null, tokenHash: string): Promise<SessionRecord | null> {
+  /**
+   * Reads a live session by token hash, extending its idle expiry if a touch is due.
+   * Resolves to `"retired"` for the token a login replaced (within the grace window): it
+   * names a session it may not reach.
+   */
+  async find(now: Date | null, tokenHash: string): Promise<SessionRecord | "retired" | null> {
     const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
     if (rows[0]) return readRecord(rows[0], true);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
     const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
-    return previous[0] ? readRecord(previous[0], false) : null;
+    if (!previous[0]) return null;
+    return previous[0].retired === true ? "retired" : readRecord(previous[0], false);
   }
 
   /** Reads a live session without touching it. */

@@ -40,8 +40,13 @@ const MS = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
 export function buildStatements(names: TableName): Statements {
   const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
   const touch = `${quoteIdent(names.schema)}.${quoteIdent(`${names.table}_touch`)}`;
-  // A row answers to its current token, or to its previous one during the grace window.
-  const match = `(s.token_hash = decode($2, 'hex') OR (s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}))`;
+  // A row answers to its current token, or to the one a rotation replaced, during the
+  // grace window. The token a login replaced answers to nothing (migration 004): it is
+  // only recognized (`retired`), so that a request still carrying it is refused rather
+  // than mistaken for an unknown visitor.
+  const previous = `s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}`;
+  const match = `(s.token_hash = decode($2, 'hex') OR (${previous} AND NOT s.prev_login))`;
+  const known = `(s.token_hash = decode($2, 'hex') OR (${previous}))`;
   const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
   // Times leave as epoch milliseconds (float8): cheaper for every driver than parsing
   // timestamp text, and identical across pg, postgres.js and PGlite.
@@ -50,9 +55,7 @@ export function buildStatements(names: TableName): Statements {
     ${ms("s.created_at")} AS created_at, ${ms("s.last_seen_at")} AS last_seen_at, ${ms("s.authenticated_at")} AS authenticated_at,
     ${ms("least(s.idle_expires_at, s.absolute_expires_at)")} AS expires_at, ${ms("s.absolute_expires_at")} AS absolute_expires_at`;
   const record = `${columns}, s.token_hash = decode($2, 'hex') AS current`;
-  const readBy = (condition: string) =>
-    `SELECT ${columns}, CASE WHEN s.last_seen_at <= ${NOW} - s.touch_after THEN ${touch}(s.id, ${NOW}) END AS touch
-       FROM ${t} s WHERE ${condition} AND ${live}`;
+  const due = `s.last_seen_at <= ${NOW} - s.touch_after`;
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
   // top, or everything replaced when the session was cleared ($n+2). Parallel requests
   // touching different keys keep each other's changes.
@@ -68,10 +71,19 @@ export function buildStatements(names: TableName): Statements {
     // set up an UPDATE on every read), and it returns the new times. The plan is kept
     // flat on purpose: PostgreSQL initializes every node and expression of a plan on each
     // execution, and that, not the lookup, is most of what a read costs it.
-    find: statement("find", readBy("s.token_hash = decode($2, 'hex')")),
+    find: statement(
+      "find",
+      `SELECT ${columns}, CASE WHEN ${due} THEN ${touch}(s.id, ${NOW}) END AS touch
+         FROM ${t} s WHERE s.token_hash = decode($2, 'hex') AND ${live}`,
+    ),
     // The same by the previous token inside its grace window: run only when `find` found
-    // nothing (a rotated-away token, or an unknown or expired one).
-    findPrevious: statement("find_previous", readBy(`s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}`)),
+    // nothing (a rotated-away token, or an unknown or expired one). A token a login retired
+    // comes back as `retired`, untouched, for the core to refuse.
+    findPrevious: statement(
+      "find_previous",
+      `SELECT ${columns}, s.prev_login AS retired, CASE WHEN NOT s.prev_login AND ${due} THEN ${touch}(s.id, ${NOW}) END AS touch
+         FROM ${t} s WHERE ${previous} AND ${live}`,
+    ),
     // A read with no side effect (the low-level store's get).
     peek: statement(
       "peek",
@@ -112,7 +124,7 @@ export function buildStatements(names: TableName): Statements {
       "rotate",
       `UPDATE ${t} s SET
               token_hash = decode($3, 'hex'), prev_token_hash = s.token_hash,
-              prev_expires_at = ${NOW} + ${MS("$4")},
+              prev_expires_at = ${NOW} + ${MS("$4")}, prev_login = $8::boolean,
               data = ${merged(5)}, version = s.version + 1,
               user_id = CASE WHEN $8::boolean THEN $9::text ELSE s.user_id END,
               remember = CASE WHEN $8::boolean THEN $10::boolean ELSE s.remember END,
@@ -149,8 +161,9 @@ export function buildStatements(names: TableName): Statements {
         WHERE ${match} AND ${live}
        RETURNING s.id`,
     ),
-    // After a write matched nothing: is the session gone, or was it a conflict?
-    probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${match} AND ${live}`),
+    // After a write matched nothing: is the session gone, or was it a conflict? A token a
+    // rotation or a login replaced meanwhile is a conflict (the session lives on), not "gone".
+    probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${known} AND ${live}`),
     listByUser: statement(
       "list_by_user",
       `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,

@@ -174,11 +174,11 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(answer.setCookies.map((line) => parseSetCookie(line).value)).not.toContainEqual(expect.stringMatching(/./));
     });
 
-    it("answers 409 with no Set-Cookie when a login uses a token already rotated away (regression: it answered 500)", async () => {
+    it("bug: a login or rotation from a token already rotated away answered 500; now a rotation answers 409 and a login signs in", async () => {
       const b = browser();
       await b.request("POST", "/login?user=erin");
       const rotatedAway = b.cookie as string;
-      await b.request("POST", "/login?user=erin");
+      await b.request("POST", "/rotate");
       const current = b.cookie as string;
       expect(current).not.toBe(rotatedAway);
       // A second tab still holding the old token, inside the grace window.
@@ -186,11 +186,34 @@ export function runAdapterContract(name: string, serve: Serve): void {
       stale.cookie = rotatedAway;
       const peek = await stale.request("GET", "/peek");
       expect(peek.body.user).toBe("erin");
-      const answer = await stale.request("POST", "/login?user=erin");
-      expect(answer.status).toBe(409);
-      expect(answer.setCookies).toEqual([]);
+      const rotation = await stale.request("POST", "/rotate");
+      expect(rotation.status).toBe(409);
+      expect(rotation.setCookies).toEqual([]);
+      const login = await stale.request("POST", "/login?user=erin");
+      expect(login.status).toBe(200);
+      expect(stale.cookie).not.toBe(rotatedAway);
+      expect((await stale.request("GET", "/peek")).body).toMatchObject({ user: "erin", isNew: false });
       expect((await b.request("GET", "/peek")).body.user).toBe("erin");
       expect(b.cookie).toBe(current);
+    });
+
+    it("a request still carrying the token a login replaced sees no session, and cannot replace the login's cookie", async () => {
+      const b = browser();
+      await b.request("POST", "/inc");
+      const beforeLogin = b.cookie as string;
+      await b.request("POST", "/login?user=fay");
+      const loggedIn = b.cookie as string;
+      // Another tab's request, sent before the login answered, arrives after it.
+      const late = browser();
+      late.cookie = beforeLogin;
+      const peek = await late.request("GET", "/peek");
+      expect(peek.body).toMatchObject({ isNew: true, user: null, count: 0 });
+      expect(peek.setCookies).toEqual([]);
+      const write = await late.request("POST", "/inc");
+      expect(write.status).toBe(409);
+      expect(write.setCookies).toEqual([]);
+      expect((await b.request("GET", "/peek")).body).toMatchObject({ user: "fay", count: 1 });
+      expect(b.cookie).toBe(loggedIn);
     });
 
     it("answers 503 with no Set-Cookie when the database is down", async () => {

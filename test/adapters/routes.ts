@@ -6,6 +6,7 @@
  *   POST /inc             -> count + 1
  *   POST /set?key=k       -> sets key k (parallel writes)
  *   POST /login?user=u[&remember=1]
+ *   POST /rotate          -> new token, same session
  *   POST /logout
  *   POST /revoke-self     -> revokes the session in the database, then writes to it
  *   POST /revoke-login    -> revokes the session in the database, then logs in on it
@@ -39,6 +40,9 @@ export async function handleRoute(sessions: Sessions<AppData>, method: string, u
       return { status: 200, body: { ok: true } };
     case "POST /login":
       await session.login(searchParams.get("user") ?? "alice", { remember: searchParams.get("remember") === "1" });
+      return { status: 200, body: { user: session.userId } };
+    case "POST /rotate":
+      await session.rotate();
       return { status: 200, body: { user: session.userId } };
     case "POST /logout":
       await session.logout();

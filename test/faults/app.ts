@@ -65,6 +65,12 @@ export interface Tally {
   /** Answers with a 5xx status (503 included). */
   serverErrors: number;
   writesAcked: number;
+  /**
+   * Rotations answered 503 that were stored all the same: the database went away between
+   * their commit and its acknowledgement. Found out by the next rotation (409: the token
+   * was already replaced); the client then signs in again, as a user would.
+   */
+  ambiguousCommits: number;
 }
 
 /** Options of a {@link Client}. */
@@ -78,7 +84,7 @@ export interface ClientOptions {
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, ok: 0, unavailable: 0, maxElapsedMs: 0, maxUnavailableMs: 0, serverErrors: 0, writesAcked: 0 };
+  return { requests: 0, ok: 0, unavailable: 0, maxElapsedMs: 0, maxUnavailableMs: 0, serverErrors: 0, writesAcked: 0, ambiguousCommits: 0 };
 }
 
 export const COOKIE = "sid";
@@ -94,12 +100,16 @@ export class Client {
   readonly acked = new Set<string>();
   readonly tokens = new Set<string>();
   readonly tally: Tally = emptyTally();
+  /** A login was answered 503: it must be retried before anything else (it may have been stored, retiring the old token). */
+  loginPending = false;
+  /** A rotation was answered 503: it may have been stored all the same. */
+  #rotateUncertain = false;
   #next = 0;
 
   constructor(readonly base: string, readonly user: string, readonly violations: string[], readonly options: ClientOptions) {}
 
   /** One request; resolves to the status (0 when it failed at the HTTP level) and the parsed body. */
-  async send(method: string, path: string): Promise<{ status: number; body: any; setCookies: string[]; elapsedMs: number }> {
+  async send(method: string, path: string, tolerate409 = false): Promise<{ status: number; body: any; setCookies: string[]; elapsedMs: number }> {
     const started = performance.now();
     this.tally.requests++;
     let res: Response;
@@ -129,6 +139,8 @@ export class Client {
       if (setCookies.length > 0) this.violations.push(`${this.user} ${method} ${path}: 503 with Set-Cookie ${setCookies.join(" | ")}`);
     } else if (res.status === 200) {
       this.tally.ok++;
+    } else if (res.status === 409 && tolerate409) {
+      if (setCookies.length > 0) this.violations.push(`${this.user} ${method} ${path}: 409 with Set-Cookie ${setCookies.join(" | ")}`);
     } else {
       this.violations.push(`${this.user} ${method} ${path}: unexpected status ${res.status}: ${text.slice(0, 200)}`);
     }
@@ -144,7 +156,11 @@ export class Client {
   /** Logs in; true once the server answered 200 (a 503 leaves the client as it was). */
   async login(remember = false): Promise<boolean> {
     const answer = await this.send("POST", `/login?user=${this.user}${remember ? "&remember=1" : ""}`);
-    if (answer.status !== 200) return false;
+    if (answer.status !== 200) {
+      if (answer.status === 503) this.loginPending = true;
+      return false;
+    }
+    this.loginPending = false;
     if (answer.body?.user !== this.user || !this.cookie) {
       this.violations.push(`${this.user} login answered 200 without the user or a cookie`);
       return false;
@@ -192,12 +208,33 @@ export class Client {
   /** Rotates the token; the session (and what it acknowledged) stays. */
   async rotate(): Promise<number> {
     const before = this.cookie;
-    const answer = await this.send("POST", "/rotate");
+    const uncertain = this.#rotateUncertain;
+    // After a rotation answered 503, a 409 proves that rotation was stored: no violation.
+    const answer = await this.send("POST", "/rotate", uncertain);
+    if (answer.status === 503) this.#rotateUncertain = true;
+    if (answer.status === 409) {
+      // This token now dies when its grace window ends: sign in again, as a user would.
+      this.tally.ambiguousCommits++;
+      this.#rotateUncertain = false;
+      this.loginPending = true;
+    }
     if (answer.status === 200) {
+      this.#rotateUncertain = false;
       this.#checkSelf("rotate", answer.body);
       if (this.cookie === before) this.violations.push(`${this.user} rotate: 200 without a new cookie`);
     }
     return answer.status;
+  }
+
+  /**
+   * Clears up what a 503 left uncertain before the next request: finds out whether a
+   * rotation answered 503 was stored after all, and retries a login answered 503. Resolves
+   * to true once nothing is uncertain.
+   */
+  async settle(): Promise<boolean> {
+    if (this.#rotateUncertain) await this.rotate();
+    if (this.loginPending) await this.login();
+    return !this.#rotateUncertain && !this.loginPending;
   }
 
   /** Logs out; forgets the session. */
@@ -223,6 +260,7 @@ export function sumTallies(clients: readonly Client[]): Tally {
     total.unavailable += tally.unavailable;
     total.serverErrors += tally.serverErrors;
     total.writesAcked += tally.writesAcked;
+    total.ambiguousCommits += tally.ambiguousCommits;
     total.maxElapsedMs = Math.max(total.maxElapsedMs, tally.maxElapsedMs);
     total.maxUnavailableMs = Math.max(total.maxUnavailableMs, tally.maxUnavailableMs);
   }

@@ -3,6 +3,9 @@
  * to a real PostgreSQL server; in "blackhole" mode it accepts connections and never answers,
  * and stops relaying on the connections it already holds (a network partition without a
  * reset). Back in "forward" mode, the held connections are reset and new ones relay again.
+ * `cutAfter(marker)` loses one answer: the next message to the server that contains
+ * `marker` is relayed, and the connection dies before the server's reply reaches the client
+ * (a statement the server committed whose acknowledgement never arrived).
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 
@@ -12,6 +15,8 @@ export interface BlackHole {
   port: number;
   readonly accepted: number;
   setMode(mode: Mode): void;
+  /** Relays the next client message containing `marker`, then drops the reply and resets that connection. */
+  cutAfter(marker: string): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +24,7 @@ export interface BlackHole {
 export async function startBlackHole(target: { host: string; port: number } | null, mode: Mode = "blackhole"): Promise<BlackHole> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let cutMarker: Buffer | null = null;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -30,11 +36,21 @@ export async function startBlackHole(target: { host: string; port: number } | nu
     if (mode === "blackhole" || target === null) return; // accepted, never answered
     const upstream = connect(target.port, target.host);
     track(upstream);
-    const relay = (from: Socket, to: Socket) => from.on("data", (chunk) => {
-      if (mode === "forward") to.write(chunk);
+    let cutting = false;
+    client.on("data", (chunk: Buffer) => {
+      if (mode !== "forward") return;
+      if (cutMarker !== null && chunk.includes(cutMarker)) {
+        cutMarker = null;
+        cutting = true;
+      }
+      upstream.write(chunk);
     });
-    relay(client, upstream);
-    relay(upstream, client);
+    upstream.on("data", (chunk: Buffer) => {
+      if (mode !== "forward") return;
+      if (!cutting) return void client.write(chunk);
+      client.destroy();
+      upstream.destroy();
+    });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
@@ -50,6 +66,9 @@ export async function startBlackHole(target: { host: string; port: number } | nu
       // Connections that went silent are reset when the partition heals.
       if (mode === "blackhole" && next === "forward") for (const socket of sockets) socket.destroy();
       mode = next;
+    },
+    cutAfter(marker) {
+      cutMarker = Buffer.from(marker);
     },
     async close() {
       for (const socket of sockets) socket.destroy();

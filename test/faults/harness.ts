@@ -107,9 +107,14 @@ export async function runLoad(clients: readonly Client[], stop: Promise<unknown>
   const deadline = Date.now() + limits.maxMs;
   await Promise.all(clients.map(async (client) => {
     for (let step = 0; !stopped && step < limits.maxSteps && Date.now() < deadline; step++) {
+      if (!(await client.settle())) {
+        await sleep(2);
+        continue;
+      }
       await client.write();
       await client.read(false);
-      // Token changes under the fault too: a rotation or login answered 503 must leave the old token working.
+      // Token changes under the fault too: a rotation or login answered 503 must leave the
+      // old token working, unless it was stored all the same (settle() finds that out).
       if (step % 6 === 5) await client.rotate();
       if (step % 11 === 10) await client.login();
       await sleep(2);
@@ -125,7 +130,7 @@ export async function awaitRecovery(clients: readonly Client[], withinMs: number
   const started = Date.now();
   await Promise.all(clients.map(async (client) => {
     for (let attempt = 0; attempt < 10_000; attempt++) {
-      if ((await client.read(false)) === 200) return;
+      if ((await client.settle()) && (await client.read(false)) === 200) return;
       if (Date.now() - started > withinMs) throw new Error(`${client.user} did not recover within ${withinMs} ms`);
       await sleep(50);
     }

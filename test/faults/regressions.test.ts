@@ -13,6 +13,9 @@ import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import { hashToken } from "../../src/core/token.js";
+import { Client, COOKIE, serveApp, type Data } from "./app.js";
+import { startBlackHole } from "./blackhole.js";
 import { captureConsole, sleep } from "./harness.js";
 
 describe.skipIf(!hasPostgres)("fault regressions", () => {
@@ -138,5 +141,56 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
     expect(logs.lines.join("\n")).toContain("handler failed after starting its response");
+  });
+
+  it("bug: a rotation stored though its answer was lost left the client a token that died after staleTtl, and its login answered 409", async () => {
+    const url = new URL(DATABASE_URL);
+    const proxy = await startBlackHole({ host: url.hostname || "127.0.0.1", port: Number(url.port || 5432) }, "forward");
+    const schema = uniqueSchema("lostack");
+    const pool = new pg.Pool({
+      host: "127.0.0.1", port: proxy.port, user: decodeURIComponent(url.username || "postgres"), database: url.pathname.slice(1) || "postgres",
+      ...(url.password && { password: decodeURIComponent(url.password) }), max: 2, connectionTimeoutMillis: 2_000,
+    });
+    pool.on("error", () => {});
+    const sessions = createSessions<Data>({ store: pgStore(pool), schema, cookie: { name: COOKIE } });
+    await sessions.migrate();
+    const server = await serveApp(sessions);
+    const logs = captureConsole();
+    try {
+      const violations: string[] = [];
+      const client = new Client(server.base, "ann", violations, { timeoutMs: 5_000 });
+      expect(await client.login()).toBe(true);
+      const first = client.id;
+      const token = client.cookie as string;
+      expect(await client.write()).toBe(200);
+      // The rotation commits, and the connection dies before its acknowledgement arrives.
+      proxy.cutAfter("pgsession_rotate_");
+      expect(await client.rotate()).toBe(503);
+      expect(client.cookie).toBe(token);
+      const [row] = (await admin.query(`SELECT prev_token_hash = decode($1, 'hex') AS rotated FROM "${schema}".sessions WHERE id = $2`, [hashToken(token), first])).rows;
+      expect(row).toEqual({ rotated: true });
+      // Inside the grace window the old token still reads and writes its session.
+      expect(await client.write()).toBe(200);
+      expect(await client.read(true)).toBe(200);
+      // The next rotation finds the token already replaced (409, no cookie change); the client
+      // signs in again, which used to answer 409 as well and left it to die with its token.
+      expect(await client.settle()).toBe(true);
+      expect(client.tally.ambiguousCommits).toBe(1);
+      expect(client.id).not.toBe(first);
+      expect(client.cookie).not.toBe(token);
+      expect(await client.write()).toBe(200);
+      expect(await client.read(false)).toBe(200);
+      expect(violations).toEqual([]);
+      // The new session carries the data written before (a login keeps the session's data).
+      const [signedIn] = (await admin.query(`SELECT user_id, data FROM "${schema}".sessions WHERE id = $1`, [client.id])).rows;
+      expect(signedIn).toEqual({ user_id: "ann", data: { w0: true, w1: true, w2: true } });
+    } finally {
+      logs.restore();
+      await server.close();
+      await sessions.close();
+      await pool.end().catch(() => {});
+      await proxy.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   });
 });
