@@ -69,6 +69,8 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       expect(await sessions.revokeSession(other.id)).toBe(true);
       expect(await sessions.revokeSession(other.id)).toBe(false);
       expect(count("revoked")).toBe(2);
+      // The row's own audience (it used to be null for revokeSession).
+      expect(log.filter((e) => e.name === "revoked")[1]?.event).toEqual({ id: other.id, userId: "hana", audience: "events", reason: "revoked" });
 
       const third = await sessions.resolve(undefined);
       third.set("b", 1);
@@ -165,6 +167,19 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       expect((await sessions.listUserSessions("kim")).map((s) => s.id).sort()).toEqual(ids.slice(2).sort());
     });
 
+    it("bug: a login whose transaction started before another's commit revoked its own new session (the limit ordered by transaction start)", async () => {
+      // authenticated_at is the transaction's start: a login that waited on the user lock
+      // looks older than the one it waited for. A clock going back stands for that order.
+      const clock = fakeClock(new Date("2031-05-02T00:00:00Z"));
+      const sessions = ctx().sessions({ maxSessionsPerUser: 1, now: clock.now, audience: "limit-d" });
+      const first = await sessions.resolve(undefined);
+      await first.login("noor");
+      clock.advance(-60_000);
+      const second = await sessions.resolve(undefined);
+      await second.login("noor");
+      expect((await sessions.listUserSessions("noor")).map((s) => s.id)).toEqual([second.id]);
+    });
+
     it("requireRecentLogin uses authenticatedAt", async () => {
       const clock = fakeClock(new Date("2031-06-01T00:00:00Z"));
       const sessions = ctx().sessions({ now: clock.now });
@@ -207,6 +222,34 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       expect((await sessions.listUserSessions("milo")).map((s) => s.id)).toEqual([recent.id]);
       expect(await sessions.revokeUserSessions("milo", { except: recent })).toBe(0);
       expect(await sessions.revokeUserSessions("milo")).toBe(1);
+      // A session created before the cutoff but logged in after it was issued after it.
+      const early = await sessions.resolve(undefined);
+      early.set("cart", 1);
+      const earlyToken = tokenOf(await sessions.commit(early));
+      const cutoff2 = clock.now();
+      clock.advance(1000);
+      const resolved = await sessions.resolveToken(earlyToken);
+      await resolved.login("milo");
+      expect(await sessions.revokeUserSessions("milo", { issuedBefore: cutoff2 })).toBe(0);
+      expect(await sessions.revokeUserSessions("milo", { issuedBefore: clock.now() })).toBe(0);
+      clock.advance(1);
+      expect(await sessions.revokeUserSessions("milo", { issuedBefore: clock.now() })).toBe(1);
+    });
+
+    it("per-user calls work in the instance's audience by default; audience: null means every audience", async () => {
+      const inA = ctx().sessions({ audience: "scope-a" });
+      const inB = ctx().sessions({ audience: "scope-b" });
+      for (const sessions of [inA, inB, inA]) await (await sessions.resolve(undefined)).login("omar");
+      expect(await inA.listUserSessions("omar")).toHaveLength(2);
+      expect(await inB.listUserSessions("omar")).toHaveLength(1);
+      expect(await inA.listUserSessions("omar", { audience: null })).toHaveLength(3);
+      expect(await inA.listUserSessions("omar", { audience: "scope-b" })).toHaveLength(1);
+      const revoked: Array<string | null> = [];
+      inB.on("revoked", (e) => void revoked.push(e.audience));
+      expect(await inB.revokeUserSessions("omar")).toBe(1);
+      expect(await inA.listUserSessions("omar", { audience: null })).toHaveLength(2);
+      expect(await inB.revokeUserSessions("omar", { audience: null })).toBe(2);
+      expect(revoked).toEqual(["scope-b", "scope-a", "scope-a"]);
     });
   });
 });

@@ -63,6 +63,13 @@ function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
   return answer.body;
 }
 
+/** Whether the reply already sets the session cookie (the app's own cookies do not count). */
+function setsSessionCookie(reply: FastifyReply, name: string): boolean {
+  const value = reply.getHeader("set-cookie");
+  const lines = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+  return lines.some((line) => String(line).startsWith(`${name}=`));
+}
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
@@ -103,7 +110,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
 
   fastify.addHook("onSend", async (request, reply, payload) => {
     const failure = failed.get(request);
-    if (failure === "gone" && !reply.hasHeader("set-cookie")) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
+    if (failure === "gone" && !setsSessionCookie(reply, sessions.options.cookie.name)) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
     // A handler's store error after a stored login or rotation: the 503 carries the new token.
     const stored = (failure === "store" || failure === "conflict") && request.session ? sessions.unsentCookie(request.session) : null;
     if (stored !== null) reply.header("set-cookie", stored);

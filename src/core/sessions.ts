@@ -302,7 +302,7 @@ export class Sessions<Data extends object = SessionData> {
       await lockUser(tx, this.db.names, userId);
       const done = await bind(new SessionStore(driverOn(tx, this.db.driver.kind), this.db.names));
       const audience = state.record?.audience ?? null;
-      return { done, revoked: await trimUserSessions(tx, this.db, this.#now(), userId, audience, limit) };
+      return { done, revoked: await trimUserSessions(tx, this.db, this.#now(), userId, audience, limit, state.publicId) };
     });
     this.#emit(done, state.record);
     for (const id of revoked) this.#emit("revoked", { id, userId, audience: state.record?.audience ?? null }, { reason: "limit" });
@@ -376,10 +376,18 @@ export class Sessions<Data extends object = SessionData> {
     Object.assign(state, { ...fresh, loggedOut: true, cookieChanged: false });
   }
 
-  /** Live sessions of a user (optionally in one audience), most recently seen first. */
-  async listUserSessions(userId: string, options: { audience?: string; current?: Session<Data> | string } = {}): Promise<UserSession[]> {
+  /** The audience a per-user call works in: the one asked for; by default this instance's (null: all). */
+  #audienceOf(options: { audience?: string | null }): string | null {
+    return options.audience === undefined ? this.options.audience : options.audience;
+  }
+
+  /**
+   * Live sessions of a user, most recently seen first: in `audience`, by default this
+   * instance's `audience` option (`audience: null` lists every audience).
+   */
+  async listUserSessions(userId: string, options: { audience?: string | null; current?: Session<Data> | string } = {}): Promise<UserSession[]> {
     const currentId = typeof options.current === "string" ? options.current : options.current?.id;
-    const rows = await this.db.listByUser(this.#now(), userId, options.audience ?? null);
+    const rows = await this.db.listByUser(this.#now(), userId, this.#audienceOf(options));
     return rows.map((row) => ({ ...row, current: row.id === currentId }));
   }
 
@@ -387,19 +395,21 @@ export class Sessions<Data extends object = SessionData> {
   async revokeSession(publicId: string): Promise<boolean> {
     if (typeof publicId !== "string" || publicId.length === 0 || publicId.length > 64) return false;
     const removed = await this.db.revokeById(publicId);
-    if (removed) this.#emit("revoked", { ...removed, audience: null }, { reason: "revoked" });
+    if (removed) this.#emit("revoked", removed, { reason: "revoked" });
     return removed !== null;
   }
 
   /**
-   * Revokes a user's sessions: all of them, those of one audience, all but `except`
-   * (a session or a public id), or those created before `issuedBefore`. Resolves to the count.
+   * Revokes a user's sessions: all of them, all but `except` (a session or a public id), or
+   * those issued (logged in, or else created) before `issuedBefore`, for back-channel
+   * logout. Works in `audience`, by default this instance's (`audience: null`: every
+   * audience). Resolves to the count.
    */
-  async revokeUserSessions(userId: string, options: { audience?: string; except?: Session<Data> | string; issuedBefore?: Date } = {}): Promise<number> {
+  async revokeUserSessions(userId: string, options: { audience?: string | null; except?: Session<Data> | string; issuedBefore?: Date } = {}): Promise<number> {
     const exceptId = typeof options.except === "string" ? options.except : options.except?.id ?? null;
-    const ids = await this.db.revokeByUser(userId, { audience: options.audience ?? null, exceptId, issuedBefore: options.issuedBefore ?? null });
-    for (const id of ids) this.#emit("revoked", { id, userId, audience: options.audience ?? null }, { reason: "revoked" });
-    return ids.length;
+    const removed = await this.db.revokeByUser(userId, { audience: this.#audienceOf(options), exceptId, issuedBefore: options.issuedBefore ?? null });
+    for (const session of removed) this.#emit("revoked", session, { reason: "revoked" });
+    return removed.length;
   }
 
   /** Deletes expired sessions in bounded batches; resolves to the number deleted. */

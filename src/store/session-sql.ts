@@ -107,15 +107,16 @@ const trimmers = new WeakMap<SessionStore, { name: string; text: string }>();
 
 /**
  * Deletes a user's live sessions (in one audience) beyond the `keep` most recently
- * authenticated ones, and returns their public ids. `$1` is the clock as everywhere.
+ * authenticated ones, never `currentId` (the login being made, which counts as the
+ * newest), and returns their public ids. `$1` is the clock as everywhere.
  *
  * @example
  * ```ts
- * const revoked = await trimUserSessions(tx, store, null, "user-42", null, 5);
+ * const revoked = await trimUserSessions(tx, store, null, "user-42", null, 5, session.id);
  * ```
  */
 export async function trimUserSessions(
-  tx: Queryable, store: SessionStore, now: Date | null, userId: string, audience: string | null, keep: number,
+  tx: Queryable, store: SessionStore, now: Date | null, userId: string, audience: string | null, keep: number, currentId: string,
 ): Promise<string[]> {
   let stmt = trimmers.get(store);
   if (!stmt) {
@@ -125,14 +126,16 @@ export async function trimUserSessions(
       "trim_user",
       `DELETE FROM ${t} s WHERE s.id IN (
          SELECT k.id FROM ${t} k
-          WHERE k.user_id = $2::text AND k.audience IS NOT DISTINCT FROM $3::text
+          WHERE k.user_id = $2::text AND k.audience IS NOT DISTINCT FROM $3::text AND k.id <> $5::text
             AND k.idle_expires_at > ${NOW} AND k.absolute_expires_at > ${NOW}
           ORDER BY k.authenticated_at DESC NULLS LAST, k.created_at DESC, k.id
-          OFFSET $4::integer)
+          OFFSET $4::integer - 1)
        RETURNING s.id`,
     );
     trimmers.set(store, stmt);
   }
-  const rows = await tx.query(stmt, [now, userId, audience, keep]);
+  // The login's own session is kept whatever its time says: its authenticated_at is its
+  // transaction's start, which can be older than that of a login committed meanwhile.
+  const rows = await tx.query(stmt, [now, userId, audience, keep, currentId]);
   return rows.map((row) => row.id as string);
 }

@@ -132,6 +132,11 @@ function toRecord(row: Row): SessionRecord {
   };
 }
 
+/** The public id, user and audience of a row a DELETE returned. */
+function removedSession(row: Row): ExpiredSession {
+  return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
+}
+
 /** A row of `find`/`findPrevious`: its times, or the ones its touch just wrote. */
 function readRecord(row: Row, current: boolean): SessionRecord {
   const record = toRecord(row);
@@ -268,17 +273,20 @@ export class SessionStore {
   }
 
   /** Deletes one session by public id. */
-  async revokeById(id: string): Promise<{ id: string; userId: string | null } | null> {
+  async revokeById(id: string): Promise<ExpiredSession | null> {
     const rows = await this.#run("revoking the session", this.#sql.revokeById, [id]);
-    return rows[0] ? { id: rows[0].id as string, userId: (rows[0].user_id as string | null) ?? null } : null;
+    return rows[0] ? removedSession(rows[0]) : null;
   }
 
-  /** Deletes a user's sessions, optionally within one audience, except one, or only those created before a time. */
-  async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<string[]> {
+  /**
+   * Deletes a user's sessions, optionally within one audience, except one, or only those
+   * issued (logged in, or else created) before a time.
+   */
+  async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<ExpiredSession[]> {
     const rows = await this.#run("revoking sessions", this.#sql.revokeByUser, [
       userId, options.audience, options.exceptId, options.issuedBefore,
     ]);
-    return rows.map((row) => row.id as string);
+    return rows.map(removedSession);
   }
 
   /** Live sessions (public id, data, expiry), by id, at most `limit` of them. */

@@ -174,15 +174,15 @@ export function buildStatements(names: TableName): Statements {
     ),
     revokeById: statement(
       "revoke_by_id",
-      `DELETE FROM ${t} s WHERE s.id = $1::text RETURNING s.id, s.user_id`,
+      `DELETE FROM ${t} s WHERE s.id = $1::text RETURNING s.id, s.user_id, s.audience`,
     ),
     revokeByUser: statement(
       "revoke_by_user",
       `DELETE FROM ${t} s
         WHERE s.user_id = $1::text AND ($2::text IS NULL OR s.audience = $2::text)
           AND ($3::text IS NULL OR s.id <> $3::text)
-          AND ($4::timestamptz IS NULL OR s.created_at < $4::timestamptz)
-       RETURNING s.id, s.user_id`,
+          AND ($4::timestamptz IS NULL OR coalesce(s.authenticated_at, s.created_at) < $4::timestamptz)
+       RETURNING s.id, s.user_id, s.audience`,
     ),
     // Pruning walks the primary key in bounded batches (no index on the expiry columns,
     // which would make every touch a non-HOT update) and deletes the expired rows of each

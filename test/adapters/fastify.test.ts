@@ -1,10 +1,13 @@
 import Fastify from "fastify";
-import { describe } from "vitest";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
 import { pgsessionPlugin } from "../../src/adapters/fastify.js";
-import { hasPostgres } from "../support/db.js";
-import { httpSend } from "./client.js";
-import { runAdapterContract } from "./contract.js";
-import { handleRoute } from "./routes.js";
+import { createSessions } from "../../src/core/sessions.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import { Browser, httpSend, parseSetCookie } from "./client.js";
+import { runAdapterContract, testOptions } from "./contract.js";
+import { handleRoute, type AppData } from "./routes.js";
 
 describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
   runAdapterContract("fastify", async (sessions) => {
@@ -17,5 +20,43 @@ describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
     });
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
     return { send: httpSend(base), close: () => app.close() };
+  });
+
+  describe("regressions", () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+    const schema = uniqueSchema("fastify_reg");
+    afterAll(async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    });
+
+    it("bug: a gone session's 409 kept the dead cookie when the app had set a cookie of its own", async () => {
+      const sessions = createSessions<AppData>(testOptions(schema, pgStore(pool)));
+      await sessions.migrate();
+      const app = Fastify();
+      await app.register(pgsessionPlugin, { sessions });
+      app.post("/inc", async (request) => {
+        request.session.set("count", 1);
+        return { ok: true };
+      });
+      app.post("/theme-then-login", async (request, reply) => {
+        reply.header("set-cookie", "theme=dark; Path=/");
+        await sessions.revokeSession(request.session.id);
+        await request.session.login("zoe"); // SessionGoneError: revoked meanwhile
+        return { ok: true };
+      });
+      const base = await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        await b.request("POST", "/inc");
+        const answer = await b.request("POST", "/theme-then-login");
+        expect(answer.status).toBe(409);
+        const cleared = answer.setCookies.map(parseSetCookie).filter((cookie) => cookie.name === "sid");
+        expect(cleared).toHaveLength(1);
+        expect(cleared[0]?.["max-age"]).toBe("0");
+      } finally {
+        await app.close();
+      }
+    });
   });
 });
