@@ -2,11 +2,17 @@
 import { createServer } from "node:http";
 import express from "express";
 import { sessionMiddleware } from "../src/adapters/express.js";
-import { announce, count, exampleSessions, HOST, page, PORT, type ExampleData } from "./shared.js";
+import { announce, count, exampleSessions, HOST, loginName, page, PORT, refusal, type ExampleData } from "./shared.js";
 import type { Session } from "../src/index.js";
 
 const sessions = await exampleSessions();
 const app = express();
+app.use((req, res, next) => {
+  const refused = refusal(req.method, req.headers);
+  if (refused) res.status(refused.status).type("text").send(refused.text);
+  else next();
+});
+app.use(express.urlencoded({ extended: false }));
 app.use(sessionMiddleware(sessions));
 const session = (req: express.Request) => req.session as unknown as Session<ExampleData>;
 
@@ -18,7 +24,7 @@ app.post("/count", (req, res) => {
   res.redirect(303, "/");
 });
 app.post("/login", async (req, res) => {
-  await session(req).login("alice");
+  await session(req).login(loginName(req.body?.name));
   res.redirect(303, "/");
 });
 app.post("/logout", async (req, res) => {

@@ -2,10 +2,17 @@
 import Fastify from "fastify";
 import { pgsessionPlugin } from "../src/adapters/fastify.js";
 import type { Session } from "../src/index.js";
-import { announce, count, exampleSessions, HOST, page, PORT, type ExampleData } from "./shared.js";
+import { announce, count, exampleSessions, HOST, loginName, page, PORT, refusal, type ExampleData } from "./shared.js";
 
 const sessions = await exampleSessions();
 const app = Fastify();
+app.addHook("onRequest", async (request, reply) => {
+  const refused = refusal(request.method, request.headers);
+  if (refused) return reply.code(refused.status).type("text/plain; charset=utf-8").send(refused.text);
+});
+app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+  done(null, Object.fromEntries(new URLSearchParams(body as string)));
+});
 await app.register(pgsessionPlugin, { sessions });
 const session = (request: { session: unknown }) => request.session as Session<ExampleData>;
 
@@ -14,8 +21,8 @@ app.post("/count", async (request, reply) => {
   count(session(request));
   return reply.redirect("/", 303);
 });
-app.post("/login", async (request, reply) => {
-  await session(request).login("alice");
+app.post<{ Body: { name?: string } | undefined }>("/login", async (request, reply) => {
+  await session(request).login(loginName(request.body?.name));
   return reply.redirect("/", 303);
 });
 app.post("/logout", async (request, reply) => {

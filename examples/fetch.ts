@@ -4,14 +4,17 @@
  * (`export const GET = handler, POST = handler`), Bun's `fetch` or Deno.serve's handler.
  */
 import { withSession } from "../src/adapters/fetch.js";
-import { count, exampleSessions, page, serveFetch } from "./shared.js";
+import { count, exampleSessions, loginName, page, refusal, serveFetch } from "./shared.js";
 
 const sessions = await exampleSessions();
 
 export const handler = withSession(sessions, async (request, session) => {
-  const route = `${request.method} ${new URL(request.url).pathname}`;
+  const url = new URL(request.url);
+  const refused = refusal(request.method, request.headers, url.origin);
+  if (refused) return new Response(refused.text, { status: refused.status });
+  const route = `${request.method} ${url.pathname}`;
   if (route === "POST /count") count(session);
-  else if (route === "POST /login") await session.login("alice");
+  else if (route === "POST /login") await session.login(loginName(new URLSearchParams(await request.text()).get("name")));
   else if (route === "POST /logout") await session.logout();
   if (request.method === "POST") return new Response(null, { status: 303, headers: { location: "/" } });
   return new Response(page(session), { headers: { "content-type": "text/html; charset=utf-8" } });

@@ -1,10 +1,15 @@
 /** pgsession with Hono: `npx tsx examples/hono.ts`, then open http://127.0.0.1:3000 */
 import { Hono } from "hono";
 import { sessionMiddleware, type SessionVariables } from "../src/adapters/hono.js";
-import { count, exampleSessions, page, serveFetch, type ExampleData } from "./shared.js";
+import { count, exampleSessions, loginName, page, refusal, serveFetch, type ExampleData } from "./shared.js";
 
 const sessions = await exampleSessions();
 const app = new Hono<{ Variables: SessionVariables<ExampleData> }>();
+app.use(async (c, next) => {
+  const refused = refusal(c.req.method, c.req.raw.headers, new URL(c.req.url).origin);
+  if (refused) return c.text(refused.text, refused.status);
+  await next();
+});
 app.use(sessionMiddleware(sessions));
 
 app.get("/", (c) => c.html(page(c.get("session"))));
@@ -13,7 +18,7 @@ app.post("/count", (c) => {
   return c.redirect("/", 303);
 });
 app.post("/login", async (c) => {
-  await c.get("session").login("alice");
+  await c.get("session").login(loginName((await c.req.parseBody()).name));
   return c.redirect("/", 303);
 });
 app.post("/logout", async (c) => {

@@ -1,6 +1,6 @@
 /**
  * A tour of pgsession on the embedded PGlite database: create, read, rotate, log in,
- * list and revoke sessions, and print what happens. Run with `npm start`.
+ * list and revoke sessions, and print what happens. Run with `npm run quickstart`.
  */
 import { createSessions } from "../src/index.js";
 import { pgliteStore } from "../src/store/pglite.js";

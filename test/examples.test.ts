@@ -1,20 +1,22 @@
 /**
  * Each example under examples/ starts (as its own process, on a free loopback port, on the
  * PostgreSQL server in a schema of its own) and answers: the page, the counter, login and
- * logout.
+ * logout; it refuses cross-site form posts, escapes what it puts into HTML, and answers a
+ * request with a bad Host header with 400 instead of crashing.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EXAMPLES = ["node", "express", "fastify", "hono", "fetch"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
-async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string }> {
+async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", DATABASE_URL, PGSESSION_SCHEMA: schema },
@@ -38,7 +40,23 @@ async function start(name: string, schema: string): Promise<{ child: ChildProces
       reject(new Error(`${name} exited with ${code}:\n${output}`));
     });
   });
-  return { child, base };
+  return { child, base, output: () => output };
+}
+
+/** Sends `head` (request line and headers) over a raw TCP connection; resolves to the response's status line ("" if none). */
+function rawRequest(base: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}Connection: close\r\n\r\n`));
+    let response = "";
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString("latin1")));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(response.split("\r\n")[0] ?? ""));
+  });
+}
+
+function cookieOf(response: Response): string {
+  return (response.headers.getSetCookie()[0] ?? "").split(";")[0] as string;
 }
 
 describe.skipIf(!hasPostgres)("examples", () => {
@@ -50,31 +68,92 @@ describe.skipIf(!hasPostgres)("examples", () => {
   });
 
   for (const name of EXAMPLES) {
-    it(`${name} starts and answers: counter, login, logout`, async () => {
-      const schema = uniqueSchema(`ex_${name}`);
-      schemas.push(schema);
-      const { child, base } = await start(name, schema);
-      try {
+    describe(name, () => {
+      let child: ChildProcess;
+      let base: string;
+      let output: () => string;
+
+      beforeAll(async () => {
+        const schema = uniqueSchema(`ex_${name}`);
+        schemas.push(schema);
+        ({ child, base, output } = await start(name, schema));
+      }, 40_000);
+      afterAll(async () => {
+        if (!child) return;
+        child.kill();
+        if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+      });
+
+      /** A form post as a browser sends it from the example's own page (same Origin). */
+      function post(path: string, options: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+        return fetch(base + path, {
+          method: "POST",
+          redirect: "manual",
+          ...(options.form && { body: new URLSearchParams(options.form) }),
+          headers: { origin: base, ...(options.cookie && { cookie: options.cookie }), ...options.headers },
+        });
+      }
+      const pageFor = async (cookie?: string) => (await fetch(base + "/", cookie ? { headers: { cookie } } : {})).text();
+
+      it("answers: counter, login, logout", async () => {
         const home = await fetch(base + "/");
         expect(home.status).toBe(200);
         expect(await home.text()).toContain("Visits: <b>0</b>");
-        const counted = await fetch(base + "/count", { method: "POST", redirect: "manual" });
+        const counted = await post("/count");
         expect(counted.status).toBe(303);
-        const cookie = (counted.headers.getSetCookie()[0] ?? "").split(";")[0] as string;
+        const cookie = cookieOf(counted);
         expect(cookie).toMatch(/^session=/);
-        const login = await fetch(base + "/login", { method: "POST", redirect: "manual", headers: { cookie } });
-        const loggedIn = (login.headers.getSetCookie()[0] ?? "").split(";")[0] as string;
+        const login = await post("/login", { cookie, form: { name: "alice" } });
+        expect(login.status).toBe(303);
+        const loggedIn = cookieOf(login);
         expect(loggedIn).not.toBe(cookie);
-        const page = await (await fetch(base + "/", { headers: { cookie: loggedIn } })).text();
+        const page = await pageFor(loggedIn);
         expect(page).toContain("Signed in as <b>alice</b>");
         expect(page).toContain("Visits: <b>1</b>");
-        const logout = await fetch(base + "/logout", { method: "POST", redirect: "manual", headers: { cookie: loggedIn } });
+        const logout = await post("/logout", { cookie: loggedIn });
         expect(logout.headers.getSetCookie()[0]).toMatch(/^session=; Max-Age=0/);
-        expect(await (await fetch(base + "/", { headers: { cookie: loggedIn } })).text()).toContain("Not signed in");
-      } finally {
-        child.kill();
-        if (child.exitCode === null) await once(child, "exit");
-      }
+        expect(await pageFor(loggedIn)).toContain("Not signed in");
+      });
+
+      it("refuses a cross-site POST with 403 and changes nothing", async () => {
+        const login = await post("/login", { form: { name: "carol" } });
+        const cookie = cookieOf(login);
+        expect(await pageFor(cookie)).toContain("Signed in as <b>carol</b>. Visits: <b>0</b>");
+        const forged: Array<Record<string, string>> = [
+          { "sec-fetch-site": "cross-site" }, // the browser's word wins over a matching Origin
+          { "sec-fetch-site": "same-site" },
+          { origin: "http://evil.example" },
+          { origin: "" },
+        ];
+        for (const headers of forged) {
+          for (const path of ["/count", "/logout", "/login"]) {
+            const response = await post(path, { cookie, form: { name: "mallory" }, headers });
+            expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+            expect(response.headers.getSetCookie()).toEqual([]);
+          }
+        }
+        expect(await pageFor(cookie)).toContain("Signed in as <b>carol</b>. Visits: <b>0</b>");
+        expect((await post("/count", { cookie, headers: { "sec-fetch-site": "same-origin" } })).status).toBe(303);
+        expect(await pageFor(cookie)).toContain("Visits: <b>1</b>");
+      });
+
+      it("escapes the user's name in the page", async () => {
+        const login = await post("/login", { form: { name: `<script>x</script>"'&` } });
+        expect(login.status).toBe(303);
+        const page = await pageFor(cookieOf(login));
+        expect(page).toContain("Signed in as <b>&lt;script&gt;x&lt;/script&gt;&quot;&#39;&amp;</b>");
+        expect(page).not.toContain("<script>");
+      });
+
+      it("answers a request with a bad Host header with 400 and keeps serving", async () => {
+        expect(await rawRequest(base, "GET / HTTP/1.1\r\nHost: [bad\r\n")).toMatch(/^HTTP\/1\.1 400 /);
+        expect(await rawRequest(base, "POST /count HTTP/1.1\r\nHost: bad host\r\nContent-Length: 0\r\n")).toMatch(/^HTTP\/1\.1 400 /);
+        expect(await rawRequest(base, "GET / HTTP/1.0\r\n")).toMatch(/^HTTP\/1\.1 400 /);
+        const home = await fetch(base + "/");
+        expect(home.status).toBe(200);
+        expect(await home.text()).toContain("Not signed in");
+        expect(child.exitCode, output()).toBeNull();
+      });
     });
   }
 });

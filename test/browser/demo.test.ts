@@ -4,7 +4,7 @@
  * server restart. Writes screenshots to screenshots/ (ignored by git).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,13 +21,18 @@ function findChromium(): string | null {
   }
 }
 
+// Where a missing browser is a failure, not a skip: CI, and wherever PostgreSQL suites are
+// required (PGSESSION_REQUIRE_POSTGRES=1, as in .ci/run and test/support/db.ts). Read here
+// rather than imported: db.ts connects to PostgreSQL on import, which this test does not use.
+const REQUIRE_BROWSER = Boolean(process.env.CI) || process.env.PGSESSION_REQUIRE_POSTGRES === "1";
 const CHROMIUM = findChromium();
 if (!CHROMIUM) {
-  if (process.env.CI) throw new Error("chromium is not installed (apt-get install -y chromium); .ci/run installs it");
+  if (REQUIRE_BROWSER) throw new Error("chromium is not installed (apt-get install -y chromium); .ci/run installs it");
   console.warn("SKIPPING the browser test: no `chromium` on PATH (apt-get install -y chromium)");
 }
 
 const SCREENSHOTS = fileURLToPath(new URL("../../screenshots/", import.meta.url));
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const LINUX_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
@@ -64,6 +69,16 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
     if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
 
+  /** Writes a full-page screenshot to screenshots/ and checks the file is a non-empty PNG. */
+  async function screenshot(page: Page, file: string): Promise<void> {
+    const path = join(SCREENSHOTS, file);
+    rmSync(path, { force: true });
+    await page.screenshot({ path, fullPage: true });
+    const bytes = readFileSync(path);
+    expect(bytes.length).toBeGreaterThan(PNG_SIGNATURE.length);
+    expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE), `${file} starts with the PNG signature`).toBe(true);
+  }
+
   async function signIn(page: Page, name: string, remember: boolean): Promise<void> {
     await page.goto(demo.url);
     await page.fill("#name", name);
@@ -89,8 +104,8 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
     expect(await laptopPage.textContent("#sessions tr.other")).toContain("Safari 17 on iOS");
     expect(await laptopPage.textContent("#cookie")).toContain("HttpOnly");
     expect(await laptopPage.textContent("#cookie")).toContain("remember me");
-    await laptopPage.screenshot({ path: join(SCREENSHOTS, "demo-two-devices.png"), fullPage: true });
-    await phonePage.screenshot({ path: join(SCREENSHOTS, "demo-phone.png"), fullPage: true });
+    await screenshot(laptopPage, "demo-two-devices.png");
+    await screenshot(phonePage, "demo-phone.png");
 
     await laptopPage.click("#sessions tr.other button:has-text('Sign out this device')");
     expect(await laptopPage.textContent("[role=status]")).toContain("That device is signed out");
@@ -124,6 +139,6 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
     expect(await laptopPage.textContent("#count")).toBe("2");
     await laptopPage.click("#increment");
     expect(await laptopPage.textContent("#count")).toBe("3");
-    await laptopPage.screenshot({ path: join(SCREENSHOTS, "demo-after-restart.png"), fullPage: true });
+    await screenshot(laptopPage, "demo-after-restart.png");
   }, 120_000);
 });

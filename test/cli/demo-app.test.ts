@@ -1,6 +1,7 @@
 /**
  * The demo app's rules that a browser test does not reach: a user can only sign out their
- * own sessions, forged and malformed posts are refused, and unknown routes answer 404/405.
+ * own sessions, "sign out all other devices" keeps only the one that asked, forged and
+ * malformed posts are refused, and unknown routes answer 404/405.
  * In process, over real HTTP, on an in-memory PGlite database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +52,31 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     expect(await sessions.listUserSessions("bob")).toHaveLength(1);
     const page = await (await fetch(new URL("/", origin), { headers: { Cookie: bob.cookie } })).text();
     expect(page).toContain('id="user">bob<');
+  });
+
+  it("signs out all other devices of the user, and keeps the one that asked", async () => {
+    const laptop = await signIn("carol");
+    const phone = await signIn("carol");
+    const tablet = await signIn("carol");
+    const home = async (cookie: string) => (await fetch(new URL("/", origin), { headers: { Cookie: cookie } })).text();
+    expect(await home(laptop.cookie)).toContain('id="sign-out-others">Sign out all other devices (2)');
+    expect(await sessions.listUserSessions("carol")).toHaveLength(3);
+
+    const response = await post("/revoke-others", { csrf: laptop.csrf }, { Cookie: laptop.cookie });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/?notice=revoked-others");
+
+    for (const other of [phone, tablet]) {
+      const page = await home(other.cookie);
+      expect(page).not.toContain('id="user"');
+      expect(page).toContain('id="name"');
+    }
+    const page = await home(laptop.cookie);
+    expect(page).toContain('id="user">carol<');
+    expect(page).not.toContain('id="sign-out-others"');
+    const left = await sessions.listUserSessions("carol");
+    expect(left).toHaveLength(1);
+    expect(left[0]?.id).toBe((await sessions.resolve(laptop.cookie)).id);
   });
 
   it("refuses posts from other sites, without origin headers, or without the session's token", async () => {
