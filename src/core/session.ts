@@ -60,6 +60,8 @@ export interface SessionState {
    */
   retired: boolean;
   context: RequestContext;
+  /** An upper bound of the length of the data's JSON text, in characters (see `maxDataSize`). */
+  dataLength: number;
   createdAt: Date;
   expiresAt: Date;
   controller: SessionController;

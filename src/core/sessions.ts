@@ -131,7 +131,7 @@ export class Sessions<Data extends object = SessionData> {
       if (record && (opened || !this.#cipher)) {
         const session = new Session<Data>({
           token, tokenHash, publicId: record.id, record, data: opened ? opened.data : toData(record.data), changes: new Map(), cleared: false,
-          cookieChanged: false, loggedOut: false, retired: false, context, createdAt: record.createdAt, expiresAt: record.expiresAt,
+          cookieChanged: false, loggedOut: false, retired: false, context, dataLength: record.dataLength, createdAt: record.createdAt, expiresAt: record.expiresAt,
           controller: this.#controller,
         });
         if (opened) setDataKey(stateOf(session), opened.dataKey);
@@ -148,14 +148,25 @@ export class Sessions<Data extends object = SessionData> {
     const { idleMs, absoluteMs } = this.options.standard;
     return new Session<Data>({
       token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes), record: null,
-      data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, retired, context, createdAt,
+      data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, retired, context, dataLength: 2, createdAt,
       expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: this.#controller,
     });
   }
 
+  /**
+   * Throws {@link SessionDataTooLargeError} when the data would pass `maxDataSize`. Exact
+   * (the whole data serialized) only when a cheap upper bound does not show that it fits:
+   * the bound of the data as read, plus every changed key and value at its longest, at 3
+   * bytes (UTF-8's most) per character.
+   */
   #checkSize(state: SessionState): void {
-    const size = Buffer.byteLength(JSON.stringify(state.data));
-    if (size > this.options.maxDataSize) throw new SessionDataTooLargeError(size, this.options.maxDataSize);
+    let length = state.cleared ? 2 : state.dataLength;
+    for (const [key, text] of state.changes) length += 6 * key.length + 4 + (text?.length ?? 0);
+    if (length * 3 > this.options.maxDataSize) {
+      length = Buffer.byteLength(JSON.stringify(state.data));
+      if (length > this.options.maxDataSize) throw new SessionDataTooLargeError(length, this.options.maxDataSize);
+    }
+    state.dataLength = length;
   }
 
   async #insert(state: SessionState, userId: string | null, policy: TimeoutPolicy, remember: boolean, db = this.db): Promise<"created"> {

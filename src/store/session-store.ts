@@ -26,6 +26,11 @@ export interface SessionRecord {
   current: boolean;
   /** True when this read also extended the idle expiry. */
   touched: boolean;
+  /**
+   * An upper bound of the length of the data's JSON text, in characters: the length of
+   * the row's whole JSON as read (0 where the data was not read back: insert).
+   */
+  dataLength: number;
 }
 
 /** A session as listed for its user. */
@@ -109,45 +114,46 @@ const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
 const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
 
-/** A time sent as epoch milliseconds (float8, which may carry float error). */
-function dateOf(value: unknown): Date {
-  return new Date(Math.round(value as number));
+/**
+ * A session row as the statements send it: one JSON array in one text column (`r`), so
+ * that every driver parses a single field. Times are epoch milliseconds (float8, which
+ * may carry float error); `touch` is what a read's touch wrote, `[lastSeenAt,
+ * idleExpiresAt]`, or null; `data` is null where the caller holds it already (insert).
+ */
+type PackedRecord = [
+  id: string, userId: string | null, audience: string | null, version: number, remember: boolean,
+  createdAt: number, lastSeenAt: number, authenticatedAt: number | null, expiresAt: number, absoluteExpiresAt: number,
+  current: boolean, touch: [number, number] | null, data: Record<string, unknown> | null,
+];
+
+function dateOf(ms: number): Date {
+  return new Date(Math.round(ms));
 }
 
-function toRecord(row: Row): SessionRecord {
-  return {
-    id: row.id as string,
-    userId: (row.user_id as string | null) ?? null,
-    audience: (row.audience as string | null) ?? null,
-    data: (row.data as Record<string, unknown>) ?? {},
-    version: row.version as number,
-    remember: row.remember as boolean,
-    createdAt: dateOf(row.created_at),
-    lastSeenAt: dateOf(row.last_seen_at),
-    authenticatedAt: row.authenticated_at == null ? null : dateOf(row.authenticated_at),
-    expiresAt: dateOf(row.expires_at),
-    absoluteExpiresAt: dateOf(row.absolute_expires_at),
-    current: row.current as boolean,
-    touched: false,
+/** The session a row's `r` column describes. */
+function recordOf(row: Row): SessionRecord {
+  const text = row.r as string;
+  const [id, userId, audience, version, remember, createdAt, lastSeenAt, authenticatedAt, expiresAt, absoluteExpiresAt, current, touch, data] =
+    JSON.parse(text) as PackedRecord;
+  const record: SessionRecord = {
+    id, userId, audience, data: data ?? {}, version, remember,
+    createdAt: dateOf(createdAt), lastSeenAt: dateOf(lastSeenAt),
+    authenticatedAt: authenticatedAt === null ? null : dateOf(authenticatedAt),
+    expiresAt: dateOf(expiresAt), absoluteExpiresAt: dateOf(absoluteExpiresAt), current, touched: false,
+    // PostgreSQL's JSON text of the data is never shorter than JSON.stringify's of it.
+    dataLength: data === null ? 0 : text.length,
   };
+  if (touch) {
+    record.touched = true;
+    record.lastSeenAt = dateOf(touch[0]);
+    record.expiresAt = dateOf(Math.min(touch[1], absoluteExpiresAt));
+  }
+  return record;
 }
 
 /** The public id, user and audience of a row a DELETE returned. */
 function removedSession(row: Row): ExpiredSession {
   return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
-}
-
-/** A row of `find`/`findPrevious`: its times, or the ones its touch just wrote. */
-function readRecord(row: Row, current: boolean): SessionRecord {
-  const record = toRecord(row);
-  record.current = current;
-  const touch = row.touch as number[] | null | undefined;
-  if (touch) {
-    record.touched = true;
-    record.lastSeenAt = dateOf(Number(touch[0]));
-    record.expiresAt = dateOf(Math.min(Number(touch[1]), record.absoluteExpiresAt.getTime()));
-  }
-  return record;
 }
 
 /**
@@ -185,26 +191,26 @@ export class SessionStore {
    */
   async find(now: Date | null, tokenHash: string): Promise<SessionRecord | "retired" | null> {
     const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
-    if (rows[0]) return readRecord(rows[0], true);
+    if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
     const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
     if (!previous[0]) return null;
-    return previous[0].retired === true ? "retired" : readRecord(previous[0], false);
+    return previous[0].retired === true ? "retired" : recordOf(previous[0]);
   }
 
   /** Reads a live session without touching it. */
   async peek(now: Date | null, tokenHash: string): Promise<(SessionRecord & { expiresInMs: number }) | null> {
     const rows = await this.#run("reading the session", this.#sql.peek, [now, tokenHash]);
-    return rows[0] ? { ...toRecord(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
+    return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
   }
 
-  /** Inserts a new session (INSERT only; never adopts an existing row). */
+  /** Inserts a new session (INSERT only; never adopts an existing row). The record's `data` is empty: the caller holds it. */
   async insert(now: Date | null, row: NewSessionRow): Promise<SessionRecord> {
     const rows = await this.#run("creating the session", this.#sql.insert, [
       now, row.tokenHash, row.id, row.userId, row.audience, row.data, row.remember, row.ip, row.userAgent,
       row.idleMs, row.touchAfterMs, row.absoluteMs,
     ]);
-    return toRecord(rows[0] as Row);
+    return recordOf(rows[0] as Row);
   }
 
   /**
@@ -228,7 +234,7 @@ export class SessionStore {
       login !== null, login?.userId ?? null, login?.remember ?? false, login?.idleMs ?? 0,
       login?.touchAfterMs ?? 0, login?.absoluteMs ?? 0, login?.ip ?? null, login?.userAgent ?? null,
     ]);
-    return rows[0] ? toRecord(rows[0]) : this.#miss(now, tokenHash, false);
+    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
   }
 
   /** Replaces the whole data (low-level API), optionally resetting the expiry to `ttlMs`. */

@@ -48,13 +48,17 @@ export function buildStatements(names: TableName): Statements {
   const match = `(s.token_hash = decode($2, 'hex') OR (${previous} AND NOT s.prev_login))`;
   const known = `(s.token_hash = decode($2, 'hex') OR (${previous}))`;
   const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
-  // Times leave as epoch milliseconds (float8): cheaper for every driver than parsing
-  // timestamp text, and identical across pg, postgres.js and PGlite.
+  // A session leaves the database as ONE text column holding a JSON array (see
+  // `PackedRecord` in session-store.ts): times as epoch milliseconds, the data inline. A
+  // driver then parses one field, not thirteen (per-field work in the driver, and per
+  // output column in PostgreSQL, was a measurable share of a read), and every driver
+  // returns exactly the same text.
   const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
-  const columns = `s.id, s.user_id, s.audience, s.data, s.version, s.remember,
-    ${ms("s.created_at")} AS created_at, ${ms("s.last_seen_at")} AS last_seen_at, ${ms("s.authenticated_at")} AS authenticated_at,
-    ${ms("least(s.idle_expires_at, s.absolute_expires_at)")} AS expires_at, ${ms("s.absolute_expires_at")} AS absolute_expires_at`;
-  const record = `${columns}, s.token_hash = decode($2, 'hex') AS current`;
+  const packed = (current: string, touchCall: string, data = "s.data") =>
+    `json_build_array(s.id, s.user_id, s.audience, s.version, s.remember,
+       ${ms("s.created_at")}, ${ms("s.last_seen_at")}, ${ms("s.authenticated_at")},
+       ${ms("least(s.idle_expires_at, s.absolute_expires_at)")}, ${ms("s.absolute_expires_at")},
+       ${current}, ${touchCall}, ${data})::text AS r`;
   const due = `s.last_seen_at <= ${NOW} - s.touch_after`;
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
   // top, or everything replaced when the session was cleared ($n+2). Parallel requests
@@ -73,7 +77,7 @@ export function buildStatements(names: TableName): Statements {
     // execution, and that, not the lookup, is most of what a read costs it.
     find: statement(
       "find",
-      `SELECT ${columns}, CASE WHEN ${due} THEN ${touch}(s.id, ${NOW}) END AS touch
+      `SELECT ${packed("true", `CASE WHEN ${due} THEN ${touch}(s.id, ${NOW}) END`)}
          FROM ${t} s WHERE s.token_hash = decode($2, 'hex') AND ${live}`,
     ),
     // The same by the previous token inside its grace window: run only when `find` found
@@ -81,16 +85,18 @@ export function buildStatements(names: TableName): Statements {
     // comes back as `retired`, untouched, for the core to refuse.
     findPrevious: statement(
       "find_previous",
-      `SELECT ${columns}, s.prev_login AS retired, CASE WHEN NOT s.prev_login AND ${due} THEN ${touch}(s.id, ${NOW}) END AS touch
+      `SELECT ${packed("false", `CASE WHEN NOT s.prev_login AND ${due} THEN ${touch}(s.id, ${NOW}) END`)}, s.prev_login AS retired
          FROM ${t} s WHERE ${previous} AND ${live}`,
     ),
     // A read with no side effect (the low-level store's get).
     peek: statement(
       "peek",
-      `SELECT ${record}, (extract(epoch FROM least(s.idle_expires_at, s.absolute_expires_at) - ${NOW}) * 1000)::float8 AS expires_in
+      `SELECT ${packed("s.token_hash = decode($2, 'hex')", "NULL")},
+              (extract(epoch FROM least(s.idle_expires_at, s.absolute_expires_at) - ${NOW}) * 1000)::float8 AS expires_in
          FROM ${t} s WHERE ${match} AND ${live}`,
     ),
     // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
+    // The data is not sent back: the caller holds it.
     insert: statement(
       "insert",
       `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
@@ -100,7 +106,7 @@ export function buildStatements(names: TableName): Statements {
               ${NOW}, ${NOW}, CASE WHEN $4::text IS NULL THEN NULL ELSE ${NOW} END,
               ${MS("$10")}, ${MS("$11")},
               least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})
-       RETURNING ${record}`,
+       RETURNING ${packed("true", "NULL", "NULL")}`,
     ),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
     // row is found by primary key, and the token (or its grace-window predecessor) must
@@ -138,7 +144,7 @@ export function buildStatements(names: TableName): Statements {
               ip = CASE WHEN $8::boolean THEN coalesce($14::text, s.ip) ELSE s.ip END,
               user_agent = CASE WHEN $8::boolean THEN coalesce($15::text, s.user_agent) ELSE s.user_agent END
         WHERE s.token_hash = decode($2, 'hex') AND ${live}
-       RETURNING ${record.replace("decode($2, 'hex')", "decode($3, 'hex')")}`,
+       RETURNING ${packed("true", "NULL")}`,
     ),
     // The low-level store's set: replace the data, optionally reset the expiry.
     replace: statement(
