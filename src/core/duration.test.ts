@@ -30,6 +30,23 @@ describe("parseDuration", () => {
     expect(parseDuration(0, "staleTtl", { allowZero: true })).toBe(0);
   });
 
+  it("refuses a duration that rounds to 0 ms, as it refuses 0 (regression: 0.4 passed as positive and returned 0)", () => {
+    for (const value of [0.4, 0.0001, "0.4ms", "0.0001s"]) {
+      const error = (() => {
+        try {
+          return parseDuration(value, "idleTimeout");
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(error).toBeInstanceOf(SessionConfigError);
+      expect((error as SessionConfigError).option).toBe("idleTimeout");
+    }
+    expect(parseDuration(0.5, "x")).toBe(1);
+    expect(parseDuration("0.5ms", "x")).toBe(1);
+    expect(parseDuration(0.4, "staleTtl", { allowZero: true })).toBe(0);
+  });
+
   it("refuses non-string, non-number values", () => {
     expect(() => parseDuration(null as never, "x")).toThrow(/expected a number/);
     expect(() => parseDuration({} as never, "x")).toThrow(SessionConfigError);

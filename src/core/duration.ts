@@ -47,11 +47,13 @@ export function parseDuration(value: Duration, option: string, { allowZero = fal
   } else {
     throw new SessionConfigError(option, `expected a number of milliseconds or a string like "24h", got ${describe(value)}`);
   }
-  if (!Number.isFinite(ms) || ms < 0 || (!allowZero && ms === 0)) {
-    throw new SessionConfigError(option, `must be a ${allowZero ? "non-negative" : "positive"} finite duration, got ${describe(value)}`);
+  // Checked after rounding: 0.4 ms (or "0.4ms") is 0 ms, and must fail exactly as 0 does.
+  const rounded = Math.round(ms);
+  if (!Number.isFinite(ms) || ms < 0 || (!allowZero && rounded === 0)) {
+    throw new SessionConfigError(option, `must be a ${allowZero ? "non-negative" : "positive"} finite duration of at least 1 ms, got ${describe(value)}`);
   }
-  if (ms > 100 * 365 * UNIT_MS.d!) throw new SessionConfigError(option, `is longer than 100 years`);
-  return Math.round(ms);
+  if (rounded > 100 * 365 * UNIT_MS.d!) throw new SessionConfigError(option, `is longer than 100 years`);
+  return rounded;
 }
 
 function describe(value: unknown): string {

@@ -16,7 +16,22 @@ function reportPoolError(err: Error): void {
 }
 
 /**
- * Wraps a node-postgres `Pool`. A pool passed in stays yours (`close()` leaves it open); a
+ * Whether `value` is a node-postgres pool, judged by its shape rather than `instanceof`:
+ * a pool from another copy of `pg` (two versions in node_modules, a bundler's duplicate)
+ * fails `instanceof pg.Pool`, and taken as options it would make a second pool that
+ * pgsession then owns and ends, while the application's pool sits unused.
+ */
+function isPool(value: unknown): value is pg.Pool {
+  if (value instanceof pg.Pool) return true;
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.connect === "function" && typeof candidate.query === "function" && typeof candidate.on === "function" &&
+    typeof candidate.end === "function" && typeof candidate.totalCount === "number";
+}
+
+/**
+ * Wraps a node-postgres `Pool` (recognized by its shape, so a pool from another copy of `pg`
+ * counts too). A pool passed in stays yours (`close()` leaves it open); a
  * pool made from options is the driver's, and `close()` ends it. Either way an `error`
  * listener is attached, so a dropped idle connection never crashes the process.
  *
@@ -28,7 +43,7 @@ function reportPoolError(err: Error): void {
  * ```
  */
 export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriver {
-  const owned = !(poolOrOptions instanceof pg.Pool);
+  const owned = !isPool(poolOrOptions);
   let pool: pg.Pool;
   let onError: (err: Error) => void = reportPoolError;
   if (owned) {

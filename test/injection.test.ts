@@ -1,0 +1,95 @@
+/**
+ * The injected random source (`createSessions({ randomBytes })`) through the session
+ * manager, on every database target: the token and the public id are the bytes it gives,
+ * the cookie carries that token, and the database holds only the token's SHA-256.
+ */
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessions } from "../src/core/sessions.js";
+import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
+import { tokenOf } from "./support/suite.js";
+import type { StoreDriver } from "../src/store/driver.js";
+
+/** A deterministic source: call n (from 1) gives `size` bytes, each `(n * 37 + i) % 256`; records every call. */
+function sequencedBytes() {
+  const calls: Buffer[] = [];
+  const source = (size: number): Uint8Array => {
+    const n = calls.length + 1;
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) bytes[i] = (n * 37 + i) % 256;
+    calls.push(Buffer.from(bytes));
+    return new Uint8Array(bytes);
+  };
+  return { source, calls };
+}
+
+const sha256Hex = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+for (const kind of allTargets) {
+  describe.skipIf(kind.needsServer && !hasPostgres)(`injected randomBytes [${kind.name}]`, () => {
+    let target: TestTarget;
+    let driver: StoreDriver;
+    const schema = uniqueSchema("inj");
+    const table = `"${schema}".sessions`;
+    beforeAll(async () => {
+      target = kind.make();
+      driver = await target.open();
+      await createSessions({ store: driver, schema }).migrate();
+    });
+    afterAll(async () => {
+      await target.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await target.end();
+    });
+
+    /** Every row whose text (all columns) contains `token`. */
+    const rowsHolding = async (token: string) =>
+      target.sql(`SELECT id FROM ${table} t WHERE strpos(row_to_json(t)::text, $1::text) > 0`, [token]);
+
+    it("all-zero bytes give the token \"A\" x 43, which the cookie carries and the database holds only as sha256", async () => {
+      const sessions = createSessions({ store: driver, schema, randomBytes: (size) => new Uint8Array(size) });
+      const session = await sessions.resolve(undefined);
+      expect(session.id).toBe("A".repeat(22)); // 16 zero bytes, base64url
+      session.set("k", "v");
+      const setCookie = await sessions.commit(session);
+      const token = tokenOf(setCookie);
+      expect(token).toBe("A".repeat(43));
+
+      const rows = await target.sql(
+        `SELECT id, encode(token_hash, 'hex') AS hash, encode(sha256(convert_to($1::text, 'UTF8')), 'hex') AS expected FROM ${table} WHERE id = $2::text`,
+        [token, "A".repeat(22)],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.hash).toBe(sha256Hex(token));
+      expect(rows[0]!.hash).toBe(rows[0]!.expected); // the database's own sha256 of the token
+      expect(await rowsHolding(token)).toEqual([]);
+      expect((await sessions.resolve(`session=${token}`)).get("k")).toBe("v");
+    });
+
+    it("the token and public id are the base64url of the bytes drawn, in order, and a login's new token is the next draw", async () => {
+      const { source, calls } = sequencedBytes();
+      const sessions = createSessions({ store: driver, schema, randomBytes: source });
+      const session = await sessions.resolve(undefined);
+      expect(calls.map((c) => c.length)).toEqual([32, 16]);
+      const token = calls[0]!.toString("base64url");
+      expect(token).toHaveLength(43);
+      expect(session.id).toBe(calls[1]!.toString("base64url"));
+      session.set("n", 1);
+      expect(tokenOf(await sessions.commit(session))).toBe(token);
+
+      const stored = await target.sql(`SELECT encode(token_hash, 'hex') AS hash FROM ${table} WHERE id = $1::text`, [session.id]);
+      expect(stored).toEqual([{ hash: sha256Hex(token) }]);
+      expect(await rowsHolding(token)).toEqual([]);
+
+      const again = await sessions.resolve(`session=${token}`);
+      expect(again.id).toBe(session.id);
+      await again.login("user-1");
+      expect(calls).toHaveLength(3);
+      const loginToken = calls[2]!.toString("base64url");
+      expect(tokenOf(await sessions.commit(again))).toBe(loginToken);
+      const after = await target.sql(`SELECT encode(token_hash, 'hex') AS hash, user_id FROM ${table} WHERE id = $1::text`, [session.id]);
+      expect(after).toEqual([{ hash: sha256Hex(loginToken), user_id: "user-1" }]);
+      expect(await rowsHolding(loginToken)).toEqual([]);
+      expect(await rowsHolding(token)).toEqual([]);
+    });
+  });
+}
