@@ -1,4 +1,5 @@
--- pgsession 004: a login retires the previous token at once.
+-- pgsession 004: a login retires the previous token at once; the idle expiry never passes
+-- the absolute one.
 --
 -- Before, a login was a rotation like any other: the token the browser held before it kept
 -- naming the session, now logged in, for the grace window (staleTtl). A token an attacker
@@ -11,6 +12,13 @@
 -- session_handler() is redefined with that rule; it is otherwise the function of 002.
 
 ALTER TABLE {{schema}}.{{table}} ADD COLUMN prev_login boolean NOT NULL DEFAULT false;
+
+-- Every write has always kept the idle expiry at or before the absolute one (the idle
+-- expiry is least(now + idle timeout, absolute expiry)); this makes it a rule, so that the
+-- hot-path statements check liveness with one comparison. NOT VALID: existing rows were
+-- written under that rule already, and a scan of a large table would hold its lock.
+ALTER TABLE {{schema}}.{{table}} ADD CONSTRAINT {{table:_idle_within_absolute}}
+  CHECK (idle_expires_at <= absolute_expires_at) NOT VALID;
 
 -- omni_session's handler: the token of a live session comes back unchanged (its idle
 -- expiry extended when a touch is due); NULL, a malformed, unknown, expired or revoked

@@ -237,8 +237,14 @@ for (const kind of allTargets) {
         t.set("n", 2);
         count.reset();
         expect(await sessions.commit(t)).toBeNull();
-        expect(count.names).toEqual(["save"]);
+        expect(count.names).toEqual(["save_merge"]);
         expect(t.version).toBe(2);
+        // Deleting a key (or clearing, or compare-and-set) takes the general save, still one UPDATE.
+        t.delete("n");
+        count.reset();
+        await sessions.commit(t);
+        expect(count.names).toEqual(["save"]);
+        expect(t.version).toBe(3);
       });
 
       it("20 parallel writes of different keys to one session all survive", async () => {
@@ -601,7 +607,7 @@ for (const kind of allTargets) {
         // A schema migrated by an earlier release (version 2): migrate adds only what is new.
         await fresh.migrate();
         await target.sql(`DROP FUNCTION "${s}".sessions_touch(text, timestamptz)`);
-        await target.sql(`ALTER TABLE "${s}".sessions DROP COLUMN prev_login`);
+        await target.sql(`ALTER TABLE "${s}".sessions DROP COLUMN prev_login, DROP CONSTRAINT sessions_idle_within_absolute`);
         await target.sql(`DELETE FROM "${s}".sessions_migrations WHERE version >= 3`);
         expect(await fresh.migrate()).toEqual([3, 4]);
         const session = await fresh.resolve(undefined);
@@ -609,6 +615,14 @@ for (const kind of allTargets) {
         const cookie = (await fresh.commit(session)) as string;
         expect((await fresh.resolve(cookie.split(";")[0])).get("k")).toBe(1);
         await target.sql(`DROP SCHEMA "${s}" CASCADE`);
+      });
+
+      it("keeps the idle expiry at or before the absolute one (a CHECK), so reads test liveness with one comparison", async () => {
+        const { session } = await stored({ n: 1 });
+        await expect(target.sql(`UPDATE ${table()} SET idle_expires_at = absolute_expires_at + interval '1 second' WHERE id = $1`, [session.id]))
+          .rejects.toThrow(/idle_within_absolute/);
+        const [row] = await target.sql(`SELECT idle_expires_at <= absolute_expires_at AS ok FROM ${table()} WHERE id = $1`, [session.id]);
+        expect(row?.ok).toBe(true);
       });
 
       it("refuses dangerous schema and table names before any SQL", () => {

@@ -1,6 +1,6 @@
 /**
  * The session object handed to request handlers: its data with dirty tracking, its
- * metadata, and login / rotate / logout. The token lives in a module-private WeakMap, so
+ * metadata, and login / rotate / logout. The token lives in a private class field, so
  * it never shows up in `console.log(session)`, `JSON.stringify(session)` or an error.
  * @module
  */
@@ -67,11 +67,12 @@ export interface SessionState {
   controller: SessionController;
 }
 
-const states = new WeakMap<object, SessionState>();
+// Set by the Session class below: it alone can read its private field.
+let readState: (session: object) => SessionState | undefined;
 
 /** The internal state of a session (for the session manager, not for applications). */
 export function stateOf(session: Session<object>): SessionState {
-  const state = states.get(session);
+  const state = readState(session);
   if (!state) throw new TypeError("pgsession: not a session created by this library");
   return state;
 }
@@ -128,18 +129,26 @@ function serialize(key: string, value: unknown): string | undefined {
  * ```
  */
 export class Session<Data extends object = SessionData> {
+  // A private field, not a WeakMap: as hidden from console.log and JSON.stringify, and read
+  // many times per request at no cost.
+  readonly #state: SessionState;
+
+  static {
+    readState = (session) => (#state in session ? (session as Session<object>).#state : undefined);
+  }
+
   /** @internal Use `sessions.resolve()`; sessions are never built by hand. */
   constructor(state: SessionState) {
-    states.set(this, state);
+    this.#state = state;
   }
 
   /** Public id: safe to show, log and use in URLs; not the token. */
   get id(): string {
-    return stateOf(this).publicId;
+    return this.#state.publicId;
   }
   /** The logged-in user, or null. */
   get userId(): string | null {
-    return stateOf(this).record?.userId ?? null;
+    return this.#state.record?.userId ?? null;
   }
   /** Whether a user is logged in. */
   get isAuthenticated(): boolean {
@@ -147,51 +156,51 @@ export class Session<Data extends object = SessionData> {
   }
   /** Audience (application or tenant) of the session, or null. */
   get audience(): string | null {
-    const state = stateOf(this);
+    const state = this.#state;
     return state.record ? state.record.audience : null;
   }
   /** True until the session is stored. */
   get isNew(): boolean {
-    return stateOf(this).record === null;
+    return this.#state.record === null;
   }
   /** A "remember me" session. */
   get remember(): boolean {
-    return stateOf(this).record?.remember ?? false;
+    return this.#state.record?.remember ?? false;
   }
   /** When the session was created. */
   get createdAt(): Date {
-    return stateOf(this).record?.createdAt ?? stateOf(this).createdAt;
+    return this.#state.record?.createdAt ?? this.#state.createdAt;
   }
   /** Last request that extended the idle expiry (precise to `touchAfter`). */
   get lastSeenAt(): Date {
-    return stateOf(this).record?.lastSeenAt ?? stateOf(this).createdAt;
+    return this.#state.record?.lastSeenAt ?? this.#state.createdAt;
   }
   /** When the user logged in, or null. */
   get authenticatedAt(): Date | null {
-    return stateOf(this).record?.authenticatedAt ?? null;
+    return this.#state.record?.authenticatedAt ?? null;
   }
   /** When the session ends unless used again (the earlier of the idle and absolute expiry). */
   get expiresAt(): Date {
-    return stateOf(this).record?.expiresAt ?? stateOf(this).expiresAt;
+    return this.#state.record?.expiresAt ?? this.#state.expiresAt;
   }
   /** Version of the stored data; increases on each write. 0 while not stored. */
   get version(): number {
-    return stateOf(this).record?.version ?? 0;
+    return this.#state.record?.version ?? 0;
   }
   /** True when the data changed since it was read or last written. */
   get isDirty(): boolean {
-    const state = stateOf(this);
+    const state = this.#state;
     return state.cleared || state.changes.size > 0;
   }
 
   /** The value of `key`, or undefined. */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    const data = stateOf(this).data;
+    const data = this.#state.data;
     return Object.hasOwn(data, key) ? (data[key] as Data[K]) : undefined;
   }
   /** Whether `key` is set. */
   has(key: keyof Data & string): boolean {
-    return Object.hasOwn(stateOf(this).data, key);
+    return Object.hasOwn(this.#state.data, key);
   }
   /**
    * Sets `key`. The value must be JSON: Dates are stored as ISO strings, `undefined`
@@ -199,7 +208,7 @@ export class Session<Data extends object = SessionData> {
    * nested object in place is not seen: set the key again.
    */
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
-    const state = stateOf(this);
+    const state = this.#state;
     checkKey(key);
     const text = serialize(key, value);
     if (text === undefined) return this.delete(key);
@@ -209,7 +218,7 @@ export class Session<Data extends object = SessionData> {
   }
   /** Deletes `key`. */
   delete(key: keyof Data & string): this {
-    const state = stateOf(this);
+    const state = this.#state;
     checkKey(key);
     if (!Object.hasOwn(state.data, key) && !state.changes.has(key)) return this;
     delete state.data[key];
@@ -218,7 +227,7 @@ export class Session<Data extends object = SessionData> {
   }
   /** Deletes every key. */
   clear(): this {
-    const state = stateOf(this);
+    const state = this.#state;
     state.data = emptyData();
     state.changes.clear();
     state.cleared = true;
@@ -226,11 +235,11 @@ export class Session<Data extends object = SessionData> {
   }
   /** The keys that are set. */
   keys(): string[] {
-    return Object.keys(stateOf(this).data);
+    return Object.keys(this.#state.data);
   }
   /** A copy of the data (prototype-free). */
   toJSON(): Partial<Data> {
-    return toData(stateOf(this).data) as Partial<Data>;
+    return toData(this.#state.data) as Partial<Data>;
   }
 
   /**
@@ -241,7 +250,7 @@ export class Session<Data extends object = SessionData> {
    * empty session whose writes are refused (`SessionConflictError`).
    */
   login(userId: string, options: LoginOptions = {}): Promise<void> {
-    return stateOf(this).controller.login(this, userId, options);
+    return this.#state.controller.login(this, userId, options);
   }
   /**
    * Issues a new token for the same session; call it on any privilege change. The old
@@ -249,10 +258,10 @@ export class Session<Data extends object = SessionData> {
    * out; only the holder of the current token can rotate, so there is one successor.
    */
   rotate(): Promise<void> {
-    return stateOf(this).controller.rotate(this);
+    return this.#state.controller.rotate(this);
   }
   /** Deletes the session in the database and clears the cookie. The object becomes a new, empty session. */
   logout(): Promise<void> {
-    return stateOf(this).controller.logout(this);
+    return this.#state.controller.logout(this);
   }
 }

@@ -16,6 +16,7 @@ export interface Statements {
   readonly findPrevious: Statement;
   readonly peek: Statement;
   readonly insert: Statement;
+  readonly saveMerge: Statement;
   readonly save: Statement;
   readonly saveByToken: Statement;
   readonly rotate: Statement;
@@ -47,18 +48,21 @@ export function buildStatements(names: TableName): Statements {
   const previous = `s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}`;
   const match = `(s.token_hash = decode($2, 'hex') OR (${previous} AND NOT s.prev_login))`;
   const known = `(s.token_hash = decode($2, 'hex') OR (${previous}))`;
-  const live = `s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW}`;
+  // Live: before its idle expiry. Every write keeps idle_expires_at at or before
+  // absolute_expires_at (a CHECK since migration 004), so this one comparison also enforces
+  // the absolute lifetime.
+  const live = `s.idle_expires_at > ${NOW}`;
   // A session leaves the database as ONE text column holding a JSON array (see
   // `PackedRecord` in session-store.ts): times as epoch milliseconds, the data inline. A
   // driver then parses one field, not thirteen (per-field work in the driver, and per
   // output column in PostgreSQL, was a measurable share of a read), and every driver
   // returns exactly the same text.
   const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
-  const packed = (current: string, touchCall: string, data = "s.data") =>
+  const packed = (current: string, touchCall: string) =>
     `json_build_array(s.id, s.user_id, s.audience, s.version, s.remember,
        ${ms("s.created_at")}, ${ms("s.last_seen_at")}, ${ms("s.authenticated_at")},
-       ${ms("least(s.idle_expires_at, s.absolute_expires_at)")}, ${ms("s.absolute_expires_at")},
-       ${current}, ${touchCall}, ${data})::text AS r`;
+       ${ms("s.idle_expires_at")}, ${ms("s.absolute_expires_at")},
+       ${current}, ${touchCall}, s.data)::text AS r`;
   const due = `s.last_seen_at <= ${NOW} - s.touch_after`;
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on
   // top, or everything replaced when the session was cleared ($n+2). Parallel requests
@@ -92,11 +96,11 @@ export function buildStatements(names: TableName): Statements {
     peek: statement(
       "peek",
       `SELECT ${packed("s.token_hash = decode($2, 'hex')", "NULL")},
-              (extract(epoch FROM least(s.idle_expires_at, s.absolute_expires_at) - ${NOW}) * 1000)::float8 AS expires_in
+              (extract(epoch FROM s.idle_expires_at - ${NOW}) * 1000)::float8 AS expires_in
          FROM ${t} s WHERE ${match} AND ${live}`,
     ),
     // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
-    // The data is not sent back: the caller holds it.
+    // Nothing comes back: the caller knows what it inserted.
     insert: statement(
       "insert",
       `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
@@ -105,8 +109,16 @@ export function buildStatements(names: TableName): Statements {
        VALUES ($3::text, decode($2, 'hex'), $4::text, $5::text, $6::text::jsonb, $7::boolean, $8::text, $9::text,
               ${NOW}, ${NOW}, CASE WHEN $4::text IS NULL THEN NULL ELSE ${NOW} END,
               ${MS("$10")}, ${MS("$11")},
-              least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})
-       RETURNING ${packed("true", "NULL", "NULL")}`,
+              least(${NOW} + ${MS("$10")}, ${NOW} + ${MS("$12")}), ${NOW} + ${MS("$12")})`,
+    ),
+    // The usual save: keys set (none deleted, not cleared, no compare-and-set) by the
+    // current token. The fewest expressions PostgreSQL must set up on each execution; when
+    // it matches nothing, `save` below decides (a grace-window token, or a session gone).
+    saveMerge: statement(
+      "save_merge",
+      `UPDATE ${t} s SET data = s.data || $3::text::jsonb, version = s.version + 1
+        WHERE s.token_hash = decode($2, 'hex') AND ${live}
+       RETURNING s.version`,
     ),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
     // row is found by primary key, and the token (or its grace-window predecessor) must
@@ -173,7 +185,7 @@ export function buildStatements(names: TableName): Statements {
     listByUser: statement(
       "list_by_user",
       `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
-              s.authenticated_at, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+              s.authenticated_at, s.idle_expires_at AS expires_at
          FROM ${t} s
         WHERE s.user_id = $2::text AND ($3::text IS NULL OR s.audience = $3::text) AND ${live}
         ORDER BY s.last_seen_at DESC, s.id`,
@@ -212,7 +224,7 @@ export function buildStatements(names: TableName): Statements {
     // when one is set ($2). Listing is bounded by $3 rows.
     listLive: statement(
       "list_live",
-      `SELECT s.id, s.data, least(s.idle_expires_at, s.absolute_expires_at) AS expires_at
+      `SELECT s.id, s.data, s.idle_expires_at AS expires_at
          FROM ${t} s WHERE ${live} AND ($2::text IS NULL OR s.audience = $2::text)
         ORDER BY s.id LIMIT $3::integer`,
     ),
