@@ -33,6 +33,7 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: "express-session", label: "express 5 + express-session + connect-pg-simple", kind: "peer", family: "express", cookie: "connect.sid" },
   { name: "fastify-session", label: "fastify 5 + @fastify/session + connect-pg-simple", kind: "peer", family: "fastify", cookie: "sessionId" },
   { name: "pgsession-core", label: "diagnostic: pgsession's core (resolve/commit) on node:http, no adapter", kind: "diagnostic", family: "node", cookie: "session" },
+  { name: "floor-express-middleware", label: "diagnostic: the Express floor with its query in a middleware, where session middleware runs", kind: "diagnostic", family: "express", cookie: "sid" },
   { name: "ceiling", label: "ceiling: node:http answering a constant", kind: "ceiling", family: "node", cookie: null },
 ];
 

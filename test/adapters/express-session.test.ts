@@ -126,7 +126,15 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
 
   it("touches, and refuses junk sids without a query", async () => {
     const { cookie } = await get("GET", "/count");
-    await call((cb) => store.touch(sidOf(cookie), {}, cb));
+    const sid = sidOf(cookie);
+    const seen = async () => (await pool.query(
+      `SELECT now() - last_seen_at < interval '1 minute' AS recent FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)])).rows[0];
+    // Last seen long ago, so a touch is due: touch() extends it.
+    await pool.query(`UPDATE ${schema}.sessions SET last_seen_at = now() - interval '3 days' WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)]);
+    expect(await seen()).toEqual({ recent: false });
+    await call((cb) => store.touch(sid, {}, cb));
+    expect(await seen()).toEqual({ recent: true });
+    await call((cb) => store.touch("junk", {}, cb)); // not a sid: nothing, no error
     expect(await call((cb) => store.get("x".repeat(1000), cb))).toBeNull();
     expect(await call((cb) => store.get("bad sid\u0000", cb))).toBeNull();
   });
