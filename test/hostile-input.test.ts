@@ -7,7 +7,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCookie, MAX_COOKIE_HEADER } from "../src/core/cookie.js";
+import { SessionDataError } from "../src/core/errors.js";
 import { createSessions, type Sessions } from "../src/core/sessions.js";
+import { hashToken } from "../src/core/token.js";
 import type { StoreDriver } from "../src/store/driver.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 
@@ -104,6 +106,41 @@ for (const kind of allTargets) {
         ),
         { numRuns: 300 },
       );
+    });
+
+    it("looks a forged token up by its SHA-256 only: one that differs from a live token in its last character is an unrelated hash", async () => {
+      // The B-tree compares hashes, so how much of a forged token matches a real one cannot
+      // steer the comparison (no timing signal about the real token).
+      const canonicalLast = "AEIMQUYcgkosw048";
+      for (const token of tokens) {
+        for (const last of canonicalLast) {
+          if (last === token[42]) continue;
+          const forged = token.slice(0, 42) + last;
+          sent.length = 0;
+          expect((await sessions.resolve(`session=${forged}`)).isNew).toBe(true);
+          expect(sent.length).toBeGreaterThan(0);
+          for (const call of sent) {
+            expect(call).not.toContain(forged);
+            expect(call[2]).toBe(hashToken(forged));
+            let common = 0;
+            while (common < 64 && hashToken(forged)[common] === hashToken(token)[common]) common++;
+            expect(common).toBeLessThan(8); // 8 equal hex digits by chance: 1 in 4 billion
+          }
+        }
+      }
+    });
+
+    it("stores nested data and reads it back; data nested past what JSON can serialize is a clear SessionDataError", async () => {
+      const nest = (depth: number): unknown => {
+        let value: unknown = "leaf";
+        for (let i = 0; i < depth; i++) value = { d: value };
+        return value;
+      };
+      const s = await sessions.resolve(undefined);
+      s.set("deep", nest(200));
+      const token = /^session=([^;]+)/.exec((await sessions.commit(s)) as string)?.[1] as string;
+      expect((await sessions.resolveToken(token)).get("deep")).toEqual(nest(200));
+      expect(() => s.set("deeper", nest(100_000))).toThrow(SessionDataError);
     });
 
     it("sends no query at all for headers without a well-formed token", async () => {
