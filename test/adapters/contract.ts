@@ -112,6 +112,13 @@ export function runAdapterContract(name: string, serve: Serve): void {
       }
       const dup = await app.send("GET", "/peek", { cookie: `${COOKIE}=${b.cookie}; ${COOKIE}=${b.cookie}` });
       expect(((await dup.json()) as { isNew: boolean }).isNew).toBe(true);
+      // A stale cookie: its session expired (by the database clock).
+      const stale = b.cookie as string;
+      await pool.query(`UPDATE ${schema}.sessions SET idle_expires_at = now() - interval '1 second' WHERE token_hash = decode($1, 'hex')`, [hashToken(stale)]);
+      expect((await b.request("GET", "/peek")).body).toMatchObject({ isNew: true, count: 0 });
+      await b.request("POST", "/inc");
+      expect(b.cookie).not.toBe(stale);
+      expect((await b.request("GET", "/peek")).body).toMatchObject({ isNew: false, count: 1 });
     });
 
     it("logs out: clears the cookie, and the old token no longer works from a second client", async () => {
