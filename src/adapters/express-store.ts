@@ -129,8 +129,9 @@ export class PgSessionStore extends Base {
         : pgStore({ connectionString: options.conString ?? process.env.DATABASE_URL });
       sessions = createSessions({ store, ...(options.schemaName && { schema: options.schemaName }), ...(options.tableName && { table: options.tableName }) });
     }
-    // express-session hands the store its data in clear; sealing it is not implemented here,
-    // so refuse rather than write plaintext into a table the application believes encrypted.
+    // express-session hands the store its data in clear and keys it by its own sid, which this
+    // store does not seal: refuse rather than write plaintext into a table the application
+    // believes encrypted.
     if (sessions.options.encrypt) {
       throw new SessionConfigError("sessions", "PgSessionStore does not support the encrypt option: use pgsession's own middleware for encrypted sessions");
     }
