@@ -98,6 +98,12 @@ export class Client {
   id: string | null = null;
   /** Every key the server acknowledged with a 2xx, for the session `id`. */
   readonly acked = new Set<string>();
+  /**
+   * Writes acknowledged in sessions this client left by signing in again (a login retried
+   * after a 503 that was stored all the same starts a new session): they must still be in
+   * those sessions.
+   */
+  readonly earlier = new Map<string, Set<string>>();
   readonly tokens = new Set<string>();
   readonly tally: Tally = emptyTally();
   /** A login was answered 503: it must be retried before anything else (it may have been stored, retiring the old token). */
@@ -165,7 +171,10 @@ export class Client {
       this.violations.push(`${this.user} login answered 200 without the user or a cookie`);
       return false;
     }
-    if (this.id !== answer.body.id) this.acked.clear();
+    if (this.id !== answer.body.id) {
+      if (this.id !== null && this.acked.size > 0) this.earlier.set(this.id, new Set(this.acked));
+      this.acked.clear();
+    }
     this.id = answer.body.id;
     return true;
   }

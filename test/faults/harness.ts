@@ -140,23 +140,27 @@ export async function awaitRecovery(clients: readonly Client[], withinMs: number
 
 /**
  * Checks, straight in the database, that every write answered 2xx is stored in the
- * client's session. Resolves to the number of writes verified; missing ones become violations.
+ * session it was written to: the client's current one, and any it left by signing in
+ * again. Resolves to the number of writes verified; missing ones become violations.
  */
 export async function verifyWrites(sql: (text: string, params: unknown[]) => Promise<Array<Record<string, any>>>,
   schema: string, clients: readonly Client[], violations: string[]): Promise<number> {
   let verified = 0;
   for (const client of clients) {
-    if (client.id === null) continue;
-    const rows = await sql(`SELECT user_id, data FROM "${schema}".sessions WHERE id = $1`, [client.id]);
-    const row = rows[0];
-    if (!row) {
-      violations.push(`${client.user}: session ${client.id} is gone from the database`);
-      continue;
-    }
-    if (row.user_id !== client.user) violations.push(`${client.user}: session ${client.id} belongs to ${row.user_id}`);
-    for (const key of client.acked) {
-      if (Object.hasOwn(row.data as object, key)) verified++;
-      else violations.push(`${client.user}: write ${key} was answered 200 but is not stored`);
+    const written: Array<[string, Set<string>]> = [...client.earlier];
+    if (client.id !== null) written.push([client.id, client.acked]);
+    for (const [id, keys] of written) {
+      const rows = await sql(`SELECT user_id, data FROM "${schema}".sessions WHERE id = $1`, [id]);
+      const row = rows[0];
+      if (!row) {
+        violations.push(`${client.user}: session ${id} is gone from the database`);
+        continue;
+      }
+      if (row.user_id !== client.user) violations.push(`${client.user}: session ${id} belongs to ${row.user_id}`);
+      for (const key of keys) {
+        if (Object.hasOwn(row.data as object, key)) verified++;
+        else violations.push(`${client.user}: write ${key} was answered 200 but is not stored`);
+      }
     }
   }
   return verified;

@@ -95,7 +95,11 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
     const outcome = await runFault(app, {
       fault: "pool exhausted (max 1, a transaction held 2 s)", clients: 4, boundMs: 2_000, sql,
       async inject(target) {
-        const held = await target.pool.connect();
+        // The pool's only connection is busy with the clients' traffic: take it as soon as it is free
+        // (each try waits at most connectionTimeoutMillis; bounded to 20 tries).
+        let held: pg.PoolClient | undefined;
+        for (let attempt = 0; !held && attempt < 20; attempt++) held = await target.pool.connect().catch(() => undefined);
+        if (!held) throw new Error("could not take the pool's only connection within 20 tries");
         try {
           await held.query("BEGIN");
           await sleep(2_000);

@@ -16,7 +16,7 @@ import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { hashToken } from "../../src/core/token.js";
 import { Client, COOKIE, serveApp, type Data } from "./app.js";
 import { startBlackHole } from "./blackhole.js";
-import { captureConsole, sleep } from "./harness.js";
+import { captureConsole, sleep, verifyWrites } from "./harness.js";
 
 describe.skipIf(!hasPostgres)("fault regressions", () => {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
@@ -184,6 +184,10 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
       // The new session carries the data written before (a login keeps the session's data).
       const [signedIn] = (await admin.query(`SELECT user_id, data FROM "${schema}".sessions WHERE id = $1`, [client.id])).rows;
       expect(signedIn).toEqual({ user_id: "ann", data: { w0: true, w1: true, w2: true } });
+      // Every acknowledged write is in the session it was written to, the one left behind included.
+      const sql = async (text: string, params: unknown[]) => (await admin.query(text, params)).rows;
+      expect(await verifyWrites(sql, schema, [client], violations)).toBe(client.tally.writesAcked);
+      expect(violations).toEqual([]);
     } finally {
       logs.restore();
       await server.close();
