@@ -327,7 +327,7 @@ export class Sessions<Data extends object = SessionData> {
    */
   #detach(state: SessionState): void {
     const fresh = stateOf(this.#fresh(state.context));
-    Object.assign(state, { ...fresh, data: state.data, changes: new Map(state.changes), cleared: state.cleared });
+    Object.assign(state, { ...fresh, data: state.data, changes: state.changes, cleared: state.cleared });
   }
 
   async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -381,7 +381,7 @@ export class Sessions<Data extends object = SessionData> {
     const state = stateOf(session);
     if (state.record !== null) {
       const removed = await this.db.remove(this.#now(), state.tokenHash);
-      if (removed) this.#emit("revoked", { ...removed, audience: state.record.audience }, { reason: "logout" });
+      if (removed) this.#emit("revoked", removed, { reason: "logout" });
     }
     const fresh = stateOf(this.#fresh(state.context));
     Object.assign(state, { ...fresh, loggedOut: true, cookieChanged: false });

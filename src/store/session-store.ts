@@ -146,7 +146,7 @@ function recordOf(row: Row): SessionRecord {
   if (touch) {
     record.touched = true;
     record.lastSeenAt = dateOf(touch[0]);
-    record.expiresAt = dateOf(Math.min(touch[1], absoluteExpiresAt));
+    record.expiresAt = dateOf(touch[1]); // the touch keeps it within the absolute expiry
   }
   return record;
 }
@@ -262,9 +262,9 @@ export class SessionStore {
   }
 
   /** Deletes the session the token (or its grace-window predecessor) names. */
-  async remove(now: Date | null, tokenHash: string): Promise<{ id: string; userId: string | null } | null> {
+  async remove(now: Date | null, tokenHash: string): Promise<ExpiredSession | null> {
     const rows = await this.#run("deleting the session", this.#sql.remove, [now, tokenHash]);
-    return rows[0] ? { id: rows[0].id as string, userId: (rows[0].user_id as string | null) ?? null } : null;
+    return rows[0] ? removedSession(rows[0]) : null;
   }
 
   /** Ends a session but leaves an expired, empty row until pruned, so it cannot be inserted again meanwhile. */

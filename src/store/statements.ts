@@ -168,7 +168,7 @@ export function buildStatements(names: TableName): Statements {
         WHERE ${match} AND ${live}
        RETURNING s.version`,
     ),
-    remove: statement("remove", `DELETE FROM ${t} s WHERE ${match} RETURNING s.id, s.user_id`),
+    remove: statement("remove", `DELETE FROM ${t} s WHERE ${match} RETURNING s.id, s.user_id, s.audience`),
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
     // a late save from re-creating the session.
