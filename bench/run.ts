@@ -19,7 +19,7 @@ import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
 import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
-import { compileServers, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -85,33 +85,54 @@ async function withServer<T>(server: Promise<RunningServer>, fn: (server: Runnin
   }
 }
 
-/** Rounds over the servers, each round starting one server later (alternating order). */
+/** Ends any checkpoint debt, so that every writing run starts in the same WAL state (no full-page images left over from the run before). */
+async function checkpoint(stats: pg.Pool): Promise<void> {
+  try {
+    await stats.query("CHECKPOINT");
+  } catch (err) {
+    log(`  (CHECKPOINT refused: ${(err as Error).message}; runs are not aligned on checkpoints)`);
+  }
+}
+
+/**
+ * The rounds. Per round and block: the block's servers start together, then each scenario
+ * runs on each of them in turn (each run after a checkpoint and its own warm-up), then they stop.
+ */
 async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   const cookieFiles = new Map<string, string>();
   for (let round = 1; round <= config.rounds; round++) {
-    const order = selected.map((_, i) => selected[(i + round - 1) % selected.length] as ServerSpec);
-    log(`round ${round}/${config.rounds}: ${order.map((s) => s.name).join(", ")}`);
-    for (const spec of order) {
-      await withServer(launch(spec), async (server) => {
-        if (spec.cookie && !cookieFiles.has(spec.name)) {
-          const file = join(work, `${spec.name}.cookies`);
-          await createSessionCookies(server.port, spec.cookie, config.sessions, file);
-          cookieFiles.set(spec.name, file);
+    const blocks = roundOrder(selected, round);
+    log(`round ${round}/${config.rounds}: ${blocks.map((b) => b.map((s) => s.name).join(" ")).join(" | ")}`);
+    for (const block of blocks) {
+      const servers: RunningServer[] = [];
+      try {
+        for (const spec of block) servers.push(await launch(spec));
+        for (const server of servers) {
+          const spec = server.spec;
+          if (spec.cookie && !cookieFiles.has(spec.name)) {
+            const file = join(work, `${spec.name}.cookies`);
+            await createSessionCookies(server.port, spec.cookie, config.sessions, file);
+            cookieFiles.set(spec.name, file);
+          }
         }
-        const scenarios = spec.kind === "ceiling" ? (["read"] as const) : SCENARIOS;
-        for (const scenario of scenarios) {
-          // One warm-up per server start, before its first scenario (wrk counts whole seconds).
-          const shape = { ...config.shape, warmupS: scenario === scenarios[0] ? config.shape.warmupS : 0 };
-          const record = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, shape, {
-            round, db: stats, counters: round === 1, schema: config.schema,
-          });
-          runs.push(record);
-          const w = record.work ? `, ${record.work.statementsPerRequest.toFixed(2)} stmt/req, ${record.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
-          const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}`;
-          log(`  ${spec.name.padEnd(18)} ${scenario.padEnd(5)} ${record.rps.toFixed(0).padStart(6)} req/s  p99 ${(record.p99Us / 1000).toFixed(1)} ms${cpu}${w}${record.errors ? `, ${record.errors} ERRORS` : ""}`);
+        for (const scenario of SCENARIOS) {
+          for (const server of servers) {
+            const spec = server.spec;
+            if (spec.kind === "ceiling" && scenario !== "read") continue;
+            if (scenario !== "read") await checkpoint(stats);
+            const record = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, config.shape, {
+              round, db: stats, counters: round === 1, schema: config.schema,
+            });
+            runs.push(record);
+            const w = record.work ? `, ${record.work.statementsPerRequest.toFixed(2)} stmt/req, ${record.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
+            const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}`;
+            log(`  ${spec.name.padEnd(18)} ${scenario.padEnd(5)} ${record.rps.toFixed(0).padStart(6)} req/s  p99 ${(record.p99Us / 1000).toFixed(1)} ms${cpu}${w}${record.errors ? `, ${record.errors} ERRORS` : ""}`);
+          }
         }
-      });
+      } finally {
+        await Promise.all(servers.map((server) => stopServer(server)));
+      }
     }
   }
   return runs;

@@ -9,7 +9,7 @@ import { SCENARIOS, type RunRecord, type Scenario } from "./measure.js";
 import type { ProfileSummary } from "./profile.js";
 import type { PruneReport } from "./prune.js";
 import type { ServerSpec } from "./servers.js";
-import { checkTargets, summarizeRuns, type Cell } from "./summary.js";
+import { checkTargets, pairedRatios, summarizeRuns, type Cell, type RatioOf } from "./summary.js";
 
 /** Everything one benchmark run produced (results.json). */
 export interface BenchResults {
@@ -29,9 +29,10 @@ const FINDINGS = new URL("../FINDINGS.md", import.meta.url);
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (us: number) => (us / 1000).toFixed(1);
 const x = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : "–");
+const rx = (ratio: ReturnType<RatioOf>) => (ratio ? `${ratio.median.toFixed(2)}x` : "–");
 const mark = (met: boolean | null) => (met === null ? "–" : met ? "✓" : "✗");
 
-function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<string, Cell>): string[] {
+function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<string, Cell>, ratio: RatioOf): string[] {
   const get = (name: string) => cells.get(`${name}/${scenario}`);
   const lines = [
     `### /${scenario}`, "",
@@ -43,7 +44,7 @@ function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<str
     if (!cell || spec.kind === "ceiling") continue;
     const floor = get(`floor-${spec.family}`);
     const w = cell.work;
-    lines.push(`| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : x(cell.median, floor?.median)} | ${x(cell.median, get("fastify-session")?.median)} | ${x(cell.median, get("express-session")?.median)} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`);
+    lines.push(`| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : rx(ratio(spec.name, `floor-${spec.family}`, scenario))} | ${rx(ratio(spec.name, "fastify-session", scenario))} | ${rx(ratio(spec.name, "express-session", scenario))} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`);
   }
   return [...lines, ""];
 }
@@ -104,11 +105,13 @@ export function writeReport(results: BenchResults, dir: string): void {
   const { meta, config } = results;
   const shape = config.shape;
   const ceiling = cells.get("ceiling/read");
-  const checks = checkTargets(cells, { hotRatio: results.hot?.hotRatio ?? null, pruneP99Ratio: results.prune?.p99Ratio ?? null });
+  const ratio = pairedRatios(results.runs);
+  const checks = checkTargets(cells, ratio, { hotRatio: results.hot?.hotRatio ?? null, pruneP99Ratio: results.prune?.p99Ratio ?? null });
   const lines: string[] = [
     "# pgsession benchmark report", "",
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
-      `${config.rounds} rounds alternating the servers; each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads), with ${shape.warmupS} s of warm-up after each server start, ` +
+      `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
+      `each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads) after ${shape.warmupS} s of warm-up, writing runs after a CHECKPOINT, ` +
       `over ${config.sessions} pre-created sessions; PostgreSQL pool of ${config.poolSize} in every server.`, "",
     `Machine: ${meta.cpus}; load average before ${meta.loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${meta.loadAfter.map((l) => l.toFixed(2)).join(" ")}. ` +
       `Node ${meta.node}; ${meta.wrk}; ${meta.postgres.split(" on ")[0]} (${Object.entries(meta.pgSettings).map(([k, v]) => `${k}=${v}`).join(", ")}).`, "",
@@ -120,15 +123,16 @@ export function writeReport(results: BenchResults, dir: string): void {
   for (const family of ["node", "express", "fastify"] as const) {
     const row = SCENARIOS.map((s) => {
       const c = cells.get(`pgsession-${family}/${s}`);
-      return c ? `${int(c.median)} (${x(c.median, cells.get(`floor-${family}/${s}`)?.median)} floor, ${x(c.median, cells.get(`fastify-session/${s}`)?.median)} fastify-session, ${x(c.median, cells.get(`express-session/${s}`)?.median)} express-session)` : "–";
+      const pgs = `pgsession-${family}`;
+      return c ? `${int(c.median)} (${rx(ratio(pgs, `floor-${family}`, s))} floor, ${rx(ratio(pgs, "fastify-session", s))} fastify-session, ${rx(ratio(pgs, "express-session", s))} express-session)` : "–";
     });
     lines.push(`| pgsession-${family} | ${row.join(" | ")} |`);
   }
   lines.push("", ceiling ? `HTTP ceiling (node:http answering a constant): ${int(ceiling.median)} req/s (${int(ceiling.min)}–${int(ceiling.max)}), p99 ${ms(ceiling.p99Us)} ms, RSS ${ceiling.rssMiB?.toFixed(0)} MiB.` : "", "",
     "## Servers", "", ...servers.map((s) => `- **${s.name}**: ${s.label}`), "",
     "## Results per scenario", "",
-    "Medians over the rounds (min–max beside them). Ratios compare medians: pgsession's adapters against the floor of the same framework; the peers against theirs.", "");
-  for (const scenario of SCENARIOS) lines.push(...scenarioTable(scenario, servers, cells));
+    "Medians over the rounds (min–max beside them). Ratios are paired: in each round the two servers' requests/s, measured seconds apart, then the median over the rounds (the targets table also gives the ratio of the medians). pgsession's adapters are compared with the floor of the same framework; the peers with theirs.", "");
+  for (const scenario of SCENARIOS) lines.push(...scenarioTable(scenario, servers, cells, ratio));
   if (results.hot) {
     const w = results.hot.record.work;
     lines.push("## HOT updates (touch-heavy run)", "",

@@ -37,6 +37,32 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: "ceiling", label: "ceiling: node:http answering a constant", kind: "ceiling", family: "node", cookie: null },
 ];
 
+/**
+ * The servers of one round, in blocks of one framework (its pgsession adapter, its floor,
+ * its peer, diagnostics), so that a pgsession server and the floor it is compared with run
+ * back to back, seconds apart: on a shared machine the CPU that is free drifts over minutes,
+ * and a ratio of two runs far apart measures that drift. The order alternates: the blocks
+ * rotate by one per round, and inside a block the pair swaps its order every round while
+ * the other servers rotate after it.
+ *
+ * @example
+ * ```ts
+ * roundOrder(SERVERS, 2)[0]?.map((s) => s.name); // the second round's first block
+ * ```
+ */
+export function roundOrder(servers: readonly ServerSpec[], round: number): ServerSpec[][] {
+  const families = [...new Set(servers.map((s) => s.family))];
+  const blocks = families.map((family) => {
+    const members = servers.filter((s) => s.family === family);
+    const pair = members.filter((s) => s.kind === "pgsession" || s.kind === "floor");
+    const rest = members.filter((s) => !pair.includes(s));
+    const shift = rest.length ? (round - 1) % rest.length : 0;
+    return [...(round % 2 ? pair : [...pair].reverse()), ...rest.slice(shift), ...rest.slice(0, shift)];
+  });
+  const shift = (round - 1) % blocks.length;
+  return [...blocks.slice(shift), ...blocks.slice(0, shift)];
+}
+
 /** The table a server uses. */
 export function tableOf(name: string): string {
   return name.replaceAll("-", "_");
