@@ -19,7 +19,7 @@ import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
 import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
-import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+import { compileServers, flushServerStats, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,11 +47,11 @@ const quick = flags.quick === true;
 const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 const config = {
   mode: quick ? "quick" : "full",
-  rounds: num(flags.rounds, quick ? 3 : 5),
+  rounds: num(flags.rounds, quick ? 3 : 7),
   shape: {
     connections: num(flags.connections, 50),
     threads: num(flags.threads, 2),
-    durationS: num(flags.duration, quick ? 2 : 6),
+    durationS: num(flags.duration, quick ? 2 : 5),
     warmupS: num(flags.warmup, 1),
   } satisfies LoadShape,
   sessions: num(flags.sessions, 1000),
@@ -94,6 +94,12 @@ async function checkpoint(stats: pg.Pool): Promise<void> {
   }
 }
 
+/** Flushes the statistics of every server's pool connections (PostgreSQL 15 flushes at most once a second). */
+async function flushAllStats(servers: readonly RunningServer[]): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  for (const server of servers) await flushServerStats(server);
+}
+
 /**
  * The rounds. Per round and block: the block's servers start together, then each scenario
  * runs on each of them in turn (each run after a checkpoint and its own warm-up), then they stop.
@@ -116,6 +122,10 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
             cookieFiles.set(spec.name, file);
           }
         }
+        // The counters are the database's, so every server's logins above must be flushed
+        // before the first run counts: an idle backend flushes its statistics only after
+        // 10 s, in the middle of another server's run.
+        if (round === 1) await flushAllStats(servers);
         for (const scenario of SCENARIOS) {
           for (const server of servers) {
             const spec = server.spec;
