@@ -14,12 +14,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createSessionCookies, runWrk } from "./lib/load.js";
-import { measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
+import { flushStats, measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
 import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
 import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
-import { compileServers, flushServerStats, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -94,12 +94,6 @@ async function checkpoint(stats: pg.Pool): Promise<void> {
   }
 }
 
-/** Flushes the statistics of every server's pool connections (PostgreSQL 15 flushes at most once a second). */
-async function flushAllStats(servers: readonly RunningServer[]): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  for (const server of servers) await flushServerStats(server);
-}
-
 /**
  * The rounds. Per round and block: the block's servers start together, then each scenario
  * runs on each of them in turn (each run after a checkpoint and its own warm-up), then they stop.
@@ -125,7 +119,7 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
         // The counters are the database's, so every server's logins above must be flushed
         // before the first run counts: an idle backend flushes its statistics only after
         // 10 s, in the middle of another server's run.
-        if (round === 1) await flushAllStats(servers);
+        if (round === 1) await flushStats(servers);
         for (const scenario of SCENARIOS) {
           for (const server of servers) {
             const spec = server.spec;

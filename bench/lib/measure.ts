@@ -47,6 +47,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // then make every backend of the server's pool run one statement.
 const FLUSH_WAIT_MS = 1100;
 
+/**
+ * Waits past PostgreSQL's statistics interval, then has every pool connection of each server
+ * flush its counters, so that no earlier work of theirs is counted in a later run.
+ *
+ * @example
+ * ```ts
+ * await flushStats(servers); // after pre-creating sessions on all of them
+ * ```
+ */
+export async function flushStats(servers: readonly RunningServer[]): Promise<void> {
+  await sleep(FLUSH_WAIT_MS);
+  for (const server of servers) await flushServerStats(server);
+}
+
 /** The backends connected to the benchmark's database, except the one asking. */
 async function backendPids(db: pg.Pool): Promise<number[]> {
   const { rows } = await db.query<{ pid: number }>(

@@ -138,9 +138,8 @@ export interface ExtraChecks {
  * for (const check of checkTargets(cells, ratio, { hotRatio: 0.98, pruneP99Ratio: 1.3 })) console.log(check.target, check.met);
  * ```
  */
-export function checkTargets(cells: Map<string, Cell>, ratioOf: RatioOf, extra: ExtraChecks): TargetCheck[] {
+export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: ExtraChecks): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const ratio = (a: string, b: string, scenario: Scenario) => ratioOf(a, b, scenario);
   const atLeast = (target: string, value: Ratio | null, bound: number, strict = false) =>
     checks.push({
       target,
