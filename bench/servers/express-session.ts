@@ -15,7 +15,10 @@ app.use(session({ store, secret: PEER_SECRET, resave: false, saveUninitialized: 
 for (const path of ["/login", "/read", "/write"]) {
   app.get(path, (req, res) => {
     const { status, body } = handlePeerRoute(path, (req as unknown as { session: Record<string, any> }).session, () => newSessionData().userId);
-    res.status(status).send(body);
+    // As the Express floors answer: res.status only for a failure (on Express's responses
+    // each property store takes V8's slow path, about 2 µs).
+    if (status !== 200) res.status(status);
+    res.send(body);
   });
 }
 app.listen(env.port, "127.0.0.1", () => announceReady("express-session"));

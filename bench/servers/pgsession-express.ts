@@ -16,7 +16,10 @@ app.use(sessionMiddleware(sessions));
 for (const path of ["/login", "/read", "/write"]) {
   app.get(path, (req, res) => {
     const { status, body } = handleRoute(path, req.session as unknown as Session<BenchData>);
-    res.status(status).send(body);
+    // As the Express floors answer: res.status only for a failure (on Express's responses
+    // each property store takes V8's slow path, about 2 µs).
+    if (status !== 200) res.status(status);
+    res.send(body);
   });
 }
 app.listen(env.port, "127.0.0.1", () => announceReady("pgsession-express"));

@@ -14,10 +14,10 @@
  * which declares nothing.
  * @module
  */
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { sendAnswer, startNodeSession, type NodeFailureOptions } from "./node-carrier.js";
+import { installHeldOutput, sendAnswer, startNodeSession, type NodeFailureOptions } from "./node-carrier.js";
 
 export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";
 export type { NodeErrorHandler, NodeFailureOptions as ExpressSessionOptions } from "./node-carrier.js";
@@ -55,10 +55,13 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
     const status = typeof (err as { statusCode?: unknown })?.statusCode === "number" ? (err as { statusCode: number }).statusCode : 500;
     if (!sendAnswer(res, { status, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
   };
+  // Responses are held through Express's shared response prototype: adding the holding
+  // methods to each response would cost a new V8 hidden class per property (see installHeldOutput).
+  const shared = installHeldOutput(express.response);
   return async function pgsession(req: Request, res: Response, next: NextFunction): Promise<void> {
     let run;
     try {
-      run = await startNodeSession(sessions, req, res, options, (err, _q, r) => onOther(err, req, r as Response));
+      run = await startNodeSession(sessions, req, res, options, (err, _q, r) => onOther(err, req, r as Response), shared);
     } catch (err) {
       next(err);
       return;

@@ -89,29 +89,30 @@ export interface OutputGate {
 
 const HELD_OUTPUT = Symbol("pgsession.heldOutput");
 type HeldResponse = ServerResponse & { [HELD_OUTPUT]: HeldOutput };
+const HELD_NAMES: readonly Held[] = ["writeHead", "write", "end", "flushHeaders"];
 
 /**
- * The state of one held response. The wrappers installed on the response are shared
- * functions that find this state through a symbol, and they stay installed after the
- * gate opens (passing calls straight through): no closures per request and no `delete`,
- * which would turn every response into a slow dictionary-mode object.
+ * The state of one held response. The wrappers are shared functions that find this state
+ * through a symbol on the response (or, for a response held through its prototype, in
+ * {@link heldOffResponse}), and they stay installed after the gate opens (passing calls
+ * straight through): no closures per request and no `delete`, which would turn every
+ * response into a slow dictionary-mode object.
  */
 class HeldOutput implements OutputGate {
   started = false;
   /** Output flows straight to the original methods (after the gate opened or was abandoned). */
   passing = false;
   readonly queue: Array<() => void> = [];
-  readonly originals: Record<Held, AnyFn>;
   #opening: Promise<boolean> | undefined;
 
   constructor(
     readonly res: ServerResponse, readonly prepare: () => Promise<void>, readonly onFailure: (err: unknown) => void,
     readonly isClean: () => boolean,
-  ) {
-    const target = res as unknown as Record<Held, AnyFn>;
-    // The methods as they are now: another middleware (compression, on-headers) may have wrapped them.
-    this.originals = { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders };
-  }
+    /** The methods the held calls go to. */
+    readonly originals: Record<Held, AnyFn>,
+    /** Held through a shared prototype: nothing may be added to the response itself. */
+    readonly viaPrototype: boolean,
+  ) {}
 
   open(): Promise<boolean> {
     return (this.#opening ??= this.#run());
@@ -153,49 +154,136 @@ class HeldOutput implements OutputGate {
 
   /** Queues one call of the app's output and starts the commit. */
   hold(call: () => void): void {
-    this.started = true;
+    if (!this.started) {
+      this.started = true;
+      // Only from the first held output on can the app's view of headersSent differ from
+      // the truth; a response that is never held keeps Node's own getter (no runtime call).
+      // Held through the prototype, the prototype's getter answers (see installHeldOutput).
+      if (!this.viaPrototype) Object.defineProperty(this.res, "headersSent", { configurable: true, get: heldHeadersSent });
+    }
     this.queue.push(call);
     void this.open();
   }
 }
 
-function heldWriteHead(this: HeldResponse, status: unknown, ...rest: unknown[]): unknown {
-  const held = this[HELD_OUTPUT];
-  if (held.passesThrough()) return held.originals.writeHead.call(this, status, ...rest);
+function writeHeadOf(held: HeldOutput, res: ServerResponse, status: unknown, rest: unknown[]): unknown {
+  if (held.passesThrough()) return held.originals.writeHead.call(res, status, ...rest);
   held.hold(() => {
     const headers = typeof rest[0] === "string" ? rest[1] : rest[0];
-    if (headers !== undefined) absorbHeaders(this, headers);
-    if (typeof rest[0] === "string") held.originals.writeHead.call(this, status, rest[0]);
-    else held.originals.writeHead.call(this, status);
+    if (headers !== undefined) absorbHeaders(res, headers);
+    if (typeof rest[0] === "string") held.originals.writeHead.call(res, status, rest[0]);
+    else held.originals.writeHead.call(res, status);
   });
-  return this;
+  return res;
 }
 
-function heldWrite(this: HeldResponse, ...args: unknown[]): unknown {
-  const held = this[HELD_OUTPUT];
-  if (held.passesThrough()) return held.originals.write.apply(this, args);
-  held.hold(() => held.originals.write.apply(this, args));
+function writeOf(held: HeldOutput, res: ServerResponse, args: unknown[]): unknown {
+  if (held.passesThrough()) return held.originals.write.apply(res, args);
+  held.hold(() => held.originals.write.apply(res, args));
   return true;
 }
 
-function heldEnd(this: HeldResponse, ...args: unknown[]): unknown {
-  const held = this[HELD_OUTPUT];
-  if (held.passesThrough()) return held.originals.end.apply(this, args);
-  held.hold(() => held.originals.end.apply(this, args));
-  return this;
+function endOf(held: HeldOutput, res: ServerResponse, args: unknown[]): unknown {
+  if (held.passesThrough()) return held.originals.end.apply(res, args);
+  held.hold(() => held.originals.end.apply(res, args));
+  return res;
 }
 
-function heldFlushHeaders(this: HeldResponse): unknown {
-  const held = this[HELD_OUTPUT];
-  if (held.passesThrough()) return held.originals.flushHeaders.call(this);
-  held.hold(() => held.originals.flushHeaders.call(this));
+function flushHeadersOf(held: HeldOutput, res: ServerResponse): unknown {
+  if (held.passesThrough()) return held.originals.flushHeaders.call(res);
+  held.hold(() => held.originals.flushHeaders.call(res));
   return undefined;
 }
 
 // To the app, held output counts as sent: it must not start a second response.
+function headersSentOf(held: HeldOutput, res: ServerResponse): boolean {
+  return (held.started && !held.passing) || headersReallySent(res);
+}
+
+// The wrappers installed on one response (own properties), finding its state through the symbol.
+function heldWriteHead(this: HeldResponse, status: unknown, ...rest: unknown[]): unknown {
+  return writeHeadOf(this[HELD_OUTPUT], this, status, rest);
+}
+function heldWrite(this: HeldResponse, ...args: unknown[]): unknown {
+  return writeOf(this[HELD_OUTPUT], this, args);
+}
+function heldEnd(this: HeldResponse, ...args: unknown[]): unknown {
+  return endOf(this[HELD_OUTPUT], this, args);
+}
+function heldFlushHeaders(this: HeldResponse): unknown {
+  return flushHeadersOf(this[HELD_OUTPUT], this);
+}
 function heldHeadersSent(this: HeldResponse): boolean {
-  const held = this[HELD_OUTPUT];
-  return (held.started && !held.passing) || headersReallySent(this);
+  return headersSentOf(this[HELD_OUTPUT], this);
+}
+
+/** The state of the responses held through a shared prototype, kept off the responses themselves. */
+const heldOffResponse = new WeakMap<ServerResponse, HeldOutput>();
+const INSTALLED = Symbol("pgsession.heldOutputInstalled");
+
+/**
+ * A prototype shared by a framework's responses, with the held-output methods installed
+ * (by {@link installHeldOutput}): holding a response that inherits them adds nothing to it.
+ */
+export interface SharedHeldOutput {
+  readonly prototype: object;
+  /** The methods the prototype inherits, looked up at each call (an APM agent may patch them later). */
+  readonly parent: Record<Held, AnyFn>;
+}
+
+/**
+ * Installs the held-output methods, once, on a prototype every response of a framework
+ * inherits (Express's `express.response`). They pass every call straight to the inherited
+ * method unless the response is one pgsession holds.
+ *
+ * Why: Express gives each response a new prototype (`Object.setPrototypeOf`), and V8 then
+ * builds a new hidden class for every property later added to that response, measured at
+ * about 4.5 µs each: the five properties `holdOutput` adds (four methods and its state)
+ * cost more than the rest of the adapter. Null when the prototype already defines one of
+ * these names itself (the app's own override wins; responses are then held one by one).
+ */
+export function installHeldOutput(prototype: object): SharedHeldOutput | null {
+  const target = prototype as Record<string | symbol, unknown>;
+  const existing = target[INSTALLED] as SharedHeldOutput | undefined;
+  if (Object.hasOwn(target, INSTALLED)) return existing ?? null;
+  if ([...HELD_NAMES, "headersSent"].some((name) => Object.hasOwn(target, name))) {
+    Object.defineProperty(target, INSTALLED, { value: null });
+    return null;
+  }
+  const parent = Object.getPrototypeOf(prototype) as Record<Held, AnyFn>;
+  const shared: SharedHeldOutput = { prototype, parent };
+  Object.defineProperties(prototype, {
+    writeHead: { configurable: true, writable: true, value: function writeHead(this: ServerResponse, status: unknown, ...rest: unknown[]) {
+      const held = heldOffResponse.get(this);
+      return held ? writeHeadOf(held, this, status, rest) : parent.writeHead.call(this, status, ...rest);
+    } },
+    write: { configurable: true, writable: true, value: function write(this: ServerResponse, ...args: unknown[]) {
+      const held = heldOffResponse.get(this);
+      return held ? writeOf(held, this, args) : parent.write.apply(this, args);
+    } },
+    end: { configurable: true, writable: true, value: function end(this: ServerResponse, ...args: unknown[]) {
+      const held = heldOffResponse.get(this);
+      return held ? endOf(held, this, args) : parent.end.apply(this, args);
+    } },
+    flushHeaders: { configurable: true, writable: true, value: function flushHeaders(this: ServerResponse) {
+      const held = heldOffResponse.get(this);
+      return held ? flushHeadersOf(held, this) : parent.flushHeaders.call(this);
+    } },
+    headersSent: { configurable: true, get(this: ServerResponse) {
+      const held = heldOffResponse.get(this);
+      return held ? headersSentOf(held, this) : headersReallySent(this);
+    } },
+    [INSTALLED]: { value: shared },
+  });
+  return shared;
+}
+
+/** Whether every output method `res` resolves is the shared prototype's: nothing in between wraps or overrides one. */
+function resolvesToShared(res: ServerResponse, shared: SharedHeldOutput): boolean {
+  const target = res as unknown as Record<Held, AnyFn>;
+  const proto = shared.prototype as Record<Held, AnyFn>;
+  return shared.prototype.isPrototypeOf(res) && target.writeHead === proto.writeHead && target.write === proto.write &&
+    target.end === proto.end && target.flushHeaders === proto.flushHeaders;
 }
 
 /**
@@ -204,18 +292,30 @@ function heldHeadersSent(this: HeldResponse): boolean {
  * succeeds. When it fails, the held output is dropped and `onFailure` answers instead.
  * Meanwhile `res.headersSent` tells the app the truth it acts on: its response has started.
  * When `isClean` says there is nothing to commit at the first output, nothing is held.
+ * With `shared` (see {@link installHeldOutput}), a response whose methods all come from
+ * that prototype is held without adding anything to it; any other is wrapped one by one,
+ * around whatever methods it has now (another middleware, compression or on-headers, may
+ * have wrapped them).
  */
 export function holdOutput(
   res: ServerResponse, prepare: () => Promise<void>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
+  shared: SharedHeldOutput | null = null,
 ): OutputGate {
-  const held = new HeldOutput(res, prepare, onFailure, isClean);
-  (res as HeldResponse)[HELD_OUTPUT] = held;
   const target = res as unknown as Record<Held, AnyFn>;
+  if (shared && resolvesToShared(res, shared)) {
+    const parent = shared.parent;
+    const held = new HeldOutput(res, prepare, onFailure, isClean,
+      { writeHead: parent.writeHead, write: parent.write, end: parent.end, flushHeaders: parent.flushHeaders }, true);
+    heldOffResponse.set(res, held);
+    return held;
+  }
+  const held = new HeldOutput(res, prepare, onFailure, isClean,
+    { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders }, false);
+  (res as HeldResponse)[HELD_OUTPUT] = held;
   target.writeHead = heldWriteHead as AnyFn;
   target.write = heldWrite as AnyFn;
   target.end = heldEnd as AnyFn;
   target.flushHeaders = heldFlushHeaders as AnyFn;
-  Object.defineProperty(res, "headersSent", { configurable: true, get: heldHeadersSent });
   return held;
 }
 
@@ -261,6 +361,7 @@ export interface NodeSessionRun<Data extends SessionData> {
  */
 export async function startNodeSession<Data extends SessionData>(
   sessions: Sessions<Data>, req: IncomingMessage, res: ServerResponse, options: NodeFailureOptions, onOther: NodeErrorHandler,
+  shared: SharedHeldOutput | null = null,
 ): Promise<NodeSessionRun<Data> | null> {
   const { cookieHeader, context } = readNodeRequest(req, options.trustProxy ?? sessions.options.trustProxy);
   let gate: OutputGate | undefined;
@@ -294,6 +395,6 @@ export async function startNodeSession<Data extends SessionData>(
   gate = holdOutput(res, async () => {
     const setCookie = await sessions.commit(resolved);
     if (setCookie) appendSetCookie(res, setCookie);
-  }, fail, () => !sessions.needsCommit(resolved));
+  }, fail, () => !sessions.needsCommit(resolved), shared);
   return { session: resolved, gate, fail };
 }

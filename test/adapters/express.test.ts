@@ -1,22 +1,155 @@
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import express from "express";
-import { describe } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionMiddleware } from "../../src/adapters/express.js";
-import { hasPostgres } from "../support/db.js";
-import { httpSend, listen } from "./client.js";
-import { runAdapterContract } from "./contract.js";
-import { handleRoute } from "./routes.js";
+import { createSessions, type Sessions } from "../../src/core/sessions.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import { Browser, httpSend, listen } from "./client.js";
+import { runAdapterContract, testOptions } from "./contract.js";
+import { handleRoute, type AppData } from "./routes.js";
+
+/** The contract's routes on an Express app. */
+function contractRoutes(app: express.Express, sessions: Sessions<AppData>): void {
+  app.all("/{*path}", async (req, res) => {
+    const answer = await handleRoute(sessions, req.method, req.originalUrl, req.session as never);
+    if (answer.cookie) res.append("Set-Cookie", answer.cookie);
+    res.status(answer.status).json(answer.body);
+  });
+}
+
+/** A middleware wrapping `res.writeHead` on the response itself, as on-headers and compression do. */
+const wrapsWriteHead: express.RequestHandler = (_req, res, next) => {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    this.setHeader("x-wrapped", "1");
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
+  next();
+};
 
 describe.skipIf(!hasPostgres)("pgsession/express", () => {
-  runAdapterContract("express", async (sessions) => {
-    const app = express();
-    app.use(sessionMiddleware(sessions));
-    app.all("/{*path}", async (req, res) => {
-      const answer = await handleRoute(sessions, req.method, req.originalUrl, req.session as never);
-      if (answer.cookie) res.append("Set-Cookie", answer.cookie);
-      res.status(answer.status).json(answer.body);
-    });
-    const { base, close } = await listen(createServer(app));
+  /** Serves the app `build` returns. */
+  const serve = (build: (sessions: Sessions<AppData>) => express.Express) => async (sessions: Sessions<AppData>) => {
+    const { base, close } = await listen(createServer(build(sessions)));
     return { send: httpSend(base), close };
+  };
+  const withMiddleware = (sessions: Sessions<AppData>, ...before: express.RequestHandler[]) => {
+    const app = express();
+    for (const handler of before) app.use(handler);
+    app.use(sessionMiddleware(sessions));
+    return app;
+  };
+
+  runAdapterContract("express", serve((sessions) => {
+    const app = withMiddleware(sessions);
+    contractRoutes(app, sessions);
+    return app;
+  }));
+  // Held one by one (own-property wrappers) when something else wrapped the response first.
+  runAdapterContract("express wrapped", serve((sessions) => {
+    const app = withMiddleware(sessions, wrapsWriteHead);
+    contractRoutes(app, sessions);
+    return app;
+  }));
+  // A mounted sub-app gives the response its own prototype while its routes run.
+  runAdapterContract("express subapp", serve((sessions) => {
+    const app = withMiddleware(sessions);
+    const sub = express();
+    contractRoutes(sub, sessions);
+    return app.use(sub);
+  }));
+
+  describe("holding the response through Express's response prototype", () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+    const schema = uniqueSchema("express_hold");
+    let sessions: Sessions<AppData>;
+    beforeAll(async () => {
+      sessions = createSessions<AppData>(testOptions(schema, pgStore(pool)));
+      await sessions.migrate();
+    });
+    afterAll(async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    });
+    const ownOutputProperties = (res: ServerResponse) =>
+      ["writeHead", "write", "end", "flushHeaders", "headersSent"].filter((name) => Object.hasOwn(res, name));
+
+    it("adds no property to a held response, tells the app it has started, and stores before answering", async () => {
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      const seen: unknown[] = [];
+      app.post("/login", async (req, res) => {
+        await req.session.login("ada");
+        seen.push(res.headersSent);
+        res.write("logged ");
+        // Held until the login is stored: the app sees a started response.
+        seen.push(res.headersSent, ownOutputProperties(res));
+        res.end("in");
+      });
+      app.get("/me", (req, res) => {
+        seen.push(ownOutputProperties(res));
+        res.send(String(req.session.userId));
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        const login = await b.request("POST", "/login");
+        expect(login.status).toBe(200);
+        expect(login.body).toBe("logged in");
+        expect(login.setCookies).toHaveLength(1);
+        expect((await b.request("GET", "/me")).body).toBe("ada");
+        expect(seen).toEqual([false, true, [], []]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("leaves the responses of an app without pgsession as Node makes them", async () => {
+      // The methods are installed on the prototype all Express apps share.
+      express().use(sessionMiddleware(sessions));
+      const plain = express();
+      const seen: unknown[] = [];
+      plain.get("/", (_req, res) => {
+        seen.push(res.headersSent);
+        res.writeHead(201, { "x-plain": "yes" });
+        seen.push(res.headersSent);
+        res.write("a");
+        res.end("b");
+      });
+      const { base, close } = await listen(createServer(plain));
+      try {
+        const res = await fetch(base + "/");
+        expect(res.status).toBe(201);
+        expect(res.headers.get("x-plain")).toBe("yes");
+        expect(await res.text()).toBe("ab");
+        expect(seen).toEqual([false, true]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("holds a response whose writeHead another middleware wrapped, on the response itself", async () => {
+      const app = express();
+      app.use(wrapsWriteHead);
+      app.use(sessionMiddleware(sessions));
+      let own: string[] = [];
+      app.post("/inc", (req, res) => {
+        req.session.set("count", 1);
+        own = ownOutputProperties(res);
+        res.json({ ok: true });
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const res = await fetch(base + "/inc", { method: "POST" });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-wrapped")).toBe("1");
+        expect(res.headers.getSetCookie()).toHaveLength(1);
+        expect(own).toEqual(expect.arrayContaining(["writeHead", "write", "end", "flushHeaders"]));
+      } finally {
+        await close();
+      }
+    });
   });
 });

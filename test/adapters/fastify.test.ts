@@ -1,8 +1,8 @@
-import Fastify from "fastify";
+import Fastify, { type FastifyReply } from "fastify";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { pgsessionPlugin } from "../../src/adapters/fastify.js";
-import { createSessions } from "../../src/core/sessions.js";
+import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { Browser, httpSend, parseSetCookie } from "./client.js";
@@ -10,17 +10,25 @@ import { runAdapterContract, testOptions } from "./contract.js";
 import { handleRoute, type AppData } from "./routes.js";
 
 describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
-  runAdapterContract("fastify", async (sessions) => {
+  /** Serves the contract's routes; `reply` answers in one of Fastify's two handler styles. */
+  const serve = (reply: (r: FastifyReply, answer: { status: number; body: unknown }) => unknown) => async (sessions: Sessions<AppData>) => {
     const app = Fastify();
     await app.register(pgsessionPlugin, { sessions });
-    app.all("/*", async (request, reply) => {
+    app.all("/*", async (request, r) => {
       const answer = await handleRoute(sessions, request.method, request.url, request.session as never);
-      if (answer.cookie) reply.header("set-cookie", answer.cookie);
-      return reply.code(answer.status).send(answer.body);
+      if (answer.cookie) r.header("set-cookie", answer.cookie);
+      return reply(r, answer);
     });
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
     return { send: httpSend(base), close: () => app.close() };
-  });
+  };
+  runAdapterContract("fastify", serve((r, answer) => r.code(answer.status).send(answer.body)));
+  // The body returned rather than `reply.send`: a request that changed nothing passes the
+  // onSend hook synchronously; one that did waits for its commit.
+  runAdapterContract("fastify, body returned", serve((r, answer) => {
+    r.code(answer.status);
+    return answer.body;
+  }));
 
   describe("regressions", () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
@@ -54,6 +62,31 @@ describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
         const cleared = answer.setCookies.map(parseSetCookie).filter((cookie) => cookie.name === "sid");
         expect(cleared).toHaveLength(1);
         expect(cleared[0]?.["max-age"]).toBe("0");
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("answers 500, and keeps serving, when onStoreError throws for a commit PostgreSQL refused", async () => {
+      const sessions = createSessions<AppData>(testOptions(schema, pgStore(pool)));
+      await sessions.migrate();
+      // A real refusal from PostgreSQL for the write of one key.
+      await pool.query(`ALTER TABLE ${schema}.sessions DROP CONSTRAINT IF EXISTS refuse_poison`);
+      await pool.query(`ALTER TABLE ${schema}.sessions ADD CONSTRAINT refuse_poison CHECK (NOT (data ? 'poison')) NOT VALID`);
+      const app = Fastify();
+      await app.register(pgsessionPlugin, { sessions, onStoreError: () => { throw new Error("the app's handler failed"); } });
+      app.post("/poison", async (request) => {
+        request.session.set("poison" as never, true as never);
+        return { ok: true };
+      });
+      app.get("/ping", async () => "pong");
+      const base = await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        const refused = await b.request("POST", "/poison");
+        expect(refused.status).toBe(500);
+        expect(refused.setCookies).toEqual([]);
+        expect((await b.request("GET", "/ping")).status).toBe(200);
       } finally {
         await app.close();
       }
