@@ -229,6 +229,8 @@ export interface SharedHeldOutput {
   readonly prototype: object;
   /** The methods the prototype inherits, looked up at each call (an APM agent may patch them later). */
   readonly parent: Record<Held, AnyFn>;
+  /** The methods installed (the app may replace them later; a response that resolves another is held on its own). */
+  readonly methods: Record<Held, AnyFn>;
 }
 
 /**
@@ -246,29 +248,34 @@ export function installHeldOutput(prototype: object): SharedHeldOutput | null {
   const target = prototype as Record<string | symbol, unknown>;
   const existing = target[INSTALLED] as SharedHeldOutput | undefined;
   if (Object.hasOwn(target, INSTALLED)) return existing ?? null;
+  if (!Object.isExtensible(prototype)) return null;
   if ([...HELD_NAMES, "headersSent"].some((name) => Object.hasOwn(target, name))) {
     Object.defineProperty(target, INSTALLED, { value: null });
     return null;
   }
   const parent = Object.getPrototypeOf(prototype) as Record<Held, AnyFn>;
-  const shared: SharedHeldOutput = { prototype, parent };
-  Object.defineProperties(prototype, {
-    writeHead: { configurable: true, writable: true, value: function writeHead(this: ServerResponse, status: unknown, ...rest: unknown[]) {
+  const methods: Record<Held, AnyFn> = {
+    writeHead: function writeHead(this: ServerResponse, status: unknown, ...rest: unknown[]) {
       const held = heldOffResponse.get(this);
       return held ? writeHeadOf(held, this, status, rest) : parent.writeHead.call(this, status, ...rest);
-    } },
-    write: { configurable: true, writable: true, value: function write(this: ServerResponse, ...args: unknown[]) {
+    },
+    write: function write(this: ServerResponse, ...args: unknown[]) {
       const held = heldOffResponse.get(this);
       return held ? writeOf(held, this, args) : parent.write.apply(this, args);
-    } },
-    end: { configurable: true, writable: true, value: function end(this: ServerResponse, ...args: unknown[]) {
+    },
+    end: function end(this: ServerResponse, ...args: unknown[]) {
       const held = heldOffResponse.get(this);
       return held ? endOf(held, this, args) : parent.end.apply(this, args);
-    } },
-    flushHeaders: { configurable: true, writable: true, value: function flushHeaders(this: ServerResponse) {
+    },
+    flushHeaders: function flushHeaders(this: ServerResponse) {
       const held = heldOffResponse.get(this);
       return held ? flushHeadersOf(held, this) : parent.flushHeaders.call(this);
-    } },
+    },
+  } as Record<Held, AnyFn>;
+  const shared: SharedHeldOutput = { prototype, parent, methods };
+  const value = (fn: AnyFn): PropertyDescriptor => ({ configurable: true, writable: true, value: fn });
+  Object.defineProperties(prototype, {
+    writeHead: value(methods.writeHead), write: value(methods.write), end: value(methods.end), flushHeaders: value(methods.flushHeaders),
     headersSent: { configurable: true, get(this: ServerResponse) {
       const held = heldOffResponse.get(this);
       return held ? headersSentOf(held, this) : headersReallySent(this);
@@ -281,9 +288,9 @@ export function installHeldOutput(prototype: object): SharedHeldOutput | null {
 /** Whether every output method `res` resolves is the shared prototype's: nothing in between wraps or overrides one. */
 function resolvesToShared(res: ServerResponse, shared: SharedHeldOutput): boolean {
   const target = res as unknown as Record<Held, AnyFn>;
-  const proto = shared.prototype as Record<Held, AnyFn>;
-  return shared.prototype.isPrototypeOf(res) && target.writeHead === proto.writeHead && target.write === proto.write &&
-    target.end === proto.end && target.flushHeaders === proto.flushHeaders;
+  const installed = shared.methods;
+  return shared.prototype.isPrototypeOf(res) && target.writeHead === installed.writeHead && target.write === installed.write &&
+    target.end === installed.end && target.flushHeaders === installed.flushHeaders;
 }
 
 /**
@@ -302,7 +309,8 @@ export function holdOutput(
   shared: SharedHeldOutput | null = null,
 ): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
-  if (shared && resolvesToShared(res, shared)) {
+  // A response another pgsession middleware holds already is wrapped around that hold.
+  if (shared && !heldOffResponse.has(res) && resolvesToShared(res, shared)) {
     const parent = shared.parent;
     const held = new HeldOutput(res, prepare, onFailure, isClean,
       { writeHead: parent.writeHead, write: parent.write, end: parent.end, flushHeaders: parent.flushHeaders }, true);

@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, ServerResponse as NodeServerResponse, type ServerResponse } from "node:http";
 import express from "express";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +127,69 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
         expect(seen).toEqual([false, true]);
       } finally {
         await close();
+      }
+    });
+
+    it("commits both sessions when two pgsession middlewares hold one response", async () => {
+      const other = createSessions<AppData>({ ...testOptions(schema, pgStore(pool)), table: "other_sessions", cookie: { name: "sid2" } });
+      await other.migrate();
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      const second = sessionMiddleware(other);
+      app.use((req, res, next) => {
+        const first = req.session;
+        void second(req, res, (err?: unknown) => {
+          (req as unknown as { other: typeof first }).other = req.session;
+          req.session = first;
+          next(err);
+        });
+      });
+      app.post("/both", (req, res) => {
+        req.session.set("count", 1);
+        (req as unknown as { other: typeof req.session }).other.set("count", 2);
+        res.json({ ok: true });
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const res = await fetch(base + "/both", { method: "POST" });
+        expect(res.status).toBe(200);
+        const names = res.headers.getSetCookie().map((line) => line.split("=", 1)[0]).sort();
+        expect(names).toEqual(["sid", "sid2"]);
+        const stored = async (table: string) => (await pool.query(`SELECT data FROM ${schema}.${table}`)).rows.map((row) => row.data.count);
+        expect(await stored("sessions")).toContain(1);
+        expect(await stored("other_sessions")).toEqual([2]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("holds responses on their own once the app replaces an installed method on express.response", async () => {
+      express().use(sessionMiddleware(sessions));
+      const installed = express.response.end;
+      const calls: string[] = [];
+      // Not chaining to what it replaced: straight to Node's own end.
+      express.response.end = function (this: ServerResponse, ...args: unknown[]) {
+        calls.push("app's end");
+        return (NodeServerResponse.prototype.end as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as typeof express.response.end;
+      try {
+        const app = express();
+        app.use(sessionMiddleware(sessions));
+        app.post("/inc", (req, res) => {
+          req.session.set("count", 1);
+          res.send("ok");
+        });
+        const { base, close } = await listen(createServer(app));
+        try {
+          const res = await fetch(base + "/inc", { method: "POST" });
+          expect(res.status).toBe(200);
+          expect(res.headers.getSetCookie()).toHaveLength(1);
+          expect(calls).toContain("app's end");
+        } finally {
+          await close();
+        }
+      } finally {
+        express.response.end = installed;
       }
     });
 
