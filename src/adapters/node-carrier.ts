@@ -246,8 +246,7 @@ export interface SharedHeldOutput {
  */
 export function installHeldOutput(prototype: object): SharedHeldOutput | null {
   const target = prototype as Record<string | symbol, unknown>;
-  const existing = target[INSTALLED] as SharedHeldOutput | undefined;
-  if (Object.hasOwn(target, INSTALLED)) return existing ?? null;
+  if (Object.hasOwn(target, INSTALLED)) return target[INSTALLED] as SharedHeldOutput | null;
   if (!Object.isExtensible(prototype)) return null;
   if ([...HELD_NAMES, "headersSent"].some((name) => Object.hasOwn(target, name))) {
     Object.defineProperty(target, INSTALLED, { value: null });
@@ -311,9 +310,8 @@ export function holdOutput(
   const target = res as unknown as Record<Held, AnyFn>;
   // A response another pgsession middleware holds already is wrapped around that hold.
   if (shared && !heldOffResponse.has(res) && resolvesToShared(res, shared)) {
-    const parent = shared.parent;
-    const held = new HeldOutput(res, prepare, onFailure, isClean,
-      { writeHead: parent.writeHead, write: parent.write, end: parent.end, flushHeaders: parent.flushHeaders }, true);
+    // The held calls go to the inherited methods, looked up when they run.
+    const held = new HeldOutput(res, prepare, onFailure, isClean, shared.parent, true);
     heldOffResponse.set(res, held);
     return held;
   }
