@@ -17,7 +17,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
-import { installHeldOutput, sendAnswer, startNodeSession, type NodeFailureOptions } from "./node-carrier.js";
+import { installHeldOutput, sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node-carrier.js";
 
 export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";
 export type { NodeErrorHandler, NodeFailureOptions as ExpressSessionOptions } from "./node-carrier.js";
@@ -49,6 +49,7 @@ declare global {
 export function sessionMiddleware<Data extends SessionData = Express.PgSessionData>(
   sessions: Sessions<Data>, options: NodeFailureOptions = {},
 ): RequestHandler {
+  // Shared by all requests (startNodeSession passes the request and response): no closure per request.
   const onOther = (err: unknown, _req: unknown, res: Response) => {
     // Past next(): the response is ours to answer; Express's error chain has moved on.
     console.error("pgsession: committing the session failed:", err);
@@ -58,16 +59,52 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   // Responses are held through Express's shared response prototype: adding the holding
   // methods to each response would cost a new V8 hidden class per property (see installHeldOutput).
   const shared = installHeldOutput(express.response);
+  const sessionSlot = installSessionSlot(express.request);
   return async function pgsession(req: Request, res: Response, next: NextFunction): Promise<void> {
     let run;
     try {
-      run = await startNodeSession(sessions, req, res, options, (err, _q, r) => onOther(err, req, r as Response), shared);
+      run = await startNodeSession(sessions, req, res, options, onOther as NodeErrorHandler, shared);
     } catch (err) {
       next(err);
       return;
     }
     if (!run) return;
-    (req as unknown as { session: Session<Data> }).session = run.session;
+    if (sessionSlot && !Object.hasOwn(req, "session") && express.request.isPrototypeOf(req)) sessionSlot.set(req, run.session);
+    else (req as unknown as { session: Session<Data> }).session = run.session;
     next();
   };
+}
+
+const SESSION_SLOT = Symbol("pgsession.sessionSlot");
+
+/**
+ * Makes `req.session` an accessor on a prototype every request of a framework inherits
+ * (Express's `express.request`), reading the session from a WeakMap: setting it then adds
+ * nothing to the request. Express gives each request a prototype of its own, and V8 builds
+ * a new hidden class for every property later added to such an object (about 4.5 µs, see
+ * `installHeldOutput`). An app that assigns `req.session` itself gets an ordinary own
+ * property, as before. Null when the prototype already defines `session` (it wins; the
+ * session is then assigned to each request).
+ */
+function installSessionSlot(prototype: object): WeakMap<object, unknown> | null {
+  const target = prototype as Record<string | symbol, unknown>;
+  if (Object.hasOwn(target, SESSION_SLOT)) return target[SESSION_SLOT] as WeakMap<object, unknown> | null;
+  if (!Object.isExtensible(prototype) || Object.hasOwn(target, "session")) {
+    if (Object.isExtensible(prototype)) Object.defineProperty(target, SESSION_SLOT, { value: null });
+    return null;
+  }
+  const slot = new WeakMap<object, unknown>();
+  Object.defineProperties(prototype, {
+    session: {
+      configurable: true,
+      get(this: object) {
+        return slot.get(this);
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, "session", { configurable: true, enumerable: true, writable: true, value });
+      },
+    },
+    [SESSION_SLOT]: { value: slot },
+  });
+  return slot;
 }

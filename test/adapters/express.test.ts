@@ -106,6 +106,42 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
       }
     });
 
+    it("puts the session at req.session without adding it to the request, and keeps an app's own assignment", async () => {
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      const seen: unknown[] = [];
+      app.get("/count", (req, res) => {
+        seen.push(Object.hasOwn(req, "session"));
+        req.session.set("count", (req.session.get("count") ?? 0) + 1);
+        res.send(String(req.session.get("count")));
+      });
+      app.get("/replaced", (req, res) => {
+        const mine = { replaced: true };
+        (req as unknown as { session: unknown }).session = mine;
+        seen.push(Object.hasOwn(req, "session"), (req as unknown as { session: unknown }).session === mine);
+        res.send("ok");
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        expect((await b.request("GET", "/count")).body).toBe(1);
+        expect((await b.request("GET", "/count")).body).toBe(2);
+        expect((await b.request("GET", "/replaced")).status).toBe(200);
+        expect(seen).toEqual([false, false, true, true]);
+        // A plain request of another app has no session at all.
+        const plain = express();
+        plain.get("/", (req, res) => res.send(String((req as unknown as { session?: unknown }).session)));
+        const other = await listen(createServer(plain));
+        try {
+          expect(await (await fetch(other.base + "/")).text()).toBe("undefined");
+        } finally {
+          await other.close();
+        }
+      } finally {
+        await close();
+      }
+    });
+
     it("leaves the responses of an app without pgsession as Node makes them", async () => {
       // The methods are installed on the prototype all Express apps share.
       express().use(sessionMiddleware(sessions));
