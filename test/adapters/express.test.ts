@@ -112,7 +112,7 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
       const seen: unknown[] = [];
       app.get("/count", (req, res) => {
         seen.push(Object.hasOwn(req, "session"));
-        req.session.set("count", (req.session.get("count") ?? 0) + 1);
+        req.session.set("count", Number(req.session.get("count") ?? 0) + 1);
         res.send(String(req.session.get("count")));
       });
       app.get("/replaced", (req, res) => {
