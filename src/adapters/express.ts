@@ -50,7 +50,7 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   sessions: Sessions<Data>, options: NodeFailureOptions = {},
 ): RequestHandler {
   // Shared by all requests (startNodeSession passes the request and response): no closure per request.
-  const onOther = (err: unknown, _req: unknown, res: Response) => {
+  const onOther: NodeErrorHandler = (err, _req, res) => {
     // Past next(): the response is ours to answer; Express's error chain has moved on.
     console.error("pgsession: committing the session failed:", err);
     const status = typeof (err as { statusCode?: unknown })?.statusCode === "number" ? (err as { statusCode: number }).statusCode : 500;
@@ -63,7 +63,7 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   return async function pgsession(req: Request, res: Response, next: NextFunction): Promise<void> {
     let run;
     try {
-      run = await startNodeSession(sessions, req, res, options, onOther as NodeErrorHandler, shared);
+      run = await startNodeSession(sessions, req, res, options, onOther, shared);
     } catch (err) {
       next(err);
       return;
@@ -89,8 +89,9 @@ const SESSION_SLOT = Symbol("pgsession.sessionSlot");
 function installSessionSlot(prototype: object): WeakMap<object, unknown> | null {
   const target = prototype as Record<string | symbol, unknown>;
   if (Object.hasOwn(target, SESSION_SLOT)) return target[SESSION_SLOT] as WeakMap<object, unknown> | null;
-  if (!Object.isExtensible(prototype) || Object.hasOwn(target, "session")) {
-    if (Object.isExtensible(prototype)) Object.defineProperty(target, SESSION_SLOT, { value: null });
+  if (!Object.isExtensible(prototype)) return null;
+  if (Object.hasOwn(target, "session")) {
+    Object.defineProperty(target, SESSION_SLOT, { value: null });
     return null;
   }
   const slot = new WeakMap<object, unknown>();
