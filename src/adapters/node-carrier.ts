@@ -131,14 +131,27 @@ class HeldOutput implements OutputGate {
       return false;
     }
     this.passing = true;
+    this.#release();
     for (const call of this.queue.splice(0)) call();
     return true;
   }
 
   abandon(): void {
     this.passing = true;
+    this.#release();
     this.queue.length = 0;
     this.#opening ??= Promise.resolve(false);
+  }
+
+  /**
+   * Drops the WeakMap entry of a response held through the prototype once nothing is held:
+   * the shared methods then pass straight on, as they would for this state. Why: V8's
+   * scavenger keeps a WeakMap's values alive as long as the entry exists, even once its key
+   * is dead, so each finished response's state (and the response it points to) would be
+   * copied, and soon promoted, by the next scavenge.
+   */
+  #release(): void {
+    if (this.viaPrototype) heldOffResponse.delete(this.res);
   }
 
   /**
@@ -152,6 +165,7 @@ class HeldOutput implements OutputGate {
     // The commit point has passed with nothing to commit: what changes later is a late write.
     this.started = true;
     this.passing = true;
+    this.#release();
     this.#opening ??= Promise.resolve(true);
     return true;
   }
@@ -224,6 +238,11 @@ function heldHeadersSent(this: HeldResponse): boolean {
 /** The state of the responses held through a shared prototype, kept off the responses themselves. */
 const heldOffResponse = new WeakMap<ServerResponse, HeldOutput>();
 const INSTALLED = Symbol("pgsession.heldOutputInstalled");
+
+/** @internal Whether `res` is held through a shared prototype right now (for tests: the entry must not outlive the hold). */
+export function isHeldThroughPrototype(res: ServerResponse): boolean {
+  return heldOffResponse.has(res);
+}
 
 /**
  * A prototype shared by a framework's responses, with the held-output methods installed

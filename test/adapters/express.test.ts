@@ -3,6 +3,7 @@ import express from "express";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionMiddleware } from "../../src/adapters/express.js";
+import { isHeldThroughPrototype } from "../../src/adapters/node-carrier.js";
 import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
@@ -101,6 +102,39 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
         expect(login.setCookies).toHaveLength(1);
         expect((await b.request("GET", "/me")).body).toBe("ada");
         expect(seen).toEqual([false, true, [], []]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("keeps no state for a response once its output passes or its commit is stored", async () => {
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      const seen: Array<[string, boolean]> = [];
+      const watch = (label: string, res: ServerResponse) => seen.push([label, isHeldThroughPrototype(res)]);
+      app.post("/login", async (req, res) => {
+        await req.session.login("ada");
+        watch("login, before output", res);
+        res.on("finish", () => watch("login, finished", res));
+        res.send("in");
+        // The commit runs: still held until it is stored.
+        watch("login, output held", res);
+      });
+      app.get("/read", (req, res) => {
+        watch("read, before output", res);
+        res.send(String(req.session.userId));
+        // Nothing to commit: the output passed straight through.
+        watch("read, after output", res);
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        expect((await b.request("POST", "/login")).status).toBe(200);
+        expect((await b.request("GET", "/read")).body).toBe("ada");
+        expect(seen).toEqual([
+          ["login, before output", true], ["login, output held", true], ["login, finished", false],
+          ["read, before output", true], ["read, after output", false],
+        ]);
       } finally {
         await close();
       }
