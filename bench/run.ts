@@ -34,6 +34,7 @@ const { values: flags } = parseArgs({
     servers: { type: "string" },
     "prune-expired": { type: "string" },
     "prune-live": { type: "string" },
+    "prune-pause": { type: "string" },
     "no-prune": { type: "boolean", default: false },
     "no-hot": { type: "boolean", default: false },
     "no-profile": { type: "boolean", default: false },
@@ -59,6 +60,7 @@ const config = {
   pruneExpired: num(flags["prune-expired"], quick ? 100_000 : 1_000_000),
   pruneLive: num(flags["prune-live"], quick ? 10_000 : 100_000),
   pruneBatch: 1000,
+  prunePauseMs: num(flags["prune-pause"], 20),
   profileS: quick ? 4 : 8,
   hotS: quick ? 3 : 6,
   // A database of its own: pg_stat_database counts every statement of the database it
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
       log(`prune: ${config.pruneExpired} expired among ${config.pruneLive} live rows`);
       prune = await runPruneBench({
         databaseUrl: config.databaseUrl, schema: config.schema, port: config.basePort + 60, poolSize: config.poolSize,
-        expired: config.pruneExpired, live: config.pruneLive, sessions: config.sessions, batchSize: config.pruneBatch,
+        expired: config.pruneExpired, live: config.pruneLive, sessions: config.sessions, batchSize: config.pruneBatch, pauseMs: config.prunePauseMs,
         baselineS: Math.max(config.shape.durationS, 5), shape: config.shape, cookieFile: join(work, "prune.cookies"),
       }, log);
     }

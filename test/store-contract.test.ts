@@ -674,6 +674,34 @@ for (const kind of allTargets) {
         await target.sql(`DROP SCHEMA "${p.options.schema}" CASCADE`);
       });
 
+      it("prune waits `pause` between batches, and refuses a bad batch size or pause", async () => {
+        const p = make({ schema: uniqueSchema("prune_pause") });
+        await p.migrate();
+        for (let i = 0; i < 15; i++) {
+          const s = await p.resolve(undefined);
+          s.set("i", i);
+          await p.commit(s);
+        }
+        clock.advance(DAY + 1);
+        const at: number[] = [];
+        const started = performance.now();
+        const deleted = await p.prune({ batchSize: 5, pause: "60ms", onProgress: () => at.push(performance.now()) });
+        expect(deleted).toBeGreaterThan(0);
+        expect(at).toHaveLength(4);
+        // A lower bound only: a pause never ends early, however busy the machine.
+        for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(55);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(3 * 55);
+        for (const [options, option] of [
+          [{ batchSize: 0 }, "prune.batchSize"], [{ batchSize: 1.5 }, "prune.batchSize"], [{ batchSize: 100_001 }, "prune.batchSize"],
+          [{ pause: "soon" }, "prune.pause"], [{ pause: "2m" }, "prune.pause"], [{ pause: -1 }, "prune.pause"],
+        ] as const) {
+          await expect(p.prune(options as never)).rejects.toMatchObject({ code: "ERR_SESSION_CONFIG", option });
+        }
+        expect(() => p.startPruning({ pause: "2m" })).toThrow(/startPruning\.pause/);
+        expect(() => p.startPruning({ batchSize: 0 })).toThrow(/startPruning\.batchSize/);
+        await target.sql(`DROP SCHEMA "${p.options.schema}" CASCADE`);
+      });
+
       it("startPruning runs on an unref'd timer and stops", async () => {
         const s = await sessions.resolve(undefined);
         await s.login("short", { idleTimeout: "1m" });

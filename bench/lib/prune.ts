@@ -15,6 +15,8 @@ export interface PruneReport {
   expiredRows: number;
   liveRows: number;
   batchSize: number;
+  /** The pause between batches, in ms (absent in reports written before it existed: none). */
+  pauseMs?: number;
   seedSeconds: number;
   deleted: number;
   durationS: number;
@@ -38,6 +40,8 @@ export interface PruneSettings {
   live: number;
   sessions: number;
   batchSize: number;
+  /** The pause between batches, in ms. */
+  pauseMs: number;
   baselineS: number;
   shape: LoadShape;
   cookieFile: string;
@@ -94,7 +98,7 @@ export async function runPruneBench(settings: PruneSettings, log: (line: string)
     const start = performance.now();
     let deleted: number;
     try {
-      deleted = await pruner.prune({ batchSize: settings.batchSize });
+      deleted = await pruner.prune({ batchSize: settings.batchSize, pause: settings.pauseMs });
     } finally {
       stop.abort();
       await pruner.close();
@@ -104,7 +108,7 @@ export async function runPruneBench(settings: PruneSettings, log: (line: string)
     const rowsLeft = Number((await admin.query(`SELECT count(*) AS n FROM "${settings.schema}"."${TABLE}"`)).rows[0]?.n);
     log(`  prune: ${deleted} rows in ${durationS.toFixed(1)} s; /read meanwhile ${loaded.rps.toFixed(0)} req/s, p99 ${(loaded.p99Us / 1000).toFixed(1)} ms`);
     return {
-      expiredRows: settings.expired, liveRows: settings.live, batchSize: settings.batchSize, seedSeconds, deleted, durationS,
+      expiredRows: settings.expired, liveRows: settings.live, batchSize: settings.batchSize, pauseMs: settings.pauseMs, seedSeconds, deleted, durationS,
       rowsPerS: deleted / durationS, baseline: summary(baseline), during: summary(loaded), p99Ratio: loaded.p99Us / baseline.p99Us, rowsLeft,
     };
   } finally {

@@ -145,7 +145,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   if (results.prune) {
     const p = results.prune;
     lines.push("## Prune", "",
-      `${int(p.expiredRows)} expired rows among ${int(p.liveRows)} live ones (seeded in ${p.seedSeconds.toFixed(1)} s), removed by \`sessions.prune({ batchSize: ${p.batchSize} })\` ` +
+      `${int(p.expiredRows)} expired rows among ${int(p.liveRows)} live ones (seeded in ${p.seedSeconds.toFixed(1)} s), removed by \`sessions.prune({ batchSize: ${p.batchSize}${p.pauseMs ? `, pause: ${p.pauseMs}` : ""} })\` ` +
       `in another process while wrk ran /read on pgsession-node.`, "",
       "| | value |", "|---|--:|",
       `| rows deleted | ${int(p.deleted)} |`, `| duration | ${p.durationS.toFixed(1)} s |`, `| rows/s | ${int(p.rowsPerS)} |`,

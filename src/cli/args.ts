@@ -3,6 +3,7 @@
  * per-command options, and usage errors that name the mistake.
  * @module
  */
+import { parseDuration } from "../core/duration.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A mistake on the command line: exit code 2, with the command's usage. */
@@ -144,4 +145,23 @@ export function optionalInteger(values: Values, name: string, command: string, m
     throw new CliUsageError(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`, command);
   }
   return Number(value);
+}
+
+/**
+ * An optional duration option (`"20ms"`, `"1s"`, or milliseconds), zero allowed, at most
+ * `maxMs`; resolves to milliseconds.
+ */
+export function optionalDurationMs(values: Values, name: string, command: string, maxMs: number): number | undefined {
+  const value = optionalString(values, name, command);
+  if (value === undefined) return undefined;
+  let ms: number | undefined;
+  try {
+    ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value, `--${name}`, { allowZero: true });
+  } catch {
+    ms = undefined;
+  }
+  if (ms === undefined || ms > maxMs) {
+    throw new CliUsageError(`--${name} must be a duration from 0 to ${maxMs} ms (e.g. "20ms", "1s"), not ${JSON.stringify(value)}`, command);
+  }
+  return ms;
 }

@@ -338,6 +338,8 @@ export class SessionStore {
    */
   async prune(now: Date | null, options: {
     batchSize: number; wait: boolean; onBatch?: (progress: PruneResult) => void;
+    /** Milliseconds to wait between batches (outside any transaction), leaving the database to live traffic. */
+    pauseMs?: number;
     /** The sessions each batch deleted (public id, user, audience). */
     onExpired?: (sessions: ExpiredSession[]) => void;
   }): Promise<PruneResult> {
@@ -363,6 +365,7 @@ export class SessionStore {
       options.onBatch?.({ ...total });
       if (batch.last_id === null || batch.scanned < options.batchSize) return total;
       after = batch.last_id;
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   }
 

@@ -129,7 +129,7 @@ for (const makeTarget of targets) {
       expect(parseJson(dry)).toMatchObject({ dryRun: true, expired: 3, total: 7 });
 
       // Not a terminal: one plain line per batch, no progress bar escape codes.
-      const pruned = await cli("prune", "--batch-size", "2");
+      const pruned = await cli("prune", "--batch-size", "2", "--pause", "5ms");
       expect(pruned.code, pruned.stderr).toBe(0);
       expect(pruned.stdout).toMatch(/^batch 1: scanned 2\/7, deleted \d\n/);
       expect(pruned.stdout).toContain("batch 4: scanned 7/7, deleted 3");
@@ -240,6 +240,8 @@ describe("pgsession CLI arguments", { timeout: 90_000 }, () => {
     [["revoke", "--session", "a", "--user", "b"], "either --session or --user"],
     [["revoke", "--session", "a", "--except", "b"], "--except and --audience go with --user"],
     [["prune", "--batch-size", "lots"], '--batch-size must be a whole number from 1 to 100000, not "lots"'],
+    [["prune", "--pause", "soon"], '--pause must be a duration from 0 to 60000 ms (e.g. "20ms", "1s"), not "soon"'],
+    [["prune", "--pause", "2m"], "--pause must be a duration from 0 to 60000 ms"],
     [["demo", "--port", "99999"], "--port must be a whole number"],
     [["status", "--database-url", "postgres://x", "--data-dir", "y"], "not both"],
   ])("pgsession %j exits 2 with a useful message", async (args, message) => {

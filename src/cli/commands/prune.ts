@@ -4,7 +4,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
-import { optionalInteger } from "../args.js";
+import { optionalDurationMs, optionalInteger } from "../args.js";
 import { countSessions } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
@@ -13,7 +13,7 @@ import { toJson } from "../format.js";
 export const pruneCommand: Command = {
   name: "prune",
   summary: "delete expired sessions in bounded batches, with progress",
-  help: `Usage: pgsession prune [--batch-size N] [--dry-run] [options]
+  help: `Usage: pgsession prune [--batch-size N] [--pause D] [--dry-run] [options]
 
 Deletes the sessions whose idle or absolute timeout has passed. The table is walked by
 primary key in batches of N rows (default 1000), each batch a short transaction under an
@@ -22,13 +22,17 @@ Shows a progress bar when stderr is a terminal, one line per batch otherwise.
 
 Options:
   --batch-size N       rows examined per batch, 1 to 100000 (default 1000)
+  --pause D            wait D between batches (e.g. 20ms), leaving the database to live
+                       traffic; at most 60s (default: no pause)
   --dry-run            only count the expired sessions`,
-  options: { "batch-size": { type: "string" }, "dry-run": { type: "boolean" } },
+  options: { "batch-size": { type: "string" }, pause: { type: "string" }, "dry-run": { type: "boolean" } },
   validate(ctx) {
     optionalInteger(ctx.values, "batch-size", ctx.command, 1, 100_000);
+    optionalDurationMs(ctx.values, "pause", ctx.command, 60_000);
   },
   async run(ctx) {
     const batchSize = optionalInteger(ctx.values, "batch-size", ctx.command, 1, 100_000) ?? 1000;
+    const pause = optionalDurationMs(ctx.values, "pause", ctx.command, 60_000) ?? 0;
     return withSessions(ctx, async (sessions) => {
       const before = await countSessions(sessions.db.driver, sessions.db.names);
       if (ctx.values["dry-run"] === true) {
@@ -54,6 +58,7 @@ Options:
       try {
         deleted = await sessions.prune({
           batchSize,
+          pause,
           onProgress: (progress) => {
             batches += 1;
             scanned = progress.scanned;
