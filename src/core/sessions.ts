@@ -41,8 +41,10 @@ function clean(value: string | null | undefined, max: number): string | null {
   return value.replaceAll("\u0000", "").slice(0, max);
 }
 
-const MAX_PRUNE_BATCH = 100_000;
-const MAX_PRUNE_PAUSE_MS = 60_000;
+/** The most rows one prune batch may examine (`batchSize`); the CLI checks the same bound. */
+export const MAX_PRUNE_BATCH = 100_000;
+/** The longest pause between prune batches, in ms (`pause`); the CLI checks the same bound. */
+export const MAX_PRUNE_PAUSE_MS = 60_000;
 
 /** The rows a prune examines per batch: an integer from 1 to 100,000 (default 1000). */
 function batchSizeOf(value: number | undefined, option: string): number {

@@ -6,6 +6,7 @@
 import cliProgress from "cli-progress";
 import { optionalDurationMs, optionalInteger } from "../args.js";
 import { countSessions } from "../../index.js";
+import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../core/sessions.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
 
@@ -21,18 +22,18 @@ advisory lock, so pruning never blocks session reads and two pruners never overl
 Shows a progress bar when stderr is a terminal, one line per batch otherwise.
 
 Options:
-  --batch-size N       rows examined per batch, 1 to 100000 (default 1000)
+  --batch-size N       rows examined per batch, 1 to ${MAX_PRUNE_BATCH} (default 1000)
   --pause D            wait D between batches (e.g. 20ms), leaving the database to live
-                       traffic; at most 60s (default: no pause)
+                       traffic; at most ${MAX_PRUNE_PAUSE_MS / 1000}s (default: no pause)
   --dry-run            only count the expired sessions`,
   options: { "batch-size": { type: "string" }, pause: { type: "string" }, "dry-run": { type: "boolean" } },
   validate(ctx) {
-    optionalInteger(ctx.values, "batch-size", ctx.command, 1, 100_000);
-    optionalDurationMs(ctx.values, "pause", ctx.command, 60_000);
+    optionalInteger(ctx.values, "batch-size", ctx.command, 1, MAX_PRUNE_BATCH);
+    optionalDurationMs(ctx.values, "pause", ctx.command, MAX_PRUNE_PAUSE_MS);
   },
   async run(ctx) {
-    const batchSize = optionalInteger(ctx.values, "batch-size", ctx.command, 1, 100_000) ?? 1000;
-    const pause = optionalDurationMs(ctx.values, "pause", ctx.command, 60_000) ?? 0;
+    const batchSize = optionalInteger(ctx.values, "batch-size", ctx.command, 1, MAX_PRUNE_BATCH) ?? 1000;
+    const pause = optionalDurationMs(ctx.values, "pause", ctx.command, MAX_PRUNE_PAUSE_MS) ?? 0;
     return withSessions(ctx, async (sessions) => {
       const before = await countSessions(sessions.db.driver, sessions.db.names);
       if (ctx.values["dry-run"] === true) {
