@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions } from "../src/core/sessions.js";
+import { generatePublicId } from "../src/core/token.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 import { tokenOf } from "./support/suite.js";
 import type { StoreDriver } from "../src/store/driver.js";
@@ -48,7 +49,7 @@ for (const kind of allTargets) {
     it("all-zero bytes give the token \"A\" x 43, which the cookie carries and the database holds only as sha256", async () => {
       const sessions = createSessions({ store: driver, schema, randomBytes: (size) => new Uint8Array(size) });
       const session = await sessions.resolve(undefined);
-      expect(session.id).toBe("A".repeat(22)); // 16 zero bytes, base64url
+      expect(session.id).toMatch(/^[A-Za-z0-9_-]{8}A{16}$/); // the creation time, then 12 zero bytes in base64url
       session.set("k", "v");
       const setCookie = await sessions.commit(session);
       const token = tokenOf(setCookie);
@@ -56,7 +57,7 @@ for (const kind of allTargets) {
 
       const rows = await target.sql(
         `SELECT id, encode(token_hash, 'hex') AS hash, encode(sha256(convert_to($1::text, 'UTF8')), 'hex') AS expected FROM ${table} WHERE id = $2::text`,
-        [token, "A".repeat(22)],
+        [token, session.id],
       );
       expect(rows).toHaveLength(1);
       expect(rows[0]!.hash).toBe(sha256Hex(token));
@@ -65,14 +66,30 @@ for (const kind of allTargets) {
       expect((await sessions.resolve(`session=${token}`)).get("k")).toBe("v");
     });
 
+    it("a new session's public id starts with its creation time by the injected clock, so ids sort by creation", async () => {
+      let at = Date.UTC(2026, 11, 3, 12, 0, 0);
+      const sessions = createSessions({ store: driver, schema, now: () => new Date(at) });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const session = await sessions.resolve(undefined);
+        expect(session.id.slice(0, 8)).toBe(generatePublicId(undefined, at).slice(0, 8));
+        session.set("i", i);
+        await sessions.commit(session);
+        ids.push(session.id);
+        at += 1000;
+      }
+      const stored = await target.sql(`SELECT id FROM ${table} WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C"`, [ids]);
+      expect(stored.map((row) => row.id)).toEqual(ids);
+    });
+
     it("the token and public id are the base64url of the bytes drawn, in order, and a login's new token is the next draw", async () => {
       const { source, calls } = sequencedBytes();
       const sessions = createSessions({ store: driver, schema, randomBytes: source });
       const session = await sessions.resolve(undefined);
-      expect(calls.map((c) => c.length)).toEqual([32, 16]);
+      expect(calls.map((c) => c.length)).toEqual([32, 12]);
       const token = calls[0]!.toString("base64url");
       expect(token).toHaveLength(43);
-      expect(session.id).toBe(calls[1]!.toString("base64url"));
+      expect(session.id.slice(8)).toBe(calls[1]!.toString("base64url"));
       session.set("n", 1);
       expect(tokenOf(await sessions.commit(session))).toBe(token);
 

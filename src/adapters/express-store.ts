@@ -176,8 +176,9 @@ export class PgSessionStore extends Base {
       if (typeof saved === "number") return;
       const idleMs = this.#ttlMs(session, sessions.options.standard.idleMs);
       try {
-        await sessions.db.insert(clock(sessions), {
-          id: generatePublicId(sessions.options.randomBytes), tokenHash, userId: null, audience: sessions.options.audience,
+        const now = clock(sessions);
+        await sessions.db.insert(now, {
+          id: generatePublicId(sessions.options.randomBytes, now?.getTime()), tokenHash, userId: null, audience: sessions.options.audience,
           data: json, remember: false, ip: null, userAgent: null, idleMs,
           touchAfterMs: Math.floor(idleMs / 10), absoluteMs: Math.max(idleMs, sessions.options.standard.absoluteMs),
         });

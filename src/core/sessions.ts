@@ -169,7 +169,7 @@ export class Sessions<Data extends object = SessionData> {
     const createdAt = this.#clock();
     const { idleMs, absoluteMs } = this.options.standard;
     return new Session<Data>({
-      token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes), record: null,
+      token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes, createdAt.getTime()), record: null,
       data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, retired, context, dataLength: 2, createdAt,
       expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: this.#controller,
     });

@@ -70,8 +70,9 @@ export class TokenStore {
   async create(options: { data?: SessionData; ttl?: Duration; userId?: string } = {}): Promise<string> {
     const ttlMs = options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl");
     const token = generateToken(this.#options.randomBytes);
-    const id = generatePublicId(this.#options.randomBytes);
-    await this.#db.insert(this.#now(), {
+    const now = this.#now();
+    const id = generatePublicId(this.#options.randomBytes, now?.getTime());
+    await this.#db.insert(now, {
       id, tokenHash: hashToken(token), userId: options.userId ?? null,
       audience: this.#options.audience, data: this.#seal(token, id, options.data ?? {}), remember: false, ip: null, userAgent: null,
       // A token-store session does not slide: get() never touches it.

@@ -52,9 +52,26 @@ describe("tokens", () => {
     }
   });
 
-  it("public ids are 128-bit, unrelated to tokens", () => {
+  it("public ids are the creation time in sortable characters, then 96 random bits, unrelated to tokens", () => {
     const id = generatePublicId();
-    expect(Buffer.from(id, "base64url")).toHaveLength(16);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(Buffer.from(id.slice(8), "base64url")).toHaveLength(12);
     expect(isWellFormedToken(id)).toBe(false);
+    const ids = new Set(Array.from({ length: 1000 }, () => generatePublicId()));
+    expect(ids.size).toBe(1000);
+  });
+
+  it("public ids sort by creation time as text in the C collation, and the time reads back", () => {
+    const zeros = (size: number) => new Uint8Array(size);
+    const times = [0, 1, 63, 64, 4095, 4096, Date.UTC(2026, 11, 3), Date.UTC(2026, 11, 3) + 1, 2 ** 48 - 1];
+    const ids = times.map((t) => generatePublicId(zeros, t));
+    expect(ids[0]).toBe("-".repeat(8) + "A".repeat(16));
+    const byText = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(byText).toEqual(ids);
+    const digits = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+    const timeOf = (id: string) => [...id.slice(0, 8)].reduce((n, c) => n * 64 + digits.indexOf(c), 0);
+    expect(ids.map(timeOf)).toEqual(times);
+    // The random part is the bytes drawn, as they are.
+    expect(generatePublicId(() => Uint8Array.from({ length: 12 }, (_, i) => i), 0).slice(8)).toBe(Buffer.from(Uint8Array.from({ length: 12 }, (_, i) => i)).toString("base64url"));
   });
 });
