@@ -132,7 +132,7 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
             });
             runs.push(record);
             const w = record.work ? `, ${record.work.statementsPerRequest.toFixed(2)} stmt/req, ${record.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
-            const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}`;
+            const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}, WAL ${record.walBytes?.toFixed(0)} B/req`;
             log(`  ${spec.name.padEnd(18)} ${scenario.padEnd(5)} ${record.rps.toFixed(0).padStart(6)} req/s  p99 ${(record.p99Us / 1000).toFixed(1)} ms${cpu}${w}${record.errors ? `, ${record.errors} ERRORS` : ""}`);
           }
         }

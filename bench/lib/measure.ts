@@ -30,6 +30,8 @@ export interface RunRecord {
   dbCpuUs: number | null;
   /** Share of the machine's CPU time busy during the run (every process: wrk, PostgreSQL, others). */
   machineBusy: number | null;
+  /** WAL written per request (the cluster's WAL insert position before and after the run), bytes; full-page images after a checkpoint included. */
+  walBytes?: number | null;
   /** Database work per request (measured in the first round only). */
   work: DbWork | null;
 }
@@ -66,6 +68,20 @@ async function backendPids(db: pg.Pool): Promise<number[]> {
   const { rows } = await db.query<{ pid: number }>(
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
   return rows.map((row) => row.pid);
+}
+
+/**
+ * The cluster's WAL insert position, in bytes (null where the function is refused). The
+ * whole cluster's: on a machine where only the benchmark writes, the difference over a run
+ * is what that run's server made PostgreSQL write.
+ */
+async function walPosition(db: pg.Pool): Promise<number | null> {
+  try {
+    const { rows } = await db.query<{ at: string }>("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS at");
+    return Number(rows[0]?.at);
+  } catch {
+    return null;
+  }
 }
 
 /** Total CPU seconds of processes (null when /proc is unavailable; exited ones count 0). */
@@ -108,6 +124,7 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
     before = await readCounters(options.db, options.schema, table);
   }
   const backends = await backendPids(options.db);
+  const walBefore = await walPosition(options.db);
   const dbBefore = sumCpu(backends);
   const cpuBefore = cpuSeconds(server.pid);
   const machineBefore = machineCpu();
@@ -115,10 +132,12 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
   const cpuAfter = cpuSeconds(server.pid);
   const dbAfter = sumCpu(backends);
   const machineAfter = machineCpu();
+  const walAfter = await walPosition(options.db);
   const rssMiB = residentMiB(server.pid);
   const serverCpuUs = cpuBefore !== null && cpuAfter !== null && result.requests > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests : null;
   const dbCpuUs = dbBefore !== null && dbAfter !== null && result.requests > 0 ? ((dbAfter - dbBefore) * 1e6) / result.requests : null;
   const machineBusy = machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) : null;
+  const walBytes = walBefore !== null && walAfter !== null && result.requests > 0 ? (walAfter - walBefore) / result.requests : null;
   let work: DbWork | null = null;
   if (before) {
     await sleep(FLUSH_WAIT_MS);
@@ -130,6 +149,6 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
   const e = result.errors;
   return {
     server: server.spec.name, scenario, round: options.round, rps: result.rps, requests: result.requests,
-    p50Us: result.p50Us, p99Us: result.p99Us, errors: e.connect + e.read + e.write + e.status + e.timeout, rssMiB, serverCpuUs, dbCpuUs, machineBusy, work,
+    p50Us: result.p50Us, p99Us: result.p99Us, errors: e.connect + e.read + e.write + e.status + e.timeout, rssMiB, serverCpuUs, dbCpuUs, machineBusy, walBytes, work,
   };
 }

@@ -36,15 +36,15 @@ function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<str
   const get = (name: string) => cells.get(`${name}/${scenario}`);
   const lines = [
     `### /${scenario}`, "",
-    "| server | req/s (median) | min–max | p50 ms | p99 ms | × its floor | × fastify-session | × express-session | server CPU µs/req | CPU × its floor | PostgreSQL CPU µs/req | stmt/req | row writes/req | RSS MiB | machine busy | errors |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| server | req/s (median) | min–max | p50 ms | p99 ms | × its floor | × fastify-session | × express-session | server CPU µs/req | CPU × its floor | PostgreSQL CPU µs/req | WAL B/req | stmt/req | row writes/req | RSS MiB | machine busy | errors |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const spec of servers) {
     const cell = get(spec.name);
     if (!cell || spec.kind === "ceiling") continue;
     const floor = get(`floor-${spec.family}`);
     const w = cell.work;
-    lines.push(`| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : rx(ratio(spec.name, `floor-${spec.family}`, scenario))} | ${rx(ratio(spec.name, "fastify-session", scenario))} | ${rx(ratio(spec.name, "express-session", scenario))} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`);
+    lines.push(`| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : rx(ratio(spec.name, `floor-${spec.family}`, scenario))} | ${rx(ratio(spec.name, "fastify-session", scenario))} | ${rx(ratio(spec.name, "express-session", scenario))} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${cell.walBytes?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`);
   }
   return [...lines, ""];
 }
@@ -160,6 +160,7 @@ export function writeReport(results: BenchResults, dir: string): void {
     "- **stmt/req**: the database's committed transactions (`pg_stat_database.xact_commit`) during the run, divided by the requests wrk completed. Every statement outside BEGIN..COMMIT is one transaction, so this counts statements (a transaction block would count once). It covers the whole database: anything else running on it adds noise. Before and after each measured run every backend of the server's pool runs one `SELECT 1` so that PostgreSQL 15 flushes its pending statistics; those statements are subtracted.",
     "- **row writes/req**: `n_tup_ins + n_tup_upd + n_tup_del` of the server's own table (`pg_stat_user_tables`). Measured in the first round only.",
     "- **server CPU µs/req**: user + system CPU time of the server process during the run (/proc/<pid>/stat) per request. Less sensitive than requests/s to other load on the machine; **PostgreSQL CPU µs/req** is the same for the backends connected to the benchmark's database (the server's pool); **machine busy** is the share of all cores busy during the run (wrk, PostgreSQL, the server and anything else).",
+    "- **WAL B/req**: bytes of WAL the cluster wrote during the run (`pg_current_wal_insert_lsn()` before and after) per request, medians. Writing runs start after a `CHECKPOINT`, so the first change to each page in a run also writes its full-page image (8 kB): a write that dirties random pages of an index costs more WAL than one that appends.",
     "- **RSS**: VmRSS of the server process after the run (the largest over the rounds).",
     "- **p50/p99**: wrk's latency percentiles (exact, from the Lua `done` hook), medians over the rounds.",
     "- The load generator, the servers and PostgreSQL share the machine; on 2 cores the single Node process of each server is the bottleneck, so requests/s mostly measure CPU per request in Node.", "");

@@ -23,6 +23,8 @@ export interface Cell {
   dbCpuUs: number | null;
   /** Median share of the machine busy during the runs. */
   machineBusy: number | null;
+  /** Median WAL bytes per request (null in results written before it was measured). */
+  walBytes: number | null;
   errors: number;
   work: DbWork | null;
 }
@@ -55,10 +57,11 @@ export function summarizeRuns(runs: RunRecord[]): Map<string, Cell> {
     const cpu = list.map((r) => r.serverCpuUs).filter((v): v is number => v !== null && v !== undefined);
     const db = list.map((r) => r.dbCpuUs).filter((v): v is number => v !== null && v !== undefined);
     const busy = list.map((r) => r.machineBusy).filter((v): v is number => v !== null && v !== undefined);
+    const wal = list.map((r) => r.walBytes).filter((v): v is number => v !== null && v !== undefined);
     cells.set(key, {
       server: first.server, scenario: first.scenario, rounds: list.length, median: median(rps), min: Math.min(...rps), max: Math.max(...rps),
       p50Us: median(list.map((r) => r.p50Us)), p99Us: median(list.map((r) => r.p99Us)), rssMiB: rss.length ? Math.max(...rss) : null,
-      serverCpuUs: cpu.length ? median(cpu) : null, dbCpuUs: db.length ? median(db) : null, machineBusy: busy.length ? median(busy) : null,
+      serverCpuUs: cpu.length ? median(cpu) : null, dbCpuUs: db.length ? median(db) : null, machineBusy: busy.length ? median(busy) : null, walBytes: wal.length ? median(wal) : null,
       errors: list.reduce((sum, r) => sum + r.errors, 0), work: list.find((r) => r.work)?.work ?? null,
     });
   }
