@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions } from "../src/core/sessions.js";
-import { generateToken, hashToken, isWellFormedToken } from "../src/core/token.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../src/core/token.js";
 import { describeEachTarget, tokenOf } from "./support/suite.js";
 
 describeEachTarget("the SQL side", (ctx) => {
@@ -142,11 +142,18 @@ describeEachTarget("the SQL side", (ctx) => {
       expect(isWellFormedToken(result.token)).toBe(true);
       const row = await rowOf(result.token);
       expect(row?.id).toBe(result.id);
-      expect(result.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(result.userId).toBeNull();
       const second = await handle(null);
       expect(second.token).not.toBe(result.token);
       expect(second.id).not.toBe(result.id);
+      // Public ids are made in SQL as in TypeScript: the creation time, then 96 random bits.
+      for (const { id } of [result, second]) {
+        expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
+        expect(Buffer.from(String(id).slice(8), "base64url")).toHaveLength(12);
+      }
+      const { schema, target } = ctx();
+      const [created] = await target.sql(`SELECT floor(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM "${schema}".sessions WHERE id = $1::text`, [result.id]);
+      expect(String(result.id).slice(0, 8)).toBe(generatePublicId(undefined, created!.ms as number).slice(0, 8));
     });
 
     it("a live token comes back unchanged and names its session (made in TypeScript)", async () => {
