@@ -60,18 +60,20 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   // methods to each response would cost a new V8 hidden class per property (see installHeldOutput).
   const shared = installHeldOutput(express.response);
   const sessionSlot = installSessionSlot(express.request);
-  return async function pgsession(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let run;
-    try {
-      run = await startNodeSession(sessions, req, res, options, onOther, shared);
-    } catch (err) {
-      next(err);
-      return;
-    }
-    if (!run) return;
-    if (sessionSlot && !Object.hasOwn(req, "session") && express.request.isPrototypeOf(req)) sessionSlot.set(req, run.session);
-    else (req as unknown as { session: Session<Data> }).session = run.session;
-    next();
+  // A plain function, not an async one: Express 5's router attaches a rejection handler to
+  // every promise a middleware returns (a closure and a promise reaction per request).
+  return function pgsession(req: Request, res: Response, next: NextFunction): void {
+    startNodeSession(sessions, req, res, options, onOther, shared).then((run) => {
+      if (!run) return;
+      if (sessionSlot && !Object.hasOwn(req, "session") && express.request.isPrototypeOf(req)) sessionSlot.set(req, run.session);
+      else (req as unknown as { session: Session<Data> }).session = run.session;
+      try {
+        next();
+      } catch (err) {
+        // What the router does with a rejected middleware promise; never an unhandled rejection.
+        next(err);
+      }
+    }, next);
   };
 }
 

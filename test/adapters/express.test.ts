@@ -107,6 +107,40 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
       }
     });
 
+    it("hands a handler's error, thrown or rejected, to Express's error handler; nothing is left unhandled", async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      app.get("/throws", (req) => {
+        req.session.set("n", 1);
+        throw new Error("thrown");
+      });
+      app.get("/rejects", async (req) => {
+        req.session.set("n", 2);
+        throw new Error("rejected");
+      });
+      app.get("/n", (req, res) => void res.send(String(req.session.get("n") ?? "none")));
+      app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send(err.message));
+      const { base, close } = await listen(createServer(app));
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        for (const path of ["/throws", "/rejects"]) {
+          const answer = await b.request("GET", path);
+          expect(answer.status).toBe(500);
+          expect(answer.body).toBe(path === "/throws" ? "thrown" : "rejected");
+        }
+        // The error answer still carries the session: the change made before the error is stored.
+        expect(String((await b.request("GET", "/n")).body)).toBe("2");
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+        await close();
+      }
+    });
+
     it("keeps no state for a response once its output passes or its commit is stored", async () => {
       const app = express();
       app.use(sessionMiddleware(sessions));
