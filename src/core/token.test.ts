@@ -71,6 +71,10 @@ describe("tokens", () => {
     const digits = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
     const timeOf = (id: string) => [...id.slice(0, 8)].reduce((n, c) => n * 64 + digits.indexOf(c), 0);
     expect(ids.map(timeOf)).toEqual(times);
+    // A clock that is not a finite time in range still gives an id of the same shape.
+    expect(generatePublicId(zeros, Number.NaN).slice(0, 8)).toBe("-".repeat(8));
+    expect(generatePublicId(zeros, -5).slice(0, 8)).toBe("-".repeat(8));
+    expect(generatePublicId(zeros, 2 ** 60).slice(0, 8)).toBe("z".repeat(8));
     // The random part is the bytes drawn, as they are.
     expect(generatePublicId(() => Uint8Array.from({ length: 12 }, (_, i) => i), 0).slice(8)).toBe(Buffer.from(Uint8Array.from({ length: 12 }, (_, i) => i)).toString("base64url"));
   });

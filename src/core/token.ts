@@ -53,6 +53,7 @@ export function generateToken(randomBytes: RandomBytes = defaultRandomBytes): st
 // "C" collation, the way the number does.
 const SORTABLE_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 const TIME_DIGITS = 8; // 48 bits of milliseconds: until the year 10889
+const MAX_ID_TIME = 2 ** (6 * TIME_DIGITS) - 1;
 const PUBLIC_ID_RANDOM_BYTES = 12;
 
 /**
@@ -63,6 +64,9 @@ const PUBLIC_ID_RANDOM_BYTES = 12;
  * two B-trees (after a checkpoint, each newly dirtied page costs a full-page image in the
  * WAL). The creation time it reveals is listed with the session anyway.
  *
+ * @param randomBytes - The source of the 12 random bytes.
+ * @param nowMs - The creation time (epoch milliseconds); a time that is not a finite number
+ *   from 0 to 2^48 - 1 is clamped into that range (NaN counts as 0).
  * @example
  * ```ts
  * generatePublicId(); // "-SxK3c2Fq5Yb...24 chars"
@@ -70,7 +74,7 @@ const PUBLIC_ID_RANDOM_BYTES = 12;
  */
 export function generatePublicId(randomBytes: RandomBytes = defaultRandomBytes, nowMs: number = Date.now()): string {
   let time = "";
-  let rest = Math.max(0, Math.floor(nowMs));
+  let rest = Number.isFinite(nowMs) ? Math.min(Math.max(0, Math.floor(nowMs)), MAX_ID_TIME) : 0;
   for (let i = 0; i < TIME_DIGITS; i++) {
     time = SORTABLE_DIGITS[rest % 64] + time;
     rest = Math.floor(rest / 64);
