@@ -1,8 +1,9 @@
 -- pgsession 005: public ids made in SQL are time-ordered, as generatePublicId() makes them.
 --
--- A public id is the creation millisecond in 8 base64url characters taken in ASCII order
--- (so that, as text in the "C" collation, ids sort by creation time), then 96 random bits
--- in base64url: 24 characters. Like a UUIDv7, a new row's id then goes to the right edge of
+-- A public id is the creation millisecond plus 2^47 (140737488355328, so that it starts
+-- with a letter rather than "-") in 8 base64url characters taken in ASCII order (so that,
+-- as text in the "C" collation, ids sort by creation time), then 96 random bits in
+-- base64url: 24 characters. Like a UUIDv7, a new row's id then goes to the right edge of
 -- the primary key instead of a random page of it, and after a checkpoint a new session no
 -- longer dirties (and writes a full-page image of) a random page of that index.
 --
@@ -14,7 +15,7 @@ CREATE OR REPLACE FUNCTION {{schema}}.new_public_id() RETURNS text
     SELECT string_agg(substr('-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz',
              ((t.ms >> (6 * (7 - i))) & 63)::integer + 1, 1), '' ORDER BY i)
            || {{schema}}.random_base64url(12)
-      FROM (SELECT floor(extract(epoch FROM now()) * 1000)::bigint AS ms) t, generate_series(0, 7) AS i
+      FROM (SELECT floor(extract(epoch FROM now()) * 1000)::bigint + 140737488355328 AS ms) t, generate_series(0, 7) AS i
   $$;
 
 -- omni_session's handler: the token of a live session comes back unchanged (its idle

@@ -52,8 +52,12 @@ export function generateToken(randomBytes: RandomBytes = defaultRandomBytes): st
 // The base64url characters in ASCII order: a number written in them sorts, as text in the
 // "C" collation, the way the number does.
 const SORTABLE_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
-const TIME_DIGITS = 8; // 48 bits of milliseconds: until the year 10889
-const MAX_ID_TIME = 2 ** (6 * TIME_DIGITS) - 1;
+const TIME_DIGITS = 8;
+// The time is written plus 2^47, so that an id starts with a letter ("V" until 2109), not
+// with "-" (a leading dash reads as an option to command-line tools); 47 bits of
+// milliseconds then last until the year 6429.
+const ID_TIME_OFFSET = 2 ** 47;
+const MAX_ID_TIME = 2 ** 47 - 1;
 const PUBLIC_ID_RANDOM_BYTES = 12;
 
 /**
@@ -66,15 +70,15 @@ const PUBLIC_ID_RANDOM_BYTES = 12;
  *
  * @param randomBytes - The source of the 12 random bytes.
  * @param nowMs - The creation time (epoch milliseconds); a time that is not a finite number
- *   from 0 to 2^48 - 1 is clamped into that range (NaN counts as 0).
+ *   from 0 to 2^47 - 1 is clamped into that range (NaN counts as 0).
  * @example
  * ```ts
- * generatePublicId(); // "-SxK3c2Fq5Yb...24 chars"
+ * generatePublicId(); // "VP7wciHSuQKIKvVvhWTvwAIz" (24 characters)
  * ```
  */
 export function generatePublicId(randomBytes: RandomBytes = defaultRandomBytes, nowMs: number = Date.now()): string {
   let time = "";
-  let rest = Number.isFinite(nowMs) ? Math.min(Math.max(0, Math.floor(nowMs)), MAX_ID_TIME) : 0;
+  let rest = ID_TIME_OFFSET + (Number.isFinite(nowMs) ? Math.min(Math.max(0, Math.floor(nowMs)), MAX_ID_TIME) : 0);
   for (let i = 0; i < TIME_DIGITS; i++) {
     time = SORTABLE_DIGITS[rest % 64] + time;
     rest = Math.floor(rest / 64);
