@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createSessionCookies, runWrk } from "./lib/load.js";
-import { flushStats, measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
+import { flushStats, measurePair, measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
 import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
 import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
@@ -27,6 +27,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
+    slice: { type: "string" },
     connections: { type: "string" },
     threads: { type: "string" },
     sessions: { type: "string" },
@@ -54,7 +55,10 @@ const config = {
     threads: num(flags.threads, 2),
     durationS: num(flags.duration, quick ? 2 : 5),
     warmupS: num(flags.warmup, 1),
+    sliceS: num(flags.slice, 1),
   } satisfies LoadShape,
+  // The length of round 1's counted run of each pgsession server and floor alone.
+  countS: quick ? 2 : 4,
   sessions: num(flags.sessions, 1000),
   poolSize: num(flags.pool, 10),
   pruneExpired: num(flags["prune-expired"], quick ? 100_000 : 1_000_000),
@@ -96,9 +100,18 @@ async function checkpoint(stats: pg.Pool): Promise<void> {
   }
 }
 
+/** One line of the run log per record. */
+function logRecord(entry: RunRecord, note?: string): void {
+  const w = entry.work ? `, ${entry.work.statementsPerRequest.toFixed(2)} stmt/req, ${entry.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
+  const cpu = `, CPU µs/req: server ${entry.serverCpuUs?.toFixed(0)}, db ${entry.dbCpuUs?.toFixed(0)}, WAL ${entry.walBytes?.toFixed(0)} B/req`;
+  log(`  ${entry.server.padEnd(18)} ${entry.scenario.padEnd(5)} ${entry.rps.toFixed(0).padStart(6)} req/s  p99 ${(entry.p99Us / 1000).toFixed(1)} ms${cpu}${w}${entry.errors ? `, ${entry.errors} ERRORS` : ""}${note ? ` (${note})` : ""}`);
+}
+
 /**
- * The rounds. Per round and block: the block's servers start together, then each scenario
- * runs on each of them in turn (each run after a checkpoint and its own warm-up), then they stop.
+ * The rounds. Per round and block: the block's servers start together, then for each scenario
+ * the pair (pgsession's adapter and its floor) runs interleaved, then the other servers each
+ * in turn (every writing measurement after a checkpoint, every run after its own warm-up);
+ * then they stop.
  */
 async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
@@ -122,18 +135,38 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
         // before the first run counts: an idle backend flushes its statistics only after
         // 10 s, in the middle of another server's run.
         if (round === 1) await flushStats(servers);
+        // A pgsession adapter and its floor are measured interleaved (measurePair); their
+        // statements and row writes are counted once, in round 1, by a run of each alone
+        // (recorded as round 0: counted, not part of the throughput medians).
+        const pair = servers.filter((s) => s.spec.kind === "pgsession" || s.spec.kind === "floor");
+        const rest = servers.filter((s) => !pair.includes(s));
         for (const scenario of SCENARIOS) {
-          for (const server of servers) {
+          if (pair.length === 2) {
+            const [a, b] = pair as [RunningServer, RunningServer];
+            if (round === 1) {
+              for (const server of pair) {
+                if (scenario !== "read") await checkpoint(stats);
+                const counted = await measureRun(server, scenario, cookieFiles.get(server.spec.name) ?? null, { ...config.shape, durationS: config.countS }, {
+                  round: 0, db: stats, counters: true, schema: config.schema,
+                });
+                runs.push(counted);
+                logRecord(counted, "counted alone");
+              }
+            }
+            if (scenario !== "read") await checkpoint(stats);
+            const measured = await measurePair([a, b], scenario, [cookieFiles.get(a.spec.name) ?? null, cookieFiles.get(b.spec.name) ?? null], config.shape, { round, db: stats });
+            runs.push(...measured);
+            for (const entry of measured) logRecord(entry, `${entry.slices} slices`);
+          }
+          for (const server of pair.length === 2 ? rest : servers) {
             const spec = server.spec;
             if (spec.kind === "ceiling" && scenario !== "read") continue;
             if (scenario !== "read") await checkpoint(stats);
-            const record = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, config.shape, {
+            const entry = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, config.shape, {
               round, db: stats, counters: round === 1, schema: config.schema,
             });
-            runs.push(record);
-            const w = record.work ? `, ${record.work.statementsPerRequest.toFixed(2)} stmt/req, ${record.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
-            const cpu = `, CPU µs/req: server ${record.serverCpuUs?.toFixed(0)}, db ${record.dbCpuUs?.toFixed(0)}, WAL ${record.walBytes?.toFixed(0)} B/req`;
-            log(`  ${spec.name.padEnd(18)} ${scenario.padEnd(5)} ${record.rps.toFixed(0).padStart(6)} req/s  p99 ${(record.p99Us / 1000).toFixed(1)} ms${cpu}${w}${record.errors ? `, ${record.errors} ERRORS` : ""}`);
+            runs.push(entry);
+            logRecord(entry);
           }
         }
       } finally {

@@ -4,7 +4,7 @@
  * @module
  */
 import type pg from "pg";
-import { runWrk, type WrkResult } from "./load.js";
+import { runWrk, type LoadOptions, type WrkResult } from "./load.js";
 import { readCounters, workPerRequest, type DbWork } from "./pgstats.js";
 import { cpuSeconds, flushServerStats, machineCpu, residentMiB, tableOf, type RunningServer } from "./servers.js";
 
@@ -34,6 +34,8 @@ export interface RunRecord {
   walBytes?: number | null;
   /** Database work per request (measured in the first round only). */
   work: DbWork | null;
+  /** Interleaved slices this record sums (see {@link measurePair}); absent for one continuous run. */
+  slices?: number;
 }
 
 /** How long and how hard to load. */
@@ -42,6 +44,8 @@ export interface LoadShape {
   threads: number;
   durationS: number;
   warmupS: number;
+  /** Length of one slice when two servers are measured interleaved ({@link measurePair}), seconds. */
+  sliceS: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,6 +99,60 @@ function sumCpu(pids: number[]): number | null {
   return total;
 }
 
+/** What one window of load on one server cost: wrk's result, and the CPU and WAL spent meanwhile. */
+interface Window {
+  result: WrkResult;
+  serverCpuS: number | null;
+  dbCpuS: number | null;
+  machine: { busy: number; total: number } | null;
+  walBytes: number | null;
+}
+
+/** Runs wrk once on a warm server and reads the CPU and WAL counters around it. */
+async function measureWindow(server: RunningServer, load: Omit<LoadOptions, "durationS">, durationS: number, db: pg.Pool): Promise<Window> {
+  const backends = await backendPids(db);
+  const walBefore = await walPosition(db);
+  const dbBefore = sumCpu(backends);
+  const cpuBefore = cpuSeconds(server.pid);
+  const machineBefore = machineCpu();
+  const result = await runWrk({ ...load, durationS });
+  const cpuAfter = cpuSeconds(server.pid);
+  const dbAfter = sumCpu(backends);
+  const machineAfter = machineCpu();
+  const walAfter = await walPosition(db);
+  const delta = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
+  return {
+    result, serverCpuS: delta(cpuBefore, cpuAfter), dbCpuS: delta(dbBefore, dbAfter), walBytes: delta(walBefore, walAfter),
+    machine: machineBefore && machineAfter ? { busy: machineAfter.busy - machineBefore.busy, total: machineAfter.total - machineBefore.total } : null,
+  };
+}
+
+const sum = (values: (number | null)[]): number | null => (values.includes(null) ? null : (values as number[]).reduce((a, b) => a + b, 0));
+const middle = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** One record from one or more windows on the same server: totals over all of them, latencies the median window's. */
+function toRecord(server: RunningServer, scenario: Scenario, round: number, windows: Window[], work: DbWork | null): RunRecord {
+  const requests = windows.reduce((n, w) => n + w.result.requests, 0);
+  const durationUs = windows.reduce((n, w) => n + w.result.durationUs, 0);
+  const perRequest = (total: number | null, scale: number) => (total !== null && requests > 0 ? (total * scale) / requests : null);
+  const busy = sum(windows.map((w) => w.machine?.busy ?? null));
+  const total = sum(windows.map((w) => w.machine?.total ?? null));
+  const errors = windows.reduce((n, { result: { errors: e } }) => n + e.connect + e.read + e.write + e.status + e.timeout, 0);
+  return {
+    server: server.spec.name, scenario, round, rps: durationUs > 0 ? requests / (durationUs / 1e6) : 0, requests,
+    p50Us: middle(windows.map((w) => w.result.p50Us)), p99Us: middle(windows.map((w) => w.result.p99Us)), errors,
+    rssMiB: residentMiB(server.pid), serverCpuUs: perRequest(sum(windows.map((w) => w.serverCpuS)), 1e6),
+    dbCpuUs: perRequest(sum(windows.map((w) => w.dbCpuS)), 1e6), machineBusy: busy !== null && total ? busy / total : null,
+    walBytes: perRequest(sum(windows.map((w) => w.walBytes)), 1), work, ...(windows.length > 1 ? { slices: windows.length } : {}),
+  };
+}
+
+/** The wrk settings of one scenario on one server. */
+function loadOf(server: RunningServer, scenario: Scenario, cookieFile: string | null, shape: LoadShape): Omit<LoadOptions, "durationS"> {
+  const path = server.spec.kind === "ceiling" ? "/" : `/${scenario}`;
+  return { port: server.port, path, cookieFile: scenario === "login" ? null : cookieFile, connections: shape.connections, threads: shape.threads };
+}
+
 /**
  * Measures one scenario on a running server.
  *
@@ -112,9 +170,7 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
   schema: string;
   table?: string;
 }): Promise<RunRecord> {
-  const path = server.spec.kind === "ceiling" ? "/" : `/${scenario}`;
-  const cookies = scenario === "login" ? null : cookieFile;
-  const load = { port: server.port, path, cookieFile: cookies, connections: shape.connections, threads: shape.threads };
+  const load = loadOf(server, scenario, cookieFile, shape);
   if (shape.warmupS > 0) await runWrk({ ...load, durationS: shape.warmupS });
   const table = options.table ?? tableOf(server.spec.name);
   let before = null;
@@ -123,32 +179,42 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
     await flushServerStats(server);
     before = await readCounters(options.db, options.schema, table);
   }
-  const backends = await backendPids(options.db);
-  const walBefore = await walPosition(options.db);
-  const dbBefore = sumCpu(backends);
-  const cpuBefore = cpuSeconds(server.pid);
-  const machineBefore = machineCpu();
-  const result: WrkResult = await runWrk({ ...load, durationS: shape.durationS });
-  const cpuAfter = cpuSeconds(server.pid);
-  const dbAfter = sumCpu(backends);
-  const machineAfter = machineCpu();
-  const walAfter = await walPosition(options.db);
-  const rssMiB = residentMiB(server.pid);
-  const serverCpuUs = cpuBefore !== null && cpuAfter !== null && result.requests > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests : null;
-  const dbCpuUs = dbBefore !== null && dbAfter !== null && result.requests > 0 ? ((dbAfter - dbBefore) * 1e6) / result.requests : null;
-  const machineBusy = machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) : null;
-  const walBytes = walBefore !== null && walAfter !== null && result.requests > 0 ? (walAfter - walBefore) / result.requests : null;
+  const window = await measureWindow(server, load, shape.durationS, options.db);
   let work: DbWork | null = null;
   if (before) {
     await sleep(FLUSH_WAIT_MS);
     const flushed = await flushServerStats(server);
     const after = await readCounters(options.db, options.schema, table);
     // Overhead: the flush's statements and the "before" read of the statistics.
-    work = workPerRequest(before, after, result.requests, flushed + 1);
+    work = workPerRequest(before, after, window.result.requests, flushed + 1);
   }
-  const e = result.errors;
-  return {
-    server: server.spec.name, scenario, round: options.round, rps: result.rps, requests: result.requests,
-    p50Us: result.p50Us, p99Us: result.p99Us, errors: e.connect + e.read + e.write + e.status + e.timeout, rssMiB, serverCpuUs, dbCpuUs, machineBusy, walBytes, work,
-  };
+  return toRecord(server, scenario, options.round, [window], work);
+}
+
+/**
+ * Measures one scenario on two running servers in interleaved slices: both warm up, then
+ * wrk loads them in turn, `sliceS` seconds at a time, in the order A B B A repeated until each
+ * has had `durationS`. On a shared machine the CPU left free drifts within seconds: two
+ * back-to-back 5 s runs of the same server differed by up to a fifth, and interleaving
+ * halves that spread in the ratio (see bench/FINDINGS.md), while A B B A cancels a steady drift.
+ * Statements are not counted here: the database's transaction counter cannot be split
+ * between two servers running seconds apart (see {@link measureRun}'s `counters`).
+ *
+ * @example
+ * ```ts
+ * const [a, b] = await measurePair([pgsession, floor], "read", [fileA, fileB], shape, { round: 2, db: pool });
+ * ```
+ */
+export async function measurePair(servers: readonly [RunningServer, RunningServer], scenario: Scenario, cookieFiles: readonly [string | null, string | null],
+  shape: LoadShape, options: { round: number; db: pg.Pool }): Promise<[RunRecord, RunRecord]> {
+  const loads = servers.map((server, i) => loadOf(server, scenario, cookieFiles[i] ?? null, shape));
+  if (shape.warmupS > 0) for (const load of loads) await runWrk({ ...load, durationS: shape.warmupS });
+  const windows: [Window[], Window[]] = [[], []];
+  const cycles = Math.max(1, Math.round(shape.durationS / (2 * shape.sliceS)));
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    for (const i of [0, 1, 1, 0] as const) {
+      windows[i].push(await measureWindow(servers[i], loads[i] as Omit<LoadOptions, "durationS">, shape.sliceS, options.db));
+    }
+  }
+  return [toRecord(servers[0], scenario, options.round, windows[0], null), toRecord(servers[1], scenario, options.round, windows[1], null)];
 }

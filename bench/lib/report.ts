@@ -17,7 +17,7 @@ export interface BenchResults {
     date: string; node: string; wrk: string; postgres: string; pgSettings: Record<string, string>; cpus: string;
     loadBefore: number[]; loadAfter: number[]; durationS: number;
   };
-  config: Record<string, unknown> & { mode: string; rounds: number; sessions: number; poolSize: number; shape: { connections: number; threads: number; durationS: number; warmupS: number } };
+  config: Record<string, unknown> & { mode: string; rounds: number; sessions: number; poolSize: number; shape: { connections: number; threads: number; durationS: number; warmupS: number; /** Absent in results written before pairs were interleaved. */ sliceS?: number } };
   servers: ServerSpec[];
   runs: RunRecord[];
   hot: { record: RunRecord; hotRatio: number } | null;
@@ -110,8 +110,13 @@ export function writeReport(results: BenchResults, dir: string): void {
   const lines: string[] = [
     "# pgsession benchmark report", "",
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
-      `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
-      `each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads) after ${shape.warmupS} s of warm-up, writing runs after a CHECKPOINT, ` +
+      (shape.sliceS
+        ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter and its floor are measured interleaved: both warm up for ${shape.warmupS} s, ` +
+          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A repeated (their order swapped every round), ${shape.durationS} s or so each; ` +
+          `the other servers then run one by one, ${shape.durationS} s each after ${shape.warmupS} s of warm-up. The pair's statements and row writes are counted in round 1 by a run of each server alone. ` +
+          `wrk ${shape.connections} connections, ${shape.threads} threads; writing measurements start after a CHECKPOINT; `
+        : `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
+          `each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads) after ${shape.warmupS} s of warm-up, writing runs after a CHECKPOINT, `) +
       `over ${config.sessions} pre-created sessions; PostgreSQL pool of ${config.poolSize} in every server.`, "",
     `Machine: ${meta.cpus}; load average before ${meta.loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${meta.loadAfter.map((l) => l.toFixed(2)).join(" ")}. ` +
       `Node ${meta.node}; ${meta.wrk}; ${meta.postgres.split(" on ")[0]} (${Object.entries(meta.pgSettings).map(([k, v]) => `${k}=${v}`).join(", ")}).`, "",
@@ -131,7 +136,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   lines.push("", ceiling ? `HTTP ceiling (node:http answering a constant): ${int(ceiling.median)} req/s (${int(ceiling.min)}–${int(ceiling.max)}), p99 ${ms(ceiling.p99Us)} ms, RSS ${ceiling.rssMiB?.toFixed(0)} MiB.` : "", "",
     "## Servers", "", ...servers.map((s) => `- **${s.name}**: ${s.label}`), "",
     "## Results per scenario", "",
-    "Medians over the rounds (min–max beside them). Ratios are paired: in each round the two servers' requests/s, measured seconds apart, then the median over the rounds (the targets table also gives the ratio of the medians). pgsession's adapters are compared with the floor of the same framework; the peers with theirs.", "");
+    "Medians over the rounds (min–max beside them). Ratios are paired: in each round the two servers' requests/s, measured seconds apart (a pgsession adapter and its floor: over the same interleaved seconds), then the median over the rounds (the targets table also gives the ratio of the medians). pgsession's adapters are compared with the floor of the same framework; the peers with theirs.", "");
   for (const scenario of SCENARIOS) lines.push(...scenarioTable(scenario, servers, cells, ratio));
   if (results.hot) {
     const w = results.hot.record.work;
@@ -158,11 +163,11 @@ export function writeReport(results: BenchResults, dir: string): void {
   lines.push(...attributionSection(cells), ...profileSection(results.profiles),
     "## How to read the numbers", "",
     "- **stmt/req**: the database's committed transactions (`pg_stat_database.xact_commit`) during the run, divided by the requests wrk completed. Every statement outside BEGIN..COMMIT is one transaction, so this counts statements (a transaction block would count once). It covers the whole database: anything else running on it adds noise. Before and after each measured run every backend of the server's pool runs one `SELECT 1` so that PostgreSQL 15 flushes its pending statistics; those statements are subtracted.",
-    "- **row writes/req**: `n_tup_ins + n_tup_upd + n_tup_del` of the server's own table (`pg_stat_user_tables`). Measured in the first round only.",
+    "- **row writes/req**: `n_tup_ins + n_tup_upd + n_tup_del` of the server's own table (`pg_stat_user_tables`). Measured in the first round only (for pgsession's adapters and the floors, by a run of the server alone: the database's transaction counter cannot be split between two servers interleaved seconds apart).",
     "- **server CPU µs/req**: user + system CPU time of the server process during the run (/proc/<pid>/stat) per request. Less sensitive than requests/s to other load on the machine; **PostgreSQL CPU µs/req** is the same for the backends connected to the benchmark's database (the server's pool); **machine busy** is the share of all cores busy during the run (wrk, PostgreSQL, the server and anything else).",
     "- **WAL B/req**: bytes of WAL the cluster wrote during the run (`pg_current_wal_insert_lsn()` before and after) per request, medians. Writing runs start after a `CHECKPOINT`, so the first change to each page in a run also writes its full-page image (8 kB): a write that dirties random pages of an index costs more WAL than one that appends.",
     "- **RSS**: VmRSS of the server process after the run (the largest over the rounds).",
-    "- **p50/p99**: wrk's latency percentiles (exact, from the Lua `done` hook), medians over the rounds.",
+    "- **p50/p99**: wrk's latency percentiles (exact, from the Lua `done` hook), medians over the rounds (for an interleaved server, each round's value is the median of its slices).",
     "- The load generator, the servers and PostgreSQL share the machine; on 2 cores the single Node process of each server is the bottleneck, so requests/s mostly measure CPU per request in Node.", "");
   if (existsSync(FINDINGS)) lines.push(readFileSync(FINDINGS, "utf8").trim(), "");
   writeFileSync(join(dir, "REPORT.md"), lines.join("\n"));

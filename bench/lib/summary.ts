@@ -36,7 +36,8 @@ const median = (values: number[]): number => {
 };
 
 /**
- * Medians, min and max over the rounds; database work from the run that measured it.
+ * Medians, min and max over the rounds (round 0, the counting runs, left out); database work
+ * from the run that measured it.
  *
  * @example
  * ```ts
@@ -45,7 +46,13 @@ const median = (values: number[]): number => {
  */
 export function summarizeRuns(runs: RunRecord[]): Map<string, Cell> {
   const groups = new Map<string, RunRecord[]>();
+  const counted = new Map<string, DbWork>();
   for (const run of runs) {
+    // Round 0: a run made only to count statements (see bench/run.ts), not a throughput sample.
+    if (run.round === 0) {
+      if (run.work) counted.set(`${run.server}/${run.scenario}`, run.work);
+      continue;
+    }
     const key = `${run.server}/${run.scenario}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
@@ -62,7 +69,7 @@ export function summarizeRuns(runs: RunRecord[]): Map<string, Cell> {
       server: first.server, scenario: first.scenario, rounds: list.length, median: median(rps), min: Math.min(...rps), max: Math.max(...rps),
       p50Us: median(list.map((r) => r.p50Us)), p99Us: median(list.map((r) => r.p99Us)), rssMiB: rss.length ? Math.max(...rss) : null,
       serverCpuUs: cpu.length ? median(cpu) : null, dbCpuUs: db.length ? median(db) : null, machineBusy: busy.length ? median(busy) : null, walBytes: wal.length ? median(wal) : null,
-      errors: list.reduce((sum, r) => sum + r.errors, 0), work: list.find((r) => r.work)?.work ?? null,
+      errors: list.reduce((sum, r) => sum + r.errors, 0), work: counted.get(key) ?? list.find((r) => r.work)?.work ?? null,
     });
   }
   return cells;
@@ -96,6 +103,7 @@ export type RatioOf = (a: string, b: string, scenario: Scenario) => Ratio | null
 export function pairedRatios(runs: RunRecord[]): RatioOf {
   const rps = new Map<string, Map<number, number>>();
   for (const run of runs) {
+    if (run.round === 0) continue;
     const key = `${run.server}/${run.scenario}`;
     const byRound = rps.get(key) ?? new Map<number, number>();
     byRound.set(run.round, run.rps);
