@@ -1,7 +1,8 @@
 /**
- * `startPruning`: its timer never keeps the process alive, the stop function and
- * `sessions.close()` stop it, and of several instances on one table only the holder of
- * the prune lock deletes anything (the others' ticks give up at once).
+ * `startPruning`: its timer never keeps the process alive, it pauses between batches by
+ * default, the stop function and `sessions.close()` stop it, and of several instances on
+ * one table only the holder of the prune lock deletes anything (the others' ticks give up
+ * at once).
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -123,6 +124,72 @@ describe("stopping startPruning [pglite]", () => {
     expect(events).toBe(4);
     // The database is still usable: close() only stopped the timers.
     expect(await target.sql("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+  });
+});
+
+/** A driver that runs every statement on `driver` and records when each prune batch ran. */
+function timingBatches(driver: StoreDriver, at: number[]): StoreDriver {
+  const observe = (tx: Queryable): Queryable => ({
+    async query(statement, params) {
+      if (statement.name.startsWith("pgsession_prune_batch_")) at.push(performance.now());
+      return tx.query(statement, params);
+    },
+    exec: (script) => tx.exec(script),
+  });
+  return { ...driver, transaction: (fn) => driver.transaction((tx) => fn(observe(tx))) };
+}
+
+describe("startPruning's pause between batches [pglite]", () => {
+  let target: TestTarget;
+  let driver: StoreDriver;
+  const schema = uniqueSchema("prp");
+  beforeAll(async () => {
+    target = pgliteTarget();
+    driver = await target.open();
+    const old = createSessions({ store: driver, schema, now: () => new Date(Date.now() - 30 * 86_400_000) });
+    await old.migrate();
+    for (let i = 0; i < 8; i++) {
+      const session = await old.resolve(undefined);
+      session.set("i", i);
+      await old.commit(session);
+    }
+  });
+  afterAll(async () => {
+    await target.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await target.end();
+  });
+
+  /** The first tick of a background pruner (`batchSize` 2): how many it deleted, and when each batch ran. */
+  async function firstTick(pause?: number | string): Promise<{ at: number[]; deleted: number }> {
+    const at: number[] = [];
+    const sessions = createSessions({ store: timingBatches(driver, at), schema });
+    const pruned = new Promise<number>((resolve) => sessions.on("pruned", ({ deleted }) => resolve(deleted)));
+    const errors: unknown[] = [];
+    const stop = sessions.startPruning({ every: 50, batchSize: 2, ...(pause !== undefined && { pause }), onError: (err) => errors.push(err) });
+    const deleted = await pruned;
+    stop();
+    await sessions.close();
+    expect(errors).toEqual([]);
+    return { at, deleted };
+  }
+
+  it("waits 20 ms between batches by default, and not at all with pause 0", async () => {
+    const paused = await firstTick();
+    expect(paused.deleted).toBe(8);
+    // Four full batches and the empty one that ends the scan. A lower bound only: a pause
+    // never ends early, however busy the machine.
+    expect(paused.at).toHaveLength(5);
+    for (let i = 1; i < paused.at.length; i++) expect(paused.at[i]! - paused.at[i - 1]!).toBeGreaterThanOrEqual(18);
+
+    const old = createSessions({ store: driver, schema, now: () => new Date(Date.now() - 30 * 86_400_000) });
+    for (let i = 0; i < 8; i++) {
+      const session = await old.resolve(undefined);
+      session.set("i", i);
+      await old.commit(session);
+    }
+    const unpaused = await firstTick(0);
+    expect(unpaused.deleted).toBe(8);
+    expect(unpaused.at).toHaveLength(5);
   });
 });
 
