@@ -191,6 +191,11 @@ export async function measureRun(server: RunningServer, scenario: Scenario, cook
   return toRecord(server, scenario, options.round, [window], work);
 }
 
+/** How many A B B A cycles {@link measurePair} runs: each server gets about `durationS`, in two slices per cycle. */
+export function sliceCycles(shape: Pick<LoadShape, "durationS" | "sliceS">): number {
+  return Math.max(1, Math.round(shape.durationS / (2 * shape.sliceS)));
+}
+
 /**
  * Measures one scenario on two running servers in interleaved slices: both warm up, then
  * wrk loads them in turn, `sliceS` seconds at a time, in the order A B B A repeated until each
@@ -210,7 +215,7 @@ export async function measurePair(servers: readonly [RunningServer, RunningServe
   const loads = servers.map((server, i) => loadOf(server, scenario, cookieFiles[i] ?? null, shape));
   if (shape.warmupS > 0) for (const load of loads) await runWrk({ ...load, durationS: shape.warmupS });
   const windows: [Window[], Window[]] = [[], []];
-  const cycles = Math.max(1, Math.round(shape.durationS / (2 * shape.sliceS)));
+  const cycles = sliceCycles(shape);
   for (let cycle = 0; cycle < cycles; cycle++) {
     for (const i of [0, 1, 1, 0] as const) {
       windows[i].push(await measureWindow(servers[i], loads[i] as Omit<LoadOptions, "durationS">, shape.sliceS, options.db));

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderChart } from "./chart.js";
-import { SCENARIOS, type RunRecord, type Scenario } from "./measure.js";
+import { SCENARIOS, sliceCycles, type RunRecord, type Scenario } from "./measure.js";
 import type { ProfileSummary } from "./profile.js";
 import type { PruneReport } from "./prune.js";
 import type { ServerSpec } from "./servers.js";
@@ -112,7 +112,7 @@ export function writeReport(results: BenchResults, dir: string): void {
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
       (shape.sliceS
         ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter and its floor are measured interleaved: both warm up for ${shape.warmupS} s, ` +
-          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A repeated (their order swapped every round), ${shape.durationS} s or so each; ` +
+          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A, ${sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS })} times (their order swapped every round): ${2 * sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) * shape.sliceS} s each; ` +
           `the other servers then run one by one, ${shape.durationS} s each after ${shape.warmupS} s of warm-up. The pair's statements and row writes are counted in round 1 by a run of each server alone. ` +
           `wrk ${shape.connections} connections, ${shape.threads} threads; writing measurements start after a CHECKPOINT; `
         : `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
