@@ -73,6 +73,8 @@ const config = {
   schema: "pgsession_bench",
   basePort: 21100,
 };
+// wrk takes its duration in whole seconds.
+if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) throw new Error(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
 const outDir = flags.out ?? fileURLToPath(new URL("./results/", import.meta.url));
 const selected = flags.servers ? SERVERS.filter((s) => flags.servers?.split(",").includes(s.name)) : [...SERVERS];
 const started = Date.now();
