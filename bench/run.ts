@@ -144,7 +144,6 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
         const rest = servers.filter((s) => !pair.includes(s));
         for (const scenario of SCENARIOS) {
           if (pair.length === 2) {
-            const [a, b] = pair as [RunningServer, RunningServer];
             if (round === 1) {
               for (const server of pair) {
                 if (scenario !== "read") await checkpoint(stats);
@@ -156,6 +155,7 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
               }
             }
             if (scenario !== "read") await checkpoint(stats);
+            const [a, b] = pair as [RunningServer, RunningServer];
             const measured = await measurePair([a, b], scenario, [cookieFiles.get(a.spec.name) ?? null, cookieFiles.get(b.spec.name) ?? null], config.shape, { round, db: stats });
             runs.push(...measured);
             for (const entry of measured) logRecord(entry, `${entry.slices} slices`);

@@ -5,6 +5,7 @@
  */
 import type pg from "pg";
 import { runWrk, type LoadOptions, type WrkResult } from "./load.js";
+import { median } from "./summary.js";
 import { readCounters, workPerRequest, type DbWork } from "./pgstats.js";
 import { cpuSeconds, flushServerStats, machineCpu, residentMiB, tableOf, type RunningServer } from "./servers.js";
 
@@ -99,6 +100,9 @@ function sumCpu(pids: number[]): number | null {
   return total;
 }
 
+/** wrk's settings for one server and scenario, all but the duration. */
+type WrkTarget = Omit<LoadOptions, "durationS">;
+
 /** What one window of load on one server cost: wrk's result, and the CPU and WAL spent meanwhile. */
 interface Window {
   result: WrkResult;
@@ -109,7 +113,7 @@ interface Window {
 }
 
 /** Runs wrk once on a warm server and reads the CPU and WAL counters around it. */
-async function measureWindow(server: RunningServer, load: Omit<LoadOptions, "durationS">, durationS: number, db: pg.Pool): Promise<Window> {
+async function measureWindow(server: RunningServer, load: WrkTarget, durationS: number, db: pg.Pool): Promise<Window> {
   const backends = await backendPids(db);
   const walBefore = await walPosition(db);
   const dbBefore = sumCpu(backends);
@@ -128,7 +132,6 @@ async function measureWindow(server: RunningServer, load: Omit<LoadOptions, "dur
 }
 
 const sum = (values: (number | null)[]): number | null => (values.includes(null) ? null : (values as number[]).reduce((a, b) => a + b, 0));
-const middle = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** One record from one or more windows on the same server: totals over all of them, latencies the median window's. */
 function toRecord(server: RunningServer, scenario: Scenario, round: number, windows: Window[], work: DbWork | null): RunRecord {
@@ -140,7 +143,7 @@ function toRecord(server: RunningServer, scenario: Scenario, round: number, wind
   const errors = windows.reduce((n, { result: { errors: e } }) => n + e.connect + e.read + e.write + e.status + e.timeout, 0);
   return {
     server: server.spec.name, scenario, round, rps: durationUs > 0 ? requests / (durationUs / 1e6) : 0, requests,
-    p50Us: middle(windows.map((w) => w.result.p50Us)), p99Us: middle(windows.map((w) => w.result.p99Us)), errors,
+    p50Us: median(windows.map((w) => w.result.p50Us)), p99Us: median(windows.map((w) => w.result.p99Us)), errors,
     rssMiB: residentMiB(server.pid), serverCpuUs: perRequest(sum(windows.map((w) => w.serverCpuS)), 1e6),
     dbCpuUs: perRequest(sum(windows.map((w) => w.dbCpuS)), 1e6), machineBusy: busy !== null && total ? busy / total : null,
     walBytes: perRequest(sum(windows.map((w) => w.walBytes)), 1), work, ...(windows.length > 1 ? { slices: windows.length } : {}),
@@ -148,7 +151,7 @@ function toRecord(server: RunningServer, scenario: Scenario, round: number, wind
 }
 
 /** The wrk settings of one scenario on one server. */
-function loadOf(server: RunningServer, scenario: Scenario, cookieFile: string | null, shape: LoadShape): Omit<LoadOptions, "durationS"> {
+function loadOf(server: RunningServer, scenario: Scenario, cookieFile: string | null, shape: LoadShape): WrkTarget {
   const path = server.spec.kind === "ceiling" ? "/" : `/${scenario}`;
   return { port: server.port, path, cookieFile: scenario === "login" ? null : cookieFile, connections: shape.connections, threads: shape.threads };
 }
@@ -218,7 +221,7 @@ export async function measurePair(servers: readonly [RunningServer, RunningServe
   const cycles = sliceCycles(shape);
   for (let cycle = 0; cycle < cycles; cycle++) {
     for (const i of [0, 1, 1, 0] as const) {
-      windows[i].push(await measureWindow(servers[i], loads[i] as Omit<LoadOptions, "durationS">, shape.sliceS, options.db));
+      windows[i].push(await measureWindow(servers[i], loads[i] as WrkTarget, shape.sliceS, options.db));
     }
   }
   return [toRecord(servers[0], scenario, options.round, windows[0], null), toRecord(servers[1], scenario, options.round, windows[1], null)];

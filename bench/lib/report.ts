@@ -106,13 +106,14 @@ export function writeReport(results: BenchResults, dir: string): void {
   const shape = config.shape;
   const ceiling = cells.get("ceiling/read");
   const ratio = pairedRatios(results.runs);
+  const cycles = shape.sliceS ? sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) : 0;
   const checks = checkTargets(cells, ratio, { hotRatio: results.hot?.hotRatio ?? null, pruneP99Ratio: results.prune?.p99Ratio ?? null });
   const lines: string[] = [
     "# pgsession benchmark report", "",
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
       (shape.sliceS
         ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter and its floor are measured interleaved: both warm up for ${shape.warmupS} s, ` +
-          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A, ${sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS })} times (their order swapped every round): ${2 * sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) * shape.sliceS} s each; ` +
+          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A, ${cycles} times (their order swapped every round): ${2 * cycles * (shape.sliceS ?? 0)} s each; ` +
           `the other servers then run one by one, ${shape.durationS} s each after ${shape.warmupS} s of warm-up. The pair's statements and row writes are counted in round 1 by a run of each server alone. ` +
           `wrk ${shape.connections} connections, ${shape.threads} threads; writing measurements start after a CHECKPOINT; `
         : `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +

@@ -29,7 +29,8 @@ export interface Cell {
   work: DbWork | null;
 }
 
-const median = (values: number[]): number => {
+/** The median (the mean of the two middle values for an even count). */
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
