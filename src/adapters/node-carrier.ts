@@ -116,6 +116,8 @@ class HeldOutput implements OutputGate {
     readonly originals: Record<Held, AnyFn>,
     /** Held through a shared prototype: nothing may be added to the response itself. */
     readonly viaPrototype: boolean,
+    /** Told once when nothing is held any more (see {@link SharedHeldOutput.onRelease}). */
+    readonly onRelease: ((res: ServerResponse) => void) | undefined,
   ) {}
 
   open(): Promise<boolean> {
@@ -151,8 +153,12 @@ class HeldOutput implements OutputGate {
    * copied, and soon promoted, by the next scavenge.
    */
   #release(): void {
+    if (this.#released) return;
+    this.#released = true;
     if (this.viaPrototype) heldOffResponse.delete(this.res);
+    this.onRelease?.(this.res);
   }
+  #released = false;
 
   /**
    * Whether an output call goes straight through: after the gate opened (or was
@@ -254,6 +260,12 @@ export interface SharedHeldOutput {
   readonly parent: Record<Held, AnyFn>;
   /** The methods installed (the app may replace them later; a response that resolves another is held on its own). */
   readonly methods: Record<Held, AnyFn>;
+  /**
+   * Called once per held response of this framework when nothing is held any more (the
+   * commit is stored, or there was nothing to commit, or the hold was abandoned): the
+   * moment to drop per-request state kept off the response. Set by the adapter.
+   */
+  onRelease: ((res: ServerResponse) => void) | undefined;
 }
 
 /**
@@ -294,7 +306,7 @@ export function installHeldOutput(prototype: object): SharedHeldOutput | null {
       return held ? flushHeadersOf(held, this) : parent.flushHeaders.call(this);
     },
   } as Record<Held, AnyFn>;
-  const shared: SharedHeldOutput = { prototype, parent, methods };
+  const shared: SharedHeldOutput = { prototype, parent, methods, onRelease: undefined };
   const value = (fn: AnyFn): PropertyDescriptor => ({ configurable: true, writable: true, value: fn });
   Object.defineProperties(prototype, {
     writeHead: value(methods.writeHead), write: value(methods.write), end: value(methods.end), flushHeaders: value(methods.flushHeaders),
@@ -334,12 +346,12 @@ export function holdOutput(
   // A response another pgsession middleware holds already is wrapped around that hold.
   if (shared && !heldOffResponse.has(res) && resolvesToShared(res, shared)) {
     // The held calls go to the inherited methods, looked up when they run.
-    const held = new HeldOutput(res, prepare, onFailure, isClean, shared.parent, true);
+    const held = new HeldOutput(res, prepare, onFailure, isClean, shared.parent, true, shared.onRelease);
     heldOffResponse.set(res, held);
     return held;
   }
   const held = new HeldOutput(res, prepare, onFailure, isClean,
-    { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders }, false);
+    { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders }, false, shared?.onRelease);
   (res as HeldResponse)[HELD_OUTPUT] = held;
   target.writeHead = heldWriteHead as AnyFn;
   target.write = heldWrite as AnyFn;

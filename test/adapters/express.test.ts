@@ -210,6 +210,47 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
       }
     });
 
+    it("lets go of a request's session once its response is released, and still answers req.session after it", async () => {
+      const app = express();
+      app.use(sessionMiddleware(sessions));
+      // The slot's WeakMap, found by its symbol's description (it is not exported).
+      const slotSymbol = Object.getOwnPropertySymbols(express.request).find((s) => s.description === "pgsession.sessionSlot");
+      const slot = (express.request as unknown as Record<symbol, WeakMap<object, unknown>>)[slotSymbol!]!;
+      const seen: Array<[string, unknown]> = [];
+      const watch = (label: string, req: express.Request) =>
+        seen.push([label, `${slot.has(req) ? "slot" : "settled"}:${req.session?.get("count") ?? "none"}`]);
+      app.post("/count", async (req, res) => {
+        req.session.set("count", Number(req.session.get("count") ?? 0) + 1);
+        watch("before output", req);
+        res.on("finish", () => watch("finished", req));
+        res.send("ok");
+        // The commit is running: the session is still the slot's.
+        watch("output held", req);
+      });
+      app.get("/replaced-locals", (req, res) => {
+        // An app replacing res.locals during the request keeps its session.
+        res.locals = { page: "mine" };
+        watch("locals replaced", req);
+        res.on("finish", () => watch("replaced, finished", req));
+        res.send(Object.keys(res.locals).join(","));
+      });
+      const { base, close } = await listen(createServer(app));
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        expect((await b.request("POST", "/count")).status).toBe(200);
+        const replaced = await b.request("GET", "/replaced-locals");
+        // The session's key never shows among the app's locals.
+        expect(replaced.body).toBe("page");
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(seen).toEqual([
+          ["before output", "slot:1"], ["output held", "slot:1"], ["finished", "settled:1"],
+          ["locals replaced", "slot:1"], ["replaced, finished", "settled:1"],
+        ]);
+      } finally {
+        await close();
+      }
+    });
+
     it("leaves the responses of an app without pgsession as Node makes them", async () => {
       // The methods are installed on the prototype all Express apps share.
       express().use(sessionMiddleware(sessions));
