@@ -21,32 +21,59 @@ import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
 import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    duration: { type: "string" },
-    warmup: { type: "string" },
-    slice: { type: "string" },
-    connections: { type: "string" },
-    threads: { type: "string" },
-    sessions: { type: "string" },
-    pool: { type: "string" },
-    servers: { type: "string" },
-    "prune-expired": { type: "string" },
-    "prune-live": { type: "string" },
-    "prune-pause": { type: "string" },
-    "no-prune": { type: "boolean", default: false },
-    "no-hot": { type: "boolean", default: false },
-    "no-profile": { type: "boolean", default: false },
-    keep: { type: "boolean", default: false },
-    "report-only": { type: "boolean", default: false },
-    out: { type: "string" },
-  },
-});
+const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
+  [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
+  [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile]
+  [--keep] [--report-only] [--out DIR] [--help]        (see bench/README.md)`;
+
+/** Parses the command line, or exits with status 2 and the usage rather than a stack trace. */
+function readFlags() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  quick: { type: "boolean", default: false },
+  rounds: { type: "string" },
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  slice: { type: "string" },
+  connections: { type: "string" },
+  threads: { type: "string" },
+  sessions: { type: "string" },
+  pool: { type: "string" },
+  servers: { type: "string" },
+  "prune-expired": { type: "string" },
+  "prune-live": { type: "string" },
+  "prune-pause": { type: "string" },
+  "no-prune": { type: "boolean", default: false },
+  "no-hot": { type: "boolean", default: false },
+  "no-profile": { type: "boolean", default: false },
+  keep: { type: "boolean", default: false },
+  "report-only": { type: "boolean", default: false },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+const flags = readFlags();
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const quick = flags.quick === true;
-const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const num = (value: string | undefined, fallback: number) => {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0) {
+    console.error(`bench: expected a non-negative number, not ${JSON.stringify(value)}\n${USAGE}`);
+    process.exit(2);
+  }
+  return parsed;
+};
 const config = {
   mode: quick ? "quick" : "full",
   rounds: num(flags.rounds, quick ? 3 : 7),
@@ -77,6 +104,11 @@ const config = {
 if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) throw new Error(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
 const outDir = flags.out ?? fileURLToPath(new URL("./results/", import.meta.url));
 const selected = flags.servers ? SERVERS.filter((s) => flags.servers?.split(",").includes(s.name)) : [...SERVERS];
+const unknownServers = flags.servers?.split(",").filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
+if (unknownServers.length > 0) {
+  console.error(`bench: no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const portOf = (spec: ServerSpec) => config.basePort + SERVERS.indexOf(spec);
