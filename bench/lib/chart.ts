@@ -27,7 +27,8 @@ function niceStep(max: number): number {
 }
 
 /**
- * Renders grouped bars: one group per scenario, one bar per server.
+ * Renders grouped bars: one group per scenario, one bar per server, and the footnote below
+ * them (one line per "\n" in it).
  *
  * @example
  * ```ts
@@ -80,6 +81,9 @@ export function renderChart(title: string, groups: Record<string, Bar[]>, footno
     out.push(`<rect x="${left + plotW + 20}" y="${ly - 10}" width="14" height="14" fill="${COLORS[server] ?? "#888"}"/>`,
       `<text x="${left + plotW + 40}" y="${ly + 1}">${escape(server)}</text>`);
   });
-  out.push(`<text x="${left}" y="${height - 18}" fill="#555">${escape(footnote)}</text>`, "</svg>");
+  // One text line per footnote line ("\n"), kept clear of the axis labels above them.
+  const notes = footnote.split("\n");
+  notes.forEach((note, i) => out.push(`<text x="${left}" y="${height - 18 - 15 * (notes.length - 1 - i) + 8 * (notes.length - 1)}" fill="#555">${escape(note)}</text>`));
+  out.push("</svg>");
   return `${out.join("\n")}\n`;
 }
