@@ -92,7 +92,8 @@ const SETTLED_SESSION = Symbol("pgsession.session");
  * once its key is dead, so every finished request's session was copied, and soon promoted,
  * by the next scavenge (measured at 2.5-4 µs per request). During the request the WeakMap
  * answers, whatever the app does to `res.locals`; afterwards (a logger on "finish", say)
- * `res.locals` does.
+ * `res.locals` does. So an app that replaces `res.locals` after the response was released
+ * (a handler still running when the client went away) reads `req.session` as undefined.
  */
 function settleSessionSlot(res: ServerResponse): void {
   const req = (res as ServerResponse & { req?: object }).req;
