@@ -26,16 +26,6 @@ const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--
   [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile]
   [--keep] [--report-only] [--out DIR] [--help]        (see bench/README.md)`;
 
-/** Parses the command line, or exits with status 2 and the usage rather than a stack trace. */
-function readFlags() {
-  try {
-    return parseArgs({ options: OPTIONS }).values;
-  } catch (err) {
-    console.error(`bench: ${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
 const OPTIONS = {
   quick: { type: "boolean", default: false },
   rounds: { type: "string" },
@@ -58,6 +48,21 @@ const OPTIONS = {
   out: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
+
+/** Stops before anything starts: the message, then the usage, exit status 2. */
+function stop(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+/** Parses the command line, or stops (see {@link stop}) rather than throwing a stack trace. */
+function readFlags() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    return stop((err as Error).message);
+  }
+}
 const flags = readFlags();
 if (flags.help) {
   console.log(USAGE);
@@ -68,10 +73,7 @@ const quick = flags.quick === true;
 const num = (value: string | undefined, fallback: number) => {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0) {
-    console.error(`bench: expected a non-negative number, not ${JSON.stringify(value)}\n${USAGE}`);
-    process.exit(2);
-  }
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0) stop(`expected a non-negative number, not ${JSON.stringify(value)}`);
   return parsed;
 };
 const config = {
@@ -101,14 +103,12 @@ const config = {
   basePort: 21100,
 };
 // wrk takes its duration in whole seconds.
-if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) throw new Error(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
+if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) stop(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
 const outDir = flags.out ?? fileURLToPath(new URL("./results/", import.meta.url));
-const selected = flags.servers ? SERVERS.filter((s) => flags.servers?.split(",").includes(s.name)) : [...SERVERS];
-const unknownServers = flags.servers?.split(",").filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
-if (unknownServers.length > 0) {
-  console.error(`bench: no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
-  process.exit(2);
-}
+const serverNames = flags.servers?.split(",");
+const unknownServers = serverNames?.filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
+if (unknownServers.length > 0) stop(`no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
+const selected = serverNames ? SERVERS.filter((s) => serverNames.includes(s.name)) : [...SERVERS];
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const portOf = (spec: ServerSpec) => config.basePort + SERVERS.indexOf(spec);

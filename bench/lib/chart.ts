@@ -81,9 +81,10 @@ export function renderChart(title: string, groups: Record<string, Bar[]>, footno
     out.push(`<rect x="${left + plotW + 20}" y="${ly - 10}" width="14" height="14" fill="${COLORS[server] ?? "#888"}"/>`,
       `<text x="${left + plotW + 40}" y="${ly + 1}">${escape(server)}</text>`);
   });
-  // One text line per footnote line ("\n"), kept clear of the axis labels above them.
+  // One text line per footnote line ("\n"), 15 px apart, kept clear of the axis labels above them.
   const notes = footnote.split("\n");
-  notes.forEach((note, i) => out.push(`<text x="${left}" y="${height - 18 - 15 * (notes.length - 1 - i) + 8 * (notes.length - 1)}" fill="#555">${escape(note)}</text>`));
+  const firstY = height - 18 - 7 * (notes.length - 1);
+  notes.forEach((note, i) => out.push(`<text x="${left}" y="${firstY + 15 * i}" fill="#555">${escape(note)}</text>`));
   out.push("</svg>");
   return `${out.join("\n")}\n`;
 }

@@ -175,8 +175,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   const groups = Object.fromEntries(SCENARIOS.map((s) => [s, servers.filter((sv) => sv.kind !== "ceiling" && sv.kind !== "diagnostic")
     .map((sv) => cells.get(`${sv.name}/${s}`)).filter((c): c is Cell => c !== undefined)
     .map((c) => ({ server: c.server, median: c.median, min: c.min, max: c.max }))]));
-  // Interleaved pairs get 2 slices per cycle; the other servers one run of durationS.
-  const pairS = shape.sliceS ? 2 * shape.sliceS * sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) : 0;
+  const pairS = 2 * cycles * (shape.sliceS ?? 0);
   const timing = pairS ? `${pairS} s per pgsession adapter and floor (interleaved), ${shape.durationS} s per other server` : `${shape.durationS} s per server`;
   const footnote = `${config.mode} run, ${meta.date.slice(0, 10)}: median of ${config.rounds} rounds, wrk ${shape.connections} connections, ${timing}.` +
     (ceiling ? `\nHTTP ceiling (constant, no database): ${int(ceiling.median)} req/s.` : "");

@@ -61,7 +61,7 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   // methods to each response would cost a new V8 hidden class per property (see installHeldOutput).
   const shared = installHeldOutput(express.response);
   const sessionSlot = installSessionSlot(express.request);
-  if (shared && sessionSlot) shared.onRelease ??= settleSessionSlot;
+  if (shared && sessionSlot) shared.onRelease ??= (res) => settleSession(sessionSlot, res);
   // A plain function, not an async one: Express 5's router attaches a rejection handler to
   // every promise a middleware returns (a closure and a promise reaction per request).
   return function pgsession(req: Request, res: Response, next: NextFunction): void {
@@ -95,10 +95,9 @@ const SETTLED_SESSION = Symbol("pgsession.session");
  * `res.locals` does. So an app that replaces `res.locals` after the response was released
  * (a handler still running when the client went away) reads `req.session` as undefined.
  */
-function settleSessionSlot(res: ServerResponse): void {
+function settleSession(slot: WeakMap<object, unknown>, res: ServerResponse): void {
   const req = (res as ServerResponse & { req?: object }).req;
-  const slot = (express.request as unknown as Record<symbol, WeakMap<object, unknown> | null>)[SESSION_SLOT];
-  if (!req || !slot) return;
+  if (!req) return;
   const session = slot.get(req);
   if (session === undefined) return;
   const locals = (res as unknown as { locals?: unknown }).locals;
@@ -132,7 +131,7 @@ function installSessionSlot(prototype: object): WeakMap<object, unknown> | null 
       get(this: object) {
         const session = slot.get(this);
         if (session !== undefined) return session;
-        // Settled (see settleSessionSlot): on the response's locals.
+        // Settled (see settleSession): on the response's locals.
         const locals = (this as { res?: { locals?: Record<symbol, unknown> } }).res?.locals;
         return typeof locals === "object" && locals !== null ? locals[SETTLED_SESSION] : undefined;
       },

@@ -108,6 +108,7 @@ class HeldOutput implements OutputGate {
   passing = false;
   readonly queue: Array<() => void> = [];
   #opening: Promise<boolean> | undefined;
+  #released = false;
 
   constructor(
     readonly res: ServerResponse, readonly prepare: () => Promise<void>, readonly onFailure: (err: unknown) => void,
@@ -158,7 +159,6 @@ class HeldOutput implements OutputGate {
     if (this.viaPrototype) heldOffResponse.delete(this.res);
     this.onRelease?.(this.res);
   }
-  #released = false;
 
   /**
    * Whether an output call goes straight through: after the gate opened (or was
