@@ -75,6 +75,24 @@ function absorbHeaders(res: ServerResponse, headers: unknown): void {
   }
 }
 
+/** Whether headers passed to writeHead (an object, pairs or a flat list) name Set-Cookie. */
+function namesSetCookie(headers: unknown): boolean {
+  if (headers === null || typeof headers !== "object") return false;
+  if (Array.isArray(headers)) {
+    const pairs = Array.isArray(headers[0]);
+    for (let i = 0; i < headers.length; i += pairs ? 1 : 2) {
+      if (isSetCookie(pairs ? (headers[i] as unknown[])[0] : headers[i])) return true;
+    }
+    return false;
+  }
+  for (const name in headers) if (isSetCookie(name)) return true;
+  return false;
+}
+
+function isSetCookie(name: unknown): boolean {
+  return typeof name === "string" && name.length === 10 && name.toLowerCase() === "set-cookie";
+}
+
 function pairUp(flat: unknown[]): Array<[string, unknown]> {
   const pairs: Array<[string, unknown]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), flat[i + 1]]);
@@ -111,7 +129,7 @@ class HeldOutput implements OutputGate {
   #released = false;
 
   constructor(
-    readonly res: ServerResponse, readonly prepare: () => Promise<void>, readonly onFailure: (err: unknown) => void,
+    readonly res: ServerResponse, readonly prepare: () => Promise<string | null | void>, readonly onFailure: (err: unknown) => void,
     readonly isClean: () => boolean,
     /** The methods the held calls go to. */
     readonly originals: Record<Held, AnyFn>,
@@ -127,7 +145,8 @@ class HeldOutput implements OutputGate {
 
   async #run(): Promise<boolean> {
     try {
-      await this.prepare();
+      const setCookie = await this.prepare();
+      if (setCookie) appendSetCookie(this.res, setCookie);
     } catch (err) {
       this.abandon();
       this.onFailure(err);
@@ -135,7 +154,10 @@ class HeldOutput implements OutputGate {
     }
     this.passing = true;
     this.#release();
-    for (const call of this.queue.splice(0)) call();
+    const queue = this.queue;
+    // Held calls made by the replayed ones pass straight through (passing is set).
+    for (let i = 0; i < queue.length; i++) queue[i]!();
+    queue.length = 0;
     return true;
   }
 
@@ -183,7 +205,7 @@ class HeldOutput implements OutputGate {
       // Only from the first held output on can the app's view of headersSent differ from
       // the truth; a response that is never held keeps Node's own getter (no runtime call).
       // Held through the prototype, the prototype's getter answers (see installHeldOutput).
-      if (!this.viaPrototype) Object.defineProperty(this.res, "headersSent", { configurable: true, get: heldHeadersSent });
+      if (!this.viaPrototype) Object.defineProperty(this.res, "headersSent", HELD_HEADERS_SENT);
     }
     this.queue.push(call);
     void this.open();
@@ -194,7 +216,14 @@ function writeHeadOf(held: HeldOutput, res: ServerResponse, status: unknown, res
   if (held.passesThrough()) return held.originals.writeHead.call(res, status, ...rest);
   held.hold(() => {
     const headers = typeof rest[0] === "string" ? rest[1] : rest[0];
-    if (headers !== undefined) absorbHeaders(res, headers);
+    // Node's writeHead lets its own Set-Cookie replace one set before (the commit's, or the
+    // app's): only then are the headers moved in one by one, so that both go out. Any other
+    // call goes through as the app made it, on node's fast path.
+    if (!namesSetCookie(headers) || res.getHeader("set-cookie") === undefined) {
+      held.originals.writeHead.call(res, status, ...rest);
+      return;
+    }
+    absorbHeaders(res, headers);
     if (typeof rest[0] === "string") held.originals.writeHead.call(res, status, rest[0]);
     else held.originals.writeHead.call(res, status);
   });
@@ -240,6 +269,9 @@ function heldFlushHeaders(this: HeldResponse): unknown {
 function heldHeadersSent(this: HeldResponse): boolean {
   return headersSentOf(this[HELD_OUTPUT], this);
 }
+
+/** The accessor a response held on its own answers `headersSent` with (one descriptor for all). */
+const HELD_HEADERS_SENT: PropertyDescriptor = Object.freeze({ configurable: true, get: heldHeadersSent });
 
 /** The state of the responses held through a shared prototype, kept off the responses themselves. */
 const heldOffResponse = new WeakMap<ServerResponse, HeldOutput>();
@@ -329,7 +361,7 @@ function resolvesToShared(res: ServerResponse, shared: SharedHeldOutput): boolea
 
 /**
  * Intercepts `writeHead`, `write`, `end` and `flushHeaders`: the first call runs `prepare`
- * (commit and append Set-Cookie), and the held calls are replayed in order once it
+ * (the commit) and appends the Set-Cookie value it resolves to, if any; the held calls are replayed in order once it
  * succeeds. When it fails, the held output is dropped and `onFailure` answers instead.
  * Meanwhile `res.headersSent` tells the app the truth it acts on: its response has started.
  * When `isClean` says there is nothing to commit at the first output, nothing is held.
@@ -339,7 +371,7 @@ function resolvesToShared(res: ServerResponse, shared: SharedHeldOutput): boolea
  * have wrapped them).
  */
 export function holdOutput(
-  res: ServerResponse, prepare: () => Promise<void>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
+  res: ServerResponse, prepare: () => Promise<string | null | void>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
   shared: SharedHeldOutput | null = null,
 ): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
@@ -433,9 +465,7 @@ export async function startNodeSession<Data extends SessionData>(
     return null;
   }
   const resolved = session;
-  gate = holdOutput(res, async () => {
-    const setCookie = await sessions.commit(resolved);
-    if (setCookie) appendSetCookie(res, setCookie);
-  }, fail, () => !sessions.needsCommit(resolved), shared);
+  // The commit's promise itself, not an async wrapper around it: one await fewer per request.
+  gate = holdOutput(res, () => sessions.commit(resolved), fail, () => !sessions.needsCommit(resolved), shared);
   return { session: resolved, gate, fail };
 }

@@ -44,6 +44,10 @@ function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse
   if (!sendAnswer(res, { status: 500, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
 /**
  * Wraps a node:http handler: resolves the session from the Cookie header, passes it to the
  * handler, and commits it before the response's headers are sent.
@@ -74,7 +78,9 @@ export function withSession<Data extends SessionData = SessionData>(
     const { session, gate, fail } = run;
     let brokenResponse = false;
     try {
-      await handler(req, res, session);
+      const result = handler(req, res, session);
+      // A synchronous handler is not awaited: an await costs a turn of the microtask queue.
+      if (isThenable(result)) await result;
     } catch (err) {
       // Output already started belongs to the handler; otherwise the error answers (after the commit).
       if (!gate.started) fail(err);

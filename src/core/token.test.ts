@@ -30,6 +30,23 @@ describe("tokens", () => {
     expect(new Set([defaultRandomBytes(10_000), defaultRandomBytes(10_000)].map((b) => Buffer.from(b).toString("hex"))).size).toBe(2);
   });
 
+  it("written straight from the pool, share no bytes with each other or with defaultRandomBytes, across refills", () => {
+    // Tokens (32 bytes), public ids (12) and raw draws (16) interleaved: 60 bytes a turn, ~100 refills.
+    const seen = new Set<string>();
+    for (let i = 0; i < 7_000; i++) {
+      const token = Buffer.from(generateToken(), "base64url");
+      const id = Buffer.from(generatePublicId().slice(8), "base64url");
+      expect([token.length, id.length]).toEqual([32, 12]);
+      for (const bytes of [token, id, Buffer.from(defaultRandomBytes(16))]) {
+        // Every 8-byte window is new: a slice handed out twice (or overlapping), or a wiped one, repeats.
+        for (const at of bytes.length === 12 ? [0, 4] : [0, 8, 16, 24].filter((n) => n < bytes.length)) {
+          seen.add(bytes.toString("hex", at, at + 8));
+        }
+      }
+    }
+    expect(seen.size).toBe(7_000 * (4 + 2 + 2));
+  });
+
   it("use the injected random source", () => {
     const zeros = () => new Uint8Array(32);
     expect(generateToken(zeros)).toBe("A".repeat(43));

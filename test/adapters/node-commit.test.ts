@@ -70,6 +70,46 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
     }
   });
 
+  it("keeps both cookies when writeHead names Set-Cookie in a flat list or after a status message", async () => {
+    const server = createServer(withSession(sessions, (req, res, session) => {
+      session.set("x", 1);
+      if (req.url === "/flat") res.writeHead(200, ["Set-Cookie", "c=3; Path=/", "Content-Type", "text/plain"]);
+      else res.writeHead(201, "Made", { "set-cookie": ["d=4; Path=/"], "x-kind": "message" });
+      res.end("ok");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      const flat = await fetch(base + "/flat");
+      expect(flat.headers.getSetCookie().map((line) => parseSetCookie(line).name).sort()).toEqual(["c", "session"]);
+      expect(flat.headers.get("content-type")).toBe("text/plain");
+      const message = await fetch(base + "/message");
+      expect([message.status, message.statusText, message.headers.get("x-kind")]).toEqual([201, "Made", "message"]);
+      expect(message.headers.getSetCookie().map((line) => parseSetCookie(line).name).sort()).toEqual(["d", "session"]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("passes writeHead's other headers through with the held response, merged with those set before", async () => {
+    const server = createServer(withSession(sessions, (_req, res, session) => {
+      session.set("x", 1);
+      res.setHeader("x-before", "kept");
+      res.setHeader("x-replaced", "old");
+      res.writeHead(200, "Fine", { "x-replaced": "new", "content-type": "text/plain" });
+      res.end("ok");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      const res = await fetch(base + "/");
+      expect([res.status, res.statusText]).toEqual([200, "Fine"]);
+      // As node:http merges them: writeHead's value wins, headers set before stay.
+      expect([res.headers.get("x-before"), res.headers.get("x-replaced"), res.headers.get("content-type")]).toEqual(["kept", "new", "text/plain"]);
+      expect(res.headers.getSetCookie().map((line) => parseSetCookie(line).name)).toEqual(["session"]);
+    } finally {
+      await close();
+    }
+  });
+
   it("answers 500 when the handler throws before responding, and leaves the process running", async () => {
     const server = createServer(withSession(sessions, () => {
       throw new Error("on purpose");
