@@ -67,7 +67,7 @@ function absorbHeaders(res: ServerResponse, headers: unknown): void {
     : Object.entries((headers ?? {}) as OutgoingHttpHeaders);
   for (const [name, value] of pairs) {
     if (value === undefined) continue;
-    if (name.toLowerCase() === "set-cookie") {
+    if (isSetCookie(name)) {
       for (const item of Array.isArray(value) ? value : [value]) appendSetCookie(res, String(item));
     } else {
       res.setHeader(name, value as string | number | readonly string[]);
@@ -89,6 +89,7 @@ function namesSetCookie(headers: unknown): boolean {
   return false;
 }
 
+/** Whether a header name is Set-Cookie, in any case (the length check skips most names cheaply). */
 function isSetCookie(name: unknown): boolean {
   return typeof name === "string" && name.length === 10 && name.toLowerCase() === "set-cookie";
 }
@@ -129,7 +130,7 @@ class HeldOutput implements OutputGate {
   #released = false;
 
   constructor(
-    readonly res: ServerResponse, readonly prepare: () => Promise<string | null | void>, readonly onFailure: (err: unknown) => void,
+    readonly res: ServerResponse, readonly prepare: () => Promise<string | null>, readonly onFailure: (err: unknown) => void,
     readonly isClean: () => boolean,
     /** The methods the held calls go to. */
     readonly originals: Record<Held, AnyFn>,
@@ -371,7 +372,7 @@ function resolvesToShared(res: ServerResponse, shared: SharedHeldOutput): boolea
  * have wrapped them).
  */
 export function holdOutput(
-  res: ServerResponse, prepare: () => Promise<string | null | void>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
+  res: ServerResponse, prepare: () => Promise<string | null>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
   shared: SharedHeldOutput | null = null,
 ): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
