@@ -90,16 +90,31 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
   };
 
+  // An onStoreError/onSessionGone that throws goes to `fail`: Fastify's error handler answers instead.
+  const answerOrFail = (err: unknown, request: FastifyRequest, reply: FastifyReply, fail: (err: Error) => void): { body: unknown } | null => {
+    try {
+      return { body: answer(err, request, reply) };
+    } catch (answerErr) {
+      fail(answerErr as Error);
+      return null;
+    }
+  };
+
   fastify.decorateRequest("session", null as unknown as Session<SessionData>);
 
-  fastify.addHook("onRequest", async (request, reply) => {
+  // Callback style, not async: an async hook costs a promise, an await and Fastify's
+  // reaction to the returned promise on every request.
+  fastify.addHook("onRequest", (request, reply, done) => {
     const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
-    try {
-      request.session = await sessions.resolve(cookieHeader, context);
-    } catch (err) {
-      if (kindOf(err) === null) throw err;
-      return reply.send(answer(err, request, reply));
-    }
+    sessions.resolve(cookieHeader, context).then((session) => {
+      request.session = session;
+      done();
+    }, (err: unknown) => {
+      if (kindOf(err) === null) return done(err as Error);
+      const answered = answerOrFail(err, request, reply, done);
+      // Answered here: done() is not called, so the route's handler never runs.
+      if (answered) reply.send(answered.body);
+    });
   });
 
   // A handler's store error (a failed login) is answered as it is: nothing more is committed.
@@ -124,14 +139,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
       done(null, payload);
     }, (err: unknown) => {
       if (kindOf(err) === null) return done(err as Error);
-      let body: unknown;
-      try {
-        body = answer(err, request, reply);
-      } catch (answerErr) {
-        // An onStoreError/onSessionGone that throws: Fastify's error handler answers instead.
-        return done(answerErr as Error);
-      }
-      done(null, body);
+      const answered = answerOrFail(err, request, reply, done);
+      if (answered) done(null, answered.body);
     });
   });
 };

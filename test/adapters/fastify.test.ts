@@ -5,7 +5,7 @@ import { pgsessionPlugin } from "../../src/adapters/fastify.js";
 import { createSessions, type Sessions } from "../../src/core/sessions.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
-import { Browser, httpSend, parseSetCookie } from "./client.js";
+import { Browser, closedPort, httpSend, parseSetCookie } from "./client.js";
 import { runAdapterContract, testOptions } from "./contract.js";
 import { handleRoute, type AppData } from "./routes.js";
 
@@ -89,6 +89,43 @@ describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
         expect((await b.request("GET", "/ping")).status).toBe(200);
       } finally {
         await app.close();
+      }
+    });
+
+    it("answers a database down while resolving with onStoreError's answer, never running the route; a throwing onStoreError answers 500", async () => {
+      const port = await closedPort();
+      const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));
+      let routeRuns = 0;
+      let throwing = false;
+      const app = Fastify();
+      await app.register(pgsessionPlugin, {
+        sessions: down,
+        onStoreError: (_err, _request, reply) => {
+          if (throwing) throw new Error("the app's handler failed");
+          reply.code(503);
+          return { error: "try again soon" };
+        },
+      });
+      app.get("/peek", async () => {
+        routeRuns += 1;
+        return { ok: true };
+      });
+      const base = await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        const b = new Browser(httpSend(base), "sid");
+        b.cookie = "A".repeat(43);
+        const answered = await b.request("GET", "/peek");
+        expect(answered.status).toBe(503);
+        expect(answered.body).toEqual({ error: "try again soon" });
+        expect(answered.setCookies).toEqual([]);
+        throwing = true;
+        const failed = await b.request("GET", "/peek");
+        expect(failed.status).toBe(500);
+        expect(failed.setCookies).toEqual([]);
+        expect(routeRuns).toBe(0);
+      } finally {
+        await app.close();
+        await down.close();
       }
     });
   });
