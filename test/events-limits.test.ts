@@ -20,6 +20,26 @@ function record(sessions: Sessions) {
   return { log, count };
 }
 
+/** Runs `body` with console.warn captured; resolves to the warnings. */
+async function capturingWarnings(body: () => Promise<void>): Promise<string[]> {
+  const warn = console.warn;
+  const warned: string[] = [];
+  console.warn = (message: string) => void warned.push(message);
+  try {
+    await body();
+  } finally {
+    console.warn = warn;
+  }
+  return warned;
+}
+
+/** Creates and stores a new session (firing "created"). */
+async function commitNewSession(sessions: Sessions): Promise<void> {
+  const session = await sessions.resolve(undefined);
+  session.set("x", 1);
+  expect(await sessions.commit(session)).toMatch(/^session=/);
+}
+
 describeEachTarget("events, limits and step-up", (ctx) => {
   describe("lifecycle events", () => {
     it("fire exactly once per occurrence, with the public id and user, never the token", async () => {
@@ -97,21 +117,27 @@ describeEachTarget("events, limits and step-up", (ctx) => {
 
     it("a throwing listener is reported, never breaks the request", async () => {
       const sessions = ctx().sessions();
-      const warn = console.warn;
-      const warned: string[] = [];
-      console.warn = (message: string) => void warned.push(message);
-      try {
+      const warned = await capturingWarnings(async () => {
         sessions.on("created", () => { throw new Error("listener bug"); });
         let second = 0;
         sessions.on("created", () => void second++);
-        const session = await sessions.resolve(undefined);
-        session.set("x", 1);
-        expect(await sessions.commit(session)).toMatch(/^session=/);
+        await commitNewSession(sessions);
         expect(second).toBe(1);
-        expect(warned.join()).toContain("listener bug");
-      } finally {
-        console.warn = warn;
-      }
+      });
+      expect(warned.join()).toContain("listener bug");
+    });
+
+    it("bug: a listener returning a rejecting thenable that is not a Promise (no catch) had a TypeError reported instead of its own error", async () => {
+      const sessions = ctx().sessions();
+      const warned = await capturingWarnings(async () => {
+        // A minimal thenable, as some libraries return: `then` only.
+        const thenable = { then: (_ok: unknown, fail: (err: unknown) => void) => fail(new Error("audit log down")) };
+        sessions.on("created", () => thenable as unknown as Promise<void>);
+        await commitNewSession(sessions);
+        await new Promise((resolve) => setImmediate(resolve));
+      });
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('"created" event listener failed: audit log down');
     });
 
     it("off() stops a listener, unknown names are refused", async () => {

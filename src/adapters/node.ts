@@ -13,6 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Session, SessionData } from "../core/session.js";
 import type { Sessions } from "../core/sessions.js";
+import { isThenable } from "../core/thenable.js";
 import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
 
 /**
@@ -42,10 +43,6 @@ export interface NodeSessionOptions extends NodeFailureOptions {
 function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse): void {
   console.error("pgsession: request failed:", err);
   if (!sendAnswer(res, { status: 500, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 /**

@@ -4,6 +4,7 @@
  * change they report is stored.
  * @module
  */
+import { isThenable } from "./thenable.js";
 
 /**
  * What an event says about one session.
@@ -123,9 +124,8 @@ export class SessionEvents {
     for (const listener of [...set]) {
       try {
         const result = (listener as SessionEventListener<E>)(event);
-        if (result && typeof (result as Promise<void>).then === "function") {
-          (result as Promise<void>).catch((err: unknown) => report(name, err));
-        }
+        // Through `then`, not `catch`: a thenable from another library may have no `catch`.
+        if (isThenable(result)) result.then(undefined, (err: unknown) => report(name, err));
       } catch (err) {
         report(name, err);
       }
