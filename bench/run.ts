@@ -180,7 +180,7 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
               for (const server of pair) {
                 if (scenario !== "read") await checkpoint(stats);
                 const counted = await measureRun(server, scenario, cookieFiles.get(server.spec.name) ?? null, { ...config.shape, durationS: config.countS }, {
-                  round: 0, db: stats, counters: true, schema: config.schema,
+                  round: 0, db: stats, counters: true, schema: config.schema, others: servers,
                 });
                 runs.push(counted);
                 logRecord(counted, "counted alone");
@@ -197,7 +197,7 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
             if (spec.kind === "ceiling" && scenario !== "read") continue;
             if (scenario !== "read") await checkpoint(stats);
             const entry = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, config.shape, {
-              round, db: stats, counters: round === 1, schema: config.schema,
+              round, db: stats, counters: round === 1, schema: config.schema, others: servers,
             });
             runs.push(entry);
             logRecord(entry);
