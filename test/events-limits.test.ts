@@ -132,7 +132,7 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       const warned = await capturingWarnings(async () => {
         // A minimal thenable, as some libraries return: `then` only.
         const thenable = { then: (_ok: unknown, fail: (err: unknown) => void) => fail(new Error("audit log down")) };
-        sessions.on("created", () => thenable as unknown as Promise<void>);
+        sessions.on("created", () => thenable as unknown as PromiseLike<void>);
         await commitNewSession(sessions);
         await new Promise((resolve) => setImmediate(resolve));
       });

@@ -71,6 +71,8 @@ export type SessionEventName = keyof SessionEventMap;
 
 /**
  * A listener of one event; its errors (and rejections) are logged, never thrown into the request.
+ * It may return a Promise or any thenable (a query builder, another library's promise); the
+ * event does not wait for it.
  *
  * @example
  * ```ts
@@ -78,7 +80,7 @@ export type SessionEventName = keyof SessionEventMap;
  * sessions.on("saved", onSaved);
  * ```
  */
-export type SessionEventListener<E extends SessionEventName> = (event: SessionEventMap[E]) => void | Promise<void>;
+export type SessionEventListener<E extends SessionEventName> = (event: SessionEventMap[E]) => void | PromiseLike<void>;
 
 const NAMES: ReadonlySet<string> = new Set<SessionEventName>(["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"]);
 

@@ -2,7 +2,7 @@
  * Compile-only checks of the public types: `npm test` type-checks this file before any
  * test runs, and every `@ts-expect-error` below must stay an error.
  */
-import { createSessions, type Session, type SessionsOptions } from "../../src/index.js";
+import { createSessions, type Session, type SessionEventListener, type SessionsOptions } from "../../src/index.js";
 
 interface Cart {
   items: string[];
@@ -34,5 +34,22 @@ export function optionTypes(): SessionsOptions[] {
     { cookie: { sameSite: "loose" } },
     // @ts-expect-error durations are strings or numbers
     { idleTimeout: true },
+  ];
+}
+
+/** A write of another library that returns a thenable rather than a Promise. */
+declare function auditLog(line: string): PromiseLike<void>;
+
+export function listenerTypes(): Array<() => void> {
+  const sessions = createSessions();
+  const onSaved: SessionEventListener<"saved"> = ({ id, version }) => auditLog(`${id} ${version}`);
+  return [
+    sessions.on("saved", onSaved),
+    sessions.on("created", async ({ id }) => auditLog(id)),
+    sessions.on("revoked", () => undefined),
+    // @ts-expect-error a listener gets the event of its own name
+    sessions.on("pruned", ({ version }) => auditLog(String(version))),
+    // @ts-expect-error unknown event
+    sessions.on("nope", () => undefined),
   ];
 }
