@@ -369,6 +369,37 @@ for (const kind of allTargets) {
         expect((await sessions.resolve(cookie)).isNew).toBe(true);
         await expect(s.login("olga", { idleTimeout: "never" })).rejects.toBeInstanceOf(SessionConfigError);
       });
+
+      it("times read back are the same instants whatever the connection's TimeZone and DateStyle", async () => {
+        // The read sends timestamptz as JSON text, which carries the connection's offset:
+        // a zone 5 h 45 min east of UTC and a day-first DateStyle must change nothing.
+        const zoned = createSessions({
+          store: await target.open({ TimeZone: "Asia/Kathmandu", DateStyle: "SQL, DMY" }), schema, now: clock.now,
+        });
+        extra.push(zoned);
+        await zoned.migrate();
+        const startMs = clock.now().getTime() + 789; // a millisecond part, kept exactly
+        clock.set(new Date(startMs));
+        const s = await zoned.resolve(undefined);
+        s.set("n", 1);
+        const cookie = `session=${tokenOf(await zoned.commit(s))}`;
+        clock.advance(HOUR);
+        const loggedIn = await zoned.resolve(cookie);
+        await loggedIn.login("kiran", { remember: true });
+        const next = `session=${tokenOf(await zoned.commit(loggedIn))}`;
+        const loginMs = startMs + HOUR;
+        clock.advance(HOUR); // within touchAfter (3 days for remember-me): a plain read
+        const read = await zoned.resolve(next);
+        expect(read.userId).toBe("kiran");
+        expect(read.createdAt.getTime()).toBe(startMs);
+        expect(read.lastSeenAt.getTime()).toBe(loginMs);
+        expect(read.authenticatedAt?.getTime()).toBe(loginMs);
+        expect(read.expiresAt.getTime()).toBe(loginMs + 30 * DAY);
+        // The persistent cookie's lifetime comes from the absolute expiry as read.
+        read.set("n", 2);
+        await read.rotate();
+        expect(await zoned.commit(read)).toMatch(new RegExp(`Max-Age=${(90 * DAY - HOUR) / 1000}(;|$)`));
+      });
     });
 
     describe("rotation, login, logout", () => {

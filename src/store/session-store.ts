@@ -116,13 +116,14 @@ const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS 
 
 /**
  * A session row as the statements send it: one JSON array in one text column (`r`), so
- * that every driver parses a single field. Times are epoch milliseconds (float8, which
- * may carry float error); `touch` is what a read's touch wrote, `[lastSeenAt,
- * idleExpiresAt]`, or null.
+ * that every driver parses a single field. The five times are PostgreSQL's JSON text of
+ * a timestamptz (ISO 8601 with microseconds and the session's offset, which `Date`
+ * parses, to the millisecond); `touch` is what a read's touch wrote, `[lastSeenAt,
+ * idleExpiresAt]` in epoch milliseconds (float8, which may carry float error), or null.
  */
 type PackedRecord = [
   id: string, userId: string | null, audience: string | null, version: number, remember: boolean,
-  createdAt: number, lastSeenAt: number, authenticatedAt: number | null, expiresAt: number, absoluteExpiresAt: number,
+  createdAt: string, lastSeenAt: string, authenticatedAt: string | null, expiresAt: string, absoluteExpiresAt: string,
   current: boolean, touch: [number, number] | null, data: Record<string, unknown>,
 ];
 
@@ -137,9 +138,9 @@ function recordOf(row: Row): SessionRecord {
     JSON.parse(text) as PackedRecord;
   const record: SessionRecord = {
     id, userId, audience, data, version, remember,
-    createdAt: dateOf(createdAt), lastSeenAt: dateOf(lastSeenAt),
-    authenticatedAt: authenticatedAt === null ? null : dateOf(authenticatedAt),
-    expiresAt: dateOf(expiresAt), absoluteExpiresAt: dateOf(absoluteExpiresAt), current, touched: false,
+    createdAt: new Date(createdAt), lastSeenAt: new Date(lastSeenAt),
+    authenticatedAt: authenticatedAt === null ? null : new Date(authenticatedAt),
+    expiresAt: new Date(expiresAt), absoluteExpiresAt: new Date(absoluteExpiresAt), current, touched: false,
     // PostgreSQL's JSON text of the data is never shorter than JSON.stringify's of it.
     dataLength: text.length,
   };

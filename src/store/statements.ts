@@ -53,15 +53,16 @@ export function buildStatements(names: TableName): Statements {
   // the absolute lifetime.
   const live = `s.idle_expires_at > ${NOW}`;
   // A session leaves the database as ONE text column holding a JSON array (see
-  // `PackedRecord` in session-store.ts): times as epoch milliseconds, the data inline. A
-  // driver then parses one field, not thirteen (per-field work in the driver, and per
+  // `PackedRecord` in session-store.ts): the data inline, the times as the plain columns,
+  // which json_build_array writes as ISO 8601 text with an offset whatever the DateStyle.
+  // A driver then parses one field, not thirteen (per-field work in the driver, and per
   // output column in PostgreSQL, was a measurable share of a read), and every driver
-  // returns exactly the same text.
-  const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
+  // returns exactly the same text. Plain columns, not `date_part('epoch', t) * 1000`:
+  // PostgreSQL sets up every output expression on each execution, and the five products
+  // were a quarter of a read's instructions in the backend (bench/FINDINGS.md).
   const packed = (current: string, touchCall: string) =>
     `json_build_array(s.id, s.user_id, s.audience, s.version, s.remember,
-       ${ms("s.created_at")}, ${ms("s.last_seen_at")}, ${ms("s.authenticated_at")},
-       ${ms("s.idle_expires_at")}, ${ms("s.absolute_expires_at")},
+       s.created_at, s.last_seen_at, s.authenticated_at, s.idle_expires_at, s.absolute_expires_at,
        ${current}, ${touchCall}, s.data)::text AS r`;
   const due = `s.last_seen_at <= ${NOW} - s.touch_after`;
   // Data writes: keys deleted ($n JSON array), then keys set ($n+1 JSON object) merged on

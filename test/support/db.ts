@@ -50,8 +50,12 @@ export function uniqueSchema(prefix = "t"): string {
 export interface TestTarget {
   name: string;
   needsServer: boolean;
-  /** A new driver; the target owns the underlying client. */
-  open(): Promise<StoreDriver>;
+  /**
+   * A new driver; the target owns the underlying client. With `settings`, its
+   * connections start with those run-time parameters (`{ TimeZone: "Asia/Kathmandu" }`);
+   * on PGlite that is a database of its own, since its one connection is shared.
+   */
+  open(settings?: Record<string, string>): Promise<StoreDriver>;
   /** Runs raw SQL for assertions (not through pgsession). */
   sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   /** Ends every client opened. */
@@ -65,8 +69,9 @@ export function pgTarget(): TestTarget {
   return {
     name: "pg",
     needsServer: true,
-    async open() {
-      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+    async open(settings) {
+      const options = settings && Object.entries(settings).map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, "\\$&")}`).join(" ");
+      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options });
       pools.push(pool);
       return pgStore(pool);
     },
@@ -86,8 +91,8 @@ export function postgresJsTarget(): TestTarget {
   return {
     name: "postgres.js",
     needsServer: true,
-    async open() {
-      const sql = postgres(DATABASE_URL, { max: 10, onnotice: () => {} });
+    async open(settings) {
+      const sql = postgres(DATABASE_URL, { max: 10, onnotice: () => {}, connection: settings ?? {} });
       clients.push(sql);
       return postgresStore(sql);
     },
@@ -103,17 +108,22 @@ export function postgresJsTarget(): TestTarget {
 /** PGlite in memory: one database shared by every driver the target opens. */
 export function pgliteTarget(): TestTarget {
   const db = new PGlite();
+  const own: PGlite[] = [];
   return {
     name: "pglite",
     needsServer: false,
-    async open() {
-      return pgliteStore(db);
+    async open(settings) {
+      if (!settings) return pgliteStore(db);
+      const separate = new PGlite();
+      own.push(separate);
+      for (const [name, value] of Object.entries(settings)) await separate.query("SELECT set_config($1, $2, false)", [name, value]);
+      return pgliteStore(separate);
     },
     async sql(text, params = []) {
       return (await db.query<Record<string, unknown>>(text, params)).rows;
     },
     async end() {
-      await db.close();
+      await Promise.all([...own.map((d) => d.close()), db.close()]);
     },
   };
 }
