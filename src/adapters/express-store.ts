@@ -14,7 +14,7 @@ import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { SessionConfigError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
 import { createSessions, type Sessions } from "../core/sessions.js";
-import { generatePublicId, hashToken } from "../core/token.js";
+import { generatePublicId, tokenHashBytes } from "../core/token.js";
 import type { StoreDriver } from "../store/driver.js";
 
 /**
@@ -158,7 +158,7 @@ export class PgSessionStore extends Base {
     done((async () => {
       if (!validSid(sid)) return null;
       const sessions = await this.sessions();
-      const record = await sessions.db.find(clock(sessions), hashToken(sid));
+      const record = await sessions.db.find(clock(sessions), tokenHashBytes(sid));
       return record && record !== "retired" ? (record.data as StoredExpressSession) : null;
     })(), callback);
   }
@@ -171,7 +171,7 @@ export class PgSessionStore extends Base {
       const json = JSON.stringify(session);
       const size = Buffer.byteLength(json);
       if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
-      const tokenHash = hashToken(sid);
+      const tokenHash = tokenHashBytes(sid);
       const saved = await sessions.db.save(clock(sessions), null, tokenHash, { deleted: "[]", set: json, cleared: true }, null);
       if (typeof saved === "number") return;
       const idleMs = this.#ttlMs(session, sessions.options.standard.idleMs);
@@ -194,7 +194,7 @@ export class PgSessionStore extends Base {
   touch(sid: string, _session: StoredExpressSession, callback?: StoreCallback<void>): void {
     done((async () => {
       if (!validSid(sid)) return;
-      await (await this.sessions()).db.find(clock(await this.sessions()), hashToken(sid));
+      await (await this.sessions()).db.find(clock(await this.sessions()), tokenHashBytes(sid));
     })(), callback);
   }
 
@@ -206,7 +206,7 @@ export class PgSessionStore extends Base {
     done((async () => {
       if (!validSid(sid)) return;
       const sessions = await this.sessions();
-      await sessions.db.retire(clock(sessions), hashToken(sid));
+      await sessions.db.retire(clock(sessions), tokenHashBytes(sid));
     })(), callback);
   }
 

@@ -104,7 +104,7 @@ export async function saveSealed(
  *
  * @example
  * ```ts
- * await db.rotate(now, state.tokenHash, hashToken(next), staleMs, rotationColumns(cipher, state, next), null);
+ * await db.rotate(now, state.tokenHash, tokenHashBytes(next), staleMs, rotationColumns(cipher, state, next), null);
  * ```
  */
 export function rotationColumns(cipher: SessionCipher, state: SessionState, newToken: string): DataChanges {

@@ -41,7 +41,8 @@ export interface SessionController {
 /** Internal state of one session, shared with the session manager only. */
 export interface SessionState {
   token: string;
-  tokenHash: string;
+  /** SHA-256 of the token ({@link tokenHashBytes}). */
+  tokenHash: Uint8Array;
   publicId: string;
   /** The stored row, or null while the session is not stored. */
   record: SessionRecord | null;

@@ -8,7 +8,7 @@ import { parseDuration, type Duration } from "./duration.js";
 import { SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, SessionStoreError, toStoreError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
 import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
-import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
+import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "./token.js";
 import { TokenStore } from "./token-store.js";
 import { lazyDefaultDriver } from "../store/default-driver.js";
 import { SessionStore, type DataChanges, type MissReason, type SessionSummary } from "../store/session-store.js";
@@ -152,7 +152,7 @@ export class Sessions<Data extends object = SessionData> {
   async resolveToken(token: string | null | undefined, context: RequestContext = {}): Promise<Session<Data>> {
     // Anything that is not exactly a token we issue never reaches SQL.
     if (isWellFormedToken(token)) {
-      const tokenHash = hashToken(token);
+      const tokenHash = tokenHashBytes(token);
       const record = await this.db.find(this.#now(), tokenHash);
       if (record === "retired") return this.#fresh(context, true);
       // Encrypted data that cannot be opened (wrong key, tampering) is "no session", after a warning.
@@ -176,7 +176,7 @@ export class Sessions<Data extends object = SessionData> {
     const createdAt = this.#clock();
     const { idleMs, absoluteMs } = this.options.standard;
     return new Session<Data>({
-      token, tokenHash: hashToken(token), publicId: generatePublicId(this.options.randomBytes, createdAt.getTime()), record: null,
+      token, tokenHash: tokenHashBytes(token), publicId: generatePublicId(this.options.randomBytes, createdAt.getTime()), record: null,
       data: emptyData(), changes: new Map(), cleared: false, cookieChanged: false, loggedOut: false, retired, context, dataLength: 2, createdAt,
       expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: this.#controller,
     });
@@ -372,7 +372,7 @@ export class Sessions<Data extends object = SessionData> {
     if (state.record === null) {
       // Never sent to anyone yet: a new token costs nothing.
       state.token = generateToken(this.options.randomBytes);
-      state.tokenHash = hashToken(state.token);
+      state.tokenHash = tokenHashBytes(state.token);
       return;
     }
     this.#emit(await this.#replaceToken(state, "rotate", null), state.record);
@@ -392,7 +392,7 @@ export class Sessions<Data extends object = SessionData> {
       }
     }
     const token = generateToken(this.options.randomBytes);
-    const tokenHash = hashToken(token);
+    const tokenHash = tokenHashBytes(token);
     if (this.#cipher) changes = rotationColumns(this.#cipher, state, token);
     const result = await db.rotate(this.#now(), state.tokenHash, tokenHash, this.options.staleMs, changes, login);
     if (typeof result === "string") this.#fail(result, what);

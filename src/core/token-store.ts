@@ -8,7 +8,7 @@ import { parseDuration, type Duration } from "./duration.js";
 import { SessionConflictError, SessionGoneError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import { emptyData, toData, type SessionData } from "./session.js";
-import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "./token.js";
+import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "./token.js";
 import type { SessionStore } from "../store/session-store.js";
 import { cipherOf, type SessionCipher } from "./encryption.js";
 
@@ -73,7 +73,7 @@ export class TokenStore {
     const now = this.#now();
     const id = generatePublicId(this.#options.randomBytes, now?.getTime());
     await this.#db.insert(now, {
-      id, tokenHash: hashToken(token), userId: options.userId ?? null,
+      id, tokenHash: tokenHashBytes(token), userId: options.userId ?? null,
       audience: this.#options.audience, data: this.#seal(token, id, options.data ?? {}), remember: false, ip: null, userAgent: null,
       // A token-store session does not slide: get() never touches it.
       idleMs: ttlMs, touchAfterMs: ttlMs, absoluteMs: ttlMs,
@@ -84,7 +84,7 @@ export class TokenStore {
   /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
   async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!isWellFormedToken(token)) return null;
-    const record = await this.#db.peek(this.#now(), hashToken(token));
+    const record = await this.#db.peek(this.#now(), tokenHashBytes(token));
     if (!record) return null;
     if (!this.#cipher) return { data: toData(record.data) as Data, expiresIn: record.expiresInMs };
     const opened = this.#cipher.open(record.data, token, record.id, record.current);
@@ -106,13 +106,13 @@ export class TokenStore {
     let text = serializeData(data ?? emptyData());
     if (this.#cipher && isWellFormedToken(token)) {
       // Sealing binds the blob to the public id: one more read, on this rare path only.
-      const record = await this.#db.peek(this.#now(), hashToken(token));
+      const record = await this.#db.peek(this.#now(), tokenHashBytes(token));
       if (!record) throw new SessionGoneError();
       // The data key would be wrapped under a token the session no longer answers to for long.
       if (!record.current) throw new SessionConflictError("cannot replace an encrypted session's data with a rotated-away token");
       text = this.#seal(token, record.id, data ?? emptyData());
     }
-    if (!isWellFormedToken(token) || !(await this.#db.replace(this.#now(), hashToken(token), text, ttlMs))) {
+    if (!isWellFormedToken(token) || !(await this.#db.replace(this.#now(), tokenHashBytes(token), text, ttlMs))) {
       throw new SessionGoneError();
     }
   }
@@ -120,7 +120,7 @@ export class TokenStore {
   /** Deletes the session; resolves to whether it existed. */
   async delete(token: string): Promise<boolean> {
     if (!isWellFormedToken(token)) return false;
-    return (await this.#db.remove(this.#now(), hashToken(token))) !== null;
+    return (await this.#db.remove(this.#now(), tokenHashBytes(token))) !== null;
   }
 
   /** Deletes every expired session; resolves to the count. */

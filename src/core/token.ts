@@ -120,7 +120,7 @@ export function isWellFormedToken(value: unknown): value is string {
 
 // crypto.hash (Node 20.12+, 21.7+) hashes in one call, without a Hash object: a third of
 // the cost of createHash on a token. Older Node versions fall back to createHash.
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+const oneShotHash = (nodeCrypto as { hash?: <E extends "hex" | "buffer">(algorithm: string, data: string, encoding: E) => E extends "hex" ? string : Buffer }).hash;
 
 /**
  * SHA-256 of the token, hex: the only form of the token the database ever sees.
@@ -133,4 +133,18 @@ const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, en
  */
 export function hashToken(token: string): string {
   return oneShotHash ? oneShotHash("sha256", token, "hex") : createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/**
+ * SHA-256 of the token as its 32 bytes: what the store sends PostgreSQL (a binary `bytea`
+ * parameter, which the database takes as it is, where hex text would be decoded on every
+ * statement). {@link hashToken} is the same hash as hex.
+ *
+ * @example
+ * ```ts
+ * tokenHashBytes(token).length; // 32
+ * ```
+ */
+export function tokenHashBytes(token: string): Buffer {
+  return oneShotHash ? oneShotHash("sha256", token, "buffer") : createHash("sha256").update(token, "utf8").digest();
 }

@@ -49,7 +49,7 @@ export interface SessionSummary {
 /** What a new row holds. */
 export interface NewSessionRow {
   id: string;
-  tokenHash: string;
+  tokenHash: Uint8Array;
   userId: string | null;
   audience: string | null;
   data: string;
@@ -190,7 +190,7 @@ export class SessionStore {
    * Resolves to `"retired"` for the token a login replaced (within the grace window): it
    * names a session it may not reach.
    */
-  async find(now: Date | null, tokenHash: string): Promise<SessionRecord | "retired" | null> {
+  async find(now: Date | null, tokenHash: Uint8Array): Promise<SessionRecord | "retired" | null> {
     const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
     if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
@@ -200,7 +200,7 @@ export class SessionStore {
   }
 
   /** Reads a live session without touching it. */
-  async peek(now: Date | null, tokenHash: string): Promise<(SessionRecord & { expiresInMs: number }) | null> {
+  async peek(now: Date | null, tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
     const rows = await this.#run("reading the session", this.#sql.peek, [now, tokenHash]);
     return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
   }
@@ -231,7 +231,7 @@ export class SessionStore {
    * Merges changed keys into a live session, found by public id (`null`: by token only).
    * Returns the new version, or why nothing was written.
    */
-  async save(now: Date | null, id: string | null, tokenHash: string, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
+  async save(now: Date | null, id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
     if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
       const merged = await this.#run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
       if (merged[0]) return merged[0].version as number;
@@ -246,7 +246,7 @@ export class SessionStore {
   }
 
   /** Gives the session a new token (and, for a login, a user), merging pending changes. */
-  async rotate(now: Date | null, tokenHash: string, newTokenHash: string, staleMs: number,
+  async rotate(now: Date | null, tokenHash: Uint8Array, newTokenHash: Uint8Array, staleMs: number,
     changes: DataChanges = EMPTY_CHANGES, login: LoginChange | null = null): Promise<SessionRecord | MissReason> {
     const rows = await this.#run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
       now, tokenHash, newTokenHash, staleMs, changes.deleted, changes.set, changes.cleared,
@@ -257,24 +257,24 @@ export class SessionStore {
   }
 
   /** Replaces the whole data (low-level API), optionally resetting the expiry to `ttlMs`. */
-  async replace(now: Date | null, tokenHash: string, data: string, ttlMs: number | null): Promise<boolean> {
+  async replace(now: Date | null, tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
     const rows = await this.#run("saving the session", this.#sql.replace, [now, tokenHash, data, ttlMs]);
     return rows.length > 0;
   }
 
   /** Deletes the session the token (or its grace-window predecessor) names. */
-  async remove(now: Date | null, tokenHash: string): Promise<ExpiredSession | null> {
+  async remove(now: Date | null, tokenHash: Uint8Array): Promise<ExpiredSession | null> {
     const rows = await this.#run("deleting the session", this.#sql.remove, [now, tokenHash]);
     return rows[0] ? removedSession(rows[0]) : null;
   }
 
   /** Ends a session but leaves an expired, empty row until pruned, so it cannot be inserted again meanwhile. */
-  async retire(now: Date | null, tokenHash: string): Promise<boolean> {
+  async retire(now: Date | null, tokenHash: Uint8Array): Promise<boolean> {
     return (await this.#run("ending the session", this.#sql.retire, [now, tokenHash])).length > 0;
   }
 
   // Rare path: a write matched no row; one more query tells the caller why.
-  async #miss(now: Date | null, tokenHash: string, compareAndSet: boolean): Promise<MissReason> {
+  async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
     const rows = await this.#run("checking the session", this.#sql.probe, [now, tokenHash]);
     if (!rows[0]) return "gone";
     if (rows[0].current === false) return "stale";

@@ -2,9 +2,9 @@
  * Every SQL statement pgsession runs on the hot path, written once for all drivers.
  *
  * Conventions: `$1` is always the clock (`NULL` means the database's `now()`, a
- * timestamp is an injected test clock); token hashes travel as hex text and are decoded
- * in SQL; durations travel as milliseconds; JSON travels as text cast to jsonb, so every
- * driver sends exactly the same parameters.
+ * timestamp is an injected test clock); token hashes travel as their 32 bytes (`bytea`:
+ * node-postgres sends them binary, postgres.js and PGlite as bytea text); durations travel
+ * as milliseconds; JSON travels as text cast to jsonb.
  * @module
  */
 import { quoteIdent, statement, type TableName } from "./schema.js";
@@ -45,9 +45,9 @@ export function buildStatements(names: TableName): Statements {
   // grace window. The token a login replaced answers to nothing (migration 004): it is
   // only recognized (`retired`), so that a request still carrying it is refused rather
   // than mistaken for an unknown visitor.
-  const previous = `s.prev_token_hash = decode($2, 'hex') AND s.prev_expires_at > ${NOW}`;
-  const match = `(s.token_hash = decode($2, 'hex') OR (${previous} AND NOT s.prev_login))`;
-  const known = `(s.token_hash = decode($2, 'hex') OR (${previous}))`;
+  const previous = `s.prev_token_hash = $2::bytea AND s.prev_expires_at > ${NOW}`;
+  const match = `(s.token_hash = $2::bytea OR (${previous} AND NOT s.prev_login))`;
+  const known = `(s.token_hash = $2::bytea OR (${previous}))`;
   // Live: before its idle expiry. Every write keeps idle_expires_at at or before
   // absolute_expires_at (the rule of migrations 004 and 006), so this one comparison also
   // enforces the absolute lifetime.
@@ -83,7 +83,7 @@ export function buildStatements(names: TableName): Statements {
     find: statement(
       "find",
       `SELECT ${packed("true", `CASE WHEN ${due} THEN ${touch}(s.id, ${NOW}) END`)}
-         FROM ${t} s WHERE s.token_hash = decode($2, 'hex') AND ${live}`,
+         FROM ${t} s WHERE s.token_hash = $2::bytea AND ${live}`,
     ),
     // The same by the previous token inside its grace window: run only when `find` found
     // nothing (a rotated-away token, or an unknown or expired one). A token a login retired
@@ -96,7 +96,7 @@ export function buildStatements(names: TableName): Statements {
     // A read with no side effect (the low-level store's get).
     peek: statement(
       "peek",
-      `SELECT ${packed("s.token_hash = decode($2, 'hex')", "NULL")},
+      `SELECT ${packed("s.token_hash = $2::bytea", "NULL")},
               (extract(epoch FROM s.idle_expires_at - ${NOW}) * 1000)::float8 AS expires_in
          FROM ${t} s WHERE ${match} AND ${live}`,
     ),
@@ -110,7 +110,7 @@ export function buildStatements(names: TableName): Statements {
       `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
               created_at, last_seen_at, authenticated_at, idle_timeout, touch_after,
               idle_expires_at, absolute_expires_at)
-       SELECT $3::text, decode($2, 'hex'), $4::text, $5::text, $6::text::jsonb, $7::boolean, $8::text, $9::text,
+       SELECT $3::text, $2::bytea, $4::text, $5::text, $6::text::jsonb, $7::boolean, $8::text, $9::text,
               c.at, c.at, CASE WHEN $4::text IS NULL THEN NULL ELSE c.at END, c.idle, ${MS("$11")},
               c.at + least(c.idle, c.absolute), c.at + c.absolute
          FROM (SELECT ${NOW} AS at, ${MS("$10")} AS idle, ${MS("$12")} AS absolute OFFSET 0) c`,
@@ -121,7 +121,7 @@ export function buildStatements(names: TableName): Statements {
     saveMerge: statement(
       "save_merge",
       `UPDATE ${t} s SET data = s.data || $3::text::jsonb, version = s.version + 1
-        WHERE s.token_hash = decode($2, 'hex') AND ${live}
+        WHERE s.token_hash = $2::bytea AND ${live}
        RETURNING s.version`,
     ),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
@@ -145,7 +145,7 @@ export function buildStatements(names: TableName): Statements {
     rotate: statement(
       "rotate",
       `UPDATE ${t} s SET
-              token_hash = decode($3, 'hex'), prev_token_hash = s.token_hash,
+              token_hash = $3::bytea, prev_token_hash = s.token_hash,
               prev_expires_at = ${NOW} + ${MS("$4")}, prev_login = $8::boolean,
               data = ${merged(5)}, version = s.version + 1,
               user_id = CASE WHEN $8::boolean THEN $9::text ELSE s.user_id END,
@@ -159,7 +159,7 @@ export function buildStatements(names: TableName): Statements {
               last_seen_at = ${NOW},
               ip = CASE WHEN $8::boolean THEN coalesce($14::text, s.ip) ELSE s.ip END,
               user_agent = CASE WHEN $8::boolean THEN coalesce($15::text, s.user_agent) ELSE s.user_agent END
-        WHERE s.token_hash = decode($2, 'hex') AND ${live}
+        WHERE s.token_hash = $2::bytea AND ${live}
        RETURNING ${packed("true", "NULL")}`,
     ),
     // The low-level store's set: replace the data, optionally reset the expiry.
@@ -185,7 +185,7 @@ export function buildStatements(names: TableName): Statements {
     ),
     // After a write matched nothing: is the session gone, or was it a conflict? A token a
     // rotation or a login replaced meanwhile is a conflict (the session lives on), not "gone".
-    probe: statement("probe", `SELECT s.version, s.token_hash = decode($2, 'hex') AS current FROM ${t} s WHERE ${known} AND ${live}`),
+    probe: statement("probe", `SELECT s.version, s.token_hash = $2::bytea AS current FROM ${t} s WHERE ${known} AND ${live}`),
     listByUser: statement(
       "list_by_user",
       `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
