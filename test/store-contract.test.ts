@@ -214,6 +214,30 @@ for (const kind of allTargets) {
     });
 
     describe("writes", () => {
+      it("with no injected clock, every statement runs on the database's clock (now(), one parameter fewer)", async () => {
+        const real = createSessions({ store: count.driver, schema });
+        extra.push(real);
+        count.reset();
+        const s = await real.resolve(undefined);
+        s.set("n", 1);
+        const cookie = `session=${tokenOf(await real.commit(s))}`;
+        const read = await real.resolve(cookie);
+        expect(read.get("n")).toBe(1);
+        expect(Math.abs(read.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+        read.set("n", 2);
+        await read.login("nora");
+        const next = `session=${tokenOf(await real.commit(read))}`;
+        const again = await real.resolve(next);
+        again.set("n", 3);
+        await real.commit(again);
+        expect((await real.resolve(next)).get("n")).toBe(3);
+        expect((await real.listUserSessions("nora")).map((x) => x.id)).toEqual([again.id]);
+        await again.logout();
+        await real.commit(again);
+        expect((await real.resolve(next)).isNew).toBe(true);
+        expect(count.names).toEqual(["insert_now", "find_now", "rotate_now", "find_now", "save_merge_now", "find_now", "list_by_user_now", "remove_now", "find_now", "find_previous_now"]);
+      });
+
       it("a request that changed nothing writes nothing", async () => {
         const { cookie, session } = await stored({ n: 1 });
         const [before] = await target.sql(`SELECT xmin::text AS x, version FROM ${table()} WHERE id = $1`, [session.id]);

@@ -7,7 +7,7 @@
 import { toStoreError } from "../core/errors.js";
 import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
 import { loadMigrations, quoteIdent, renderMigration, statement, type TableName } from "./schema.js";
-import { buildStatements, type Statements } from "./statements.js";
+import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
 
 /** A session row as the core sees it. Never carries the token or its hash. */
 export interface SessionRecord {
@@ -157,6 +157,25 @@ function removedSession(row: Row): ExpiredSession {
   return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
 }
 
+const built = new Map<string, { sql: Statements; onDatabaseClock: ReadonlyMap<Statement, Statement> }>();
+
+/** The statements of one table, built once per process (a transaction's store reuses them). */
+function statementsFor(names: TableName) {
+  const key = `${names.schema}.${names.table}`;
+  let entry = built.get(key);
+  if (!entry) {
+    const sql = buildStatements(names);
+    const plainForms = new Map<Statement, Statement>();
+    for (const stmt of Object.values(sql)) {
+      const plain = onDatabaseClock(stmt);
+      if (plain) plainForms.set(stmt, plain);
+    }
+    entry = { sql, onDatabaseClock: plainForms };
+    built.set(key, entry);
+  }
+  return entry;
+}
+
 /**
  * All SQL pgsession runs, for one table, over one driver.
  *
@@ -170,14 +189,24 @@ export class SessionStore {
   readonly driver: StoreDriver;
   readonly names: TableName;
   readonly #sql: Statements;
+  /** Each statement that takes the clock, to its form on the database's clock alone. */
+  readonly #onDatabaseClock: ReadonlyMap<Statement, Statement>;
 
   constructor(driver: StoreDriver, names: TableName) {
     this.driver = driver;
     this.names = names;
-    this.#sql = buildStatements(names);
+    ({ sql: this.#sql, onDatabaseClock: this.#onDatabaseClock } = statementsFor(names));
   }
 
   async #run(what: string, stmt: Statement, params: readonly unknown[], on: Queryable = this.driver): Promise<Row[]> {
+    // No injected clock ($1 null): the statement that uses now() and takes one parameter fewer.
+    if (params[0] === null) {
+      const plain = this.#onDatabaseClock.get(stmt);
+      if (plain !== undefined) {
+        stmt = plain;
+        params = params.slice(1);
+      }
+    }
     try {
       return await on.query(stmt, params);
     } catch (err) {
