@@ -8,6 +8,7 @@ import { toStoreError } from "../core/errors.js";
 import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
 import { loadMigrations, quoteIdent, renderMigration, statement, type TableName } from "./schema.js";
 import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
+import { parseTimestamptz } from "./timestamp.js";
 
 /** A session row as the core sees it. Never carries the token or its hash. */
 export interface SessionRecord {
@@ -117,8 +118,8 @@ const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS 
 /**
  * A session row as the statements send it: one JSON array in one text column (`r`), so
  * that every driver parses a single field. The five times are PostgreSQL's JSON text of
- * a timestamptz (ISO 8601 with microseconds and the session's offset, which `Date`
- * parses, to the millisecond); `touch` is what a read's touch wrote, `[lastSeenAt,
+ * a timestamptz (ISO 8601 with microseconds and the session's offset, read to the
+ * millisecond by {@link parseTimestamptz}); `touch` is what a read's touch wrote, `[lastSeenAt,
  * idleExpiresAt]` in epoch milliseconds (float8, which may carry float error), or null.
  */
 type PackedRecord = [
@@ -138,9 +139,9 @@ function recordOf(row: Row): SessionRecord {
     JSON.parse(text) as PackedRecord;
   const record: SessionRecord = {
     id, userId, audience, data, version, remember,
-    createdAt: new Date(createdAt), lastSeenAt: new Date(lastSeenAt),
-    authenticatedAt: authenticatedAt === null ? null : new Date(authenticatedAt),
-    expiresAt: new Date(expiresAt), absoluteExpiresAt: new Date(absoluteExpiresAt), current, touched: false,
+    createdAt: parseTimestamptz(createdAt), lastSeenAt: parseTimestamptz(lastSeenAt),
+    authenticatedAt: authenticatedAt === null ? null : parseTimestamptz(authenticatedAt),
+    expiresAt: parseTimestamptz(expiresAt), absoluteExpiresAt: parseTimestamptz(absoluteExpiresAt), current, touched: false,
     // PostgreSQL's JSON text of the data is never shorter than JSON.stringify's of it.
     dataLength: text.length,
   };
