@@ -57,3 +57,76 @@ describe.skipIf(!hasPostgres)("pgStore with a pool from another copy of pg [pg]"
     await expect(store.query({ name: "after_close_shape", text: "SELECT 1" }, [])).rejects.toThrow(/end/i);
   });
 });
+
+describe.skipIf(!hasPostgres)("pgStore's two ways of handing pg a statement [pg]", () => {
+  const schema = uniqueSchema("pgpath");
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  /** A whole lifecycle: create, read, write, log in (in a transaction), read again, end. */
+  async function lifecycle(pool: pg.Pool): Promise<void> {
+    const sessions = createSessions({ store: pgStore(pool), schema });
+    await sessions.migrate();
+    const session = await sessions.resolve(undefined);
+    session.set("n", 1);
+    const first = (await sessions.commit(session))!.split(";")[0]!;
+    const read = await sessions.resolve(first);
+    expect(read.get("n")).toBe(1);
+    read.set("n", 2);
+    await read.login("user-7");
+    const second = (await sessions.commit(read))!.split(";")[0]!;
+    expect(second).not.toBe(first);
+    const again = await sessions.resolve(second);
+    expect([again.get("n"), again.userId]).toEqual([2, "user-7"]);
+    await again.logout();
+    await sessions.commit(again);
+    expect((await sessions.resolve(second)).isNew).toBe(true);
+    await sessions.close();
+  }
+
+  /** A pool whose clients note what each query() received. */
+  function recordingPool(Client: typeof pg.Client, seen: string[]): pg.Pool {
+    const prototype = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = prototype.query;
+    class Recording extends Client {}
+    (Recording.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+      seen.push(args[0] instanceof pg.Query ? "Query" : typeof args[0]);
+      return query.apply(this, args);
+    };
+    return new pg.Pool({ connectionString: DATABASE_URL, max: 2, Client: Recording });
+  }
+
+  it("with this module's pg, statements go as Query objects, on the pool and in transactions", async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    const seen: string[] = [];
+    const original = pg.Client.prototype.query;
+    // Record on this pg's own Client (the lean path is taken only for it), then restore it.
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      seen.push(args[0] instanceof pg.Query ? "Query" : typeof args[0]);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      await lifecycle(pool);
+    } finally {
+      pg.Client.prototype.query = original;
+      await pool.end();
+    }
+    expect(seen).toContain("Query");
+    expect(seen).not.toContain("object");
+  });
+
+  it("with clients of another pg (here a subclass), statements go as config objects, and work the same", async () => {
+    const seen: string[] = [];
+    const pool = recordingPool(pg.Client, seen);
+    try {
+      await lifecycle(pool);
+    } finally {
+      await pool.end();
+    }
+    expect(seen).toContain("object");
+    expect(seen).not.toContain("Query");
+  });
+});
