@@ -70,6 +70,38 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
     }
   });
 
+  it("puts its cookie beside the headers of the app's writeHead, leaving the app's object as it was", async () => {
+    const given: Record<string, object> = {};
+    const server = createServer(withSession(sessions, (req, res, session) => {
+      session.set("x", 1);
+      const headers: Record<string, string> = req.url === "/bare"
+        ? Object.assign(Object.create(null) as Record<string, string>, { "content-type": "text/plain", "x-kind": "bare" })
+        : { "content-type": "text/plain", "x-kind": req.url ?? "" };
+      given[req.url ?? ""] = headers;
+      if (req.url === "/message") res.writeHead(201, "Made", headers).end("ok");
+      else if (req.url === "/set-before") {
+        res.setHeader("x-before", "yes");
+        res.writeHead(200, headers).end("ok");
+      } else res.writeHead(200, headers).end("ok");
+    }));
+    const { base, close } = await listen(server);
+    try {
+      for (const path of ["/plain", "/message", "/bare", "/set-before"]) {
+        const res = await fetch(base + path);
+        expect(res.status, path).toBe(path === "/message" ? 201 : 200);
+        if (path === "/message") expect(res.statusText).toBe("Made");
+        expect(res.headers.getSetCookie().map((line) => parseSetCookie(line).name), path).toEqual(["session"]);
+        expect(res.headers.get("content-type"), path).toBe("text/plain");
+        expect(res.headers.get("x-kind"), path).toBe(path === "/bare" ? "bare" : path);
+        if (path === "/set-before") expect(res.headers.get("x-before")).toBe("yes");
+        expect(Object.keys(given[path]!).sort(), path).toEqual(["content-type", "x-kind"]);
+        expect(await res.text()).toBe("ok");
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it("keeps both cookies when writeHead names Set-Cookie in a flat list or after a status message", async () => {
     const server = createServer(withSession(sessions, (req, res, session) => {
       session.set("x", 1);
