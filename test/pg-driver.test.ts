@@ -87,31 +87,28 @@ describe.skipIf(!hasPostgres)("pgStore's two ways of handing pg a statement [pg]
     await sessions.close();
   }
 
-  /** A pool whose clients note what each query() received. */
-  function recordingPool(Client: typeof pg.Client, seen: string[]): pg.Pool {
-    const prototype = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const query = prototype.query;
-    class Recording extends Client {}
-    (Recording.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+  /** Makes `query()` of a Client prototype note what it received; returns the undo. */
+  function recordQueries(prototype: pg.Client, seen: string[]): () => void {
+    const target = prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = target.query;
+    target.query = function (this: pg.Client, ...args: unknown[]) {
       seen.push(args[0] instanceof pg.Query ? "Query" : typeof args[0]);
-      return query.apply(this, args);
+      return original.apply(this, args);
     };
-    return new pg.Pool({ connectionString: DATABASE_URL, max: 2, Client: Recording });
+    return () => {
+      target.query = original;
+    };
   }
 
   it("with this module's pg, statements go as Query objects, on the pool and in transactions", async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
     const seen: string[] = [];
-    const original = pg.Client.prototype.query;
     // Record on this pg's own Client (the lean path is taken only for it), then restore it.
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      seen.push(args[0] instanceof pg.Query ? "Query" : typeof args[0]);
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
+    const restore = recordQueries(pg.Client.prototype, seen);
     try {
       await lifecycle(pool);
     } finally {
-      pg.Client.prototype.query = original;
+      restore();
       await pool.end();
     }
     expect(seen).toContain("Query");
@@ -120,7 +117,9 @@ describe.skipIf(!hasPostgres)("pgStore's two ways of handing pg a statement [pg]
 
   it("with clients of another pg (here a subclass), statements go as config objects, and work the same", async () => {
     const seen: string[] = [];
-    const pool = recordingPool(pg.Client, seen);
+    class Recording extends pg.Client {}
+    recordQueries(Recording.prototype, seen);
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, Client: Recording });
     try {
       await lifecycle(pool);
     } finally {

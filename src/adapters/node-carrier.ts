@@ -174,7 +174,7 @@ class HeldOutput implements OutputGate {
   #intoHeldWriteHead(setCookie: string): boolean {
     const args = this.firstWriteHead;
     if (args === null) return false;
-    const at = typeof args[0] === "string" ? 1 : 0;
+    const at = headersAt(args);
     const headers = args[at];
     if (headers === null || typeof headers !== "object" || Object.getPrototypeOf(headers) !== Object.prototype) return false;
     if (namesSetCookie(headers) || this.res.getHeaderNames().length > 0) return false;
@@ -233,11 +233,16 @@ class HeldOutput implements OutputGate {
   }
 }
 
+/** Where the headers are among writeHead's arguments after the status: after a status message, if any. */
+function headersAt(rest: unknown[]): number {
+  return typeof rest[0] === "string" ? 1 : 0;
+}
+
 function writeHeadOf(held: HeldOutput, res: ServerResponse, status: unknown, rest: unknown[]): unknown {
   if (held.passesThrough()) return held.originals.writeHead.call(res, status, ...rest);
   if (!held.started) held.firstWriteHead = rest;
   held.hold(() => {
-    const headers = typeof rest[0] === "string" ? rest[1] : rest[0];
+    const headers = rest[headersAt(rest)];
     // Node's writeHead lets its own Set-Cookie replace one set before (the commit's, or the
     // app's): only then are the headers moved in one by one, so that both go out. Any other
     // call goes through as the app made it, on node's fast path.

@@ -29,19 +29,6 @@ function isPool(value: unknown): value is pg.Pool {
     typeof candidate.end === "function" && typeof candidate.totalCount === "number";
 }
 
-/**
- * Wraps a node-postgres `Pool` (recognized by its shape, so a pool from another copy of `pg`
- * counts too). A pool passed in stays yours (`close()` leaves it open); a
- * pool made from options is the driver's, and `close()` ends it. Either way an `error`
- * listener is attached, so a dropped idle connection never crashes the process.
- *
- * @example
- * ```ts
- * import pg from "pg";
- * import { pgStore } from "pgsession/pg";
- * const store = pgStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
- * ```
- */
 /** What pg's Query reads of its config, set on the instance (the type declares none of it). */
 type StatementQuery = pg.Query & {
   name: string; values: unknown[];
@@ -61,6 +48,19 @@ function statementQuery(statement: Statement, params: readonly unknown[]): State
   return query;
 }
 
+/**
+ * Wraps a node-postgres `Pool` (recognized by its shape, so a pool from another copy of `pg`
+ * counts too). A pool passed in stays yours (`close()` leaves it open); a
+ * pool made from options is the driver's, and `close()` ends it. Either way an `error`
+ * listener is attached, so a dropped idle connection never crashes the process.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { pgStore } from "pgsession/pg";
+ * const store = pgStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
+ * ```
+ */
 export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriver {
   const owned = !isPool(poolOrOptions);
   let pool: pg.Pool;

@@ -85,7 +85,10 @@ function daysInMonth(year: number, month: number): number {
   return (year & 3) === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
-/** Days since 1970-01-01 of a date from year 1 on (H. Hinnant's days_from_civil, in integers). */
+/**
+ * Days since 1970-01-01 of a date from year 1 on (H. Hinnant's days_from_civil, in
+ * integers). Not Date.UTC, which reads the years 0-99 as 1900-1999.
+ */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = (y / 400) | 0;
