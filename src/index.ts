@@ -10,20 +10,20 @@
  * ```
  * @module
  */
-export { createSessions, Sessions, type CommitOptions, type UserSession } from "./core/sessions.js";
-export { Session, type SessionData, type LoginOptions, type RequestContext } from "./core/session.js";
-export type { SessionsOptions, TimeoutOptions, ResolvedOptions } from "./core/options.js";
-export type { CookieOptions, CookiePolicy } from "./core/cookie.js";
-export { readCookie, serializeSessionCookie, createCookiePolicy } from "./core/cookie.js";
-export type { Duration } from "./core/duration.js";
-export { parseDuration } from "./core/duration.js";
-export { TokenStore, type StoredSession } from "./core/token-store.js";
-export { generateToken, hashToken, isWellFormedToken } from "./core/token.js";
+export { createSessions, Sessions, type CommitOptions, type UserSession } from "./manager/manager.js";
+export { Session, type SessionData, type LoginOptions, type RequestContext } from "./session/session.js";
+export type { SessionsOptions, TimeoutOptions, ResolvedOptions } from "./manager/options.js";
+export type { CookieOptions, CookiePolicy } from "./session/cookie.js";
+export { readCookie, serializeSessionCookie, createCookiePolicy } from "./session/cookie.js";
+export type { Duration } from "./lib/duration.js";
+export { parseDuration } from "./lib/duration.js";
+export { TokenStore, type StoredSession } from "./manager/token-store.js";
+export { generateToken, hashToken, isWellFormedToken } from "./session/token.js";
 export type { StoreDriver, Queryable, Statement, Row } from "./store/driver.js";
 export type { SessionSummary } from "./store/session-store.js";
-export * from "./core/errors.js";
+export * from "./errors.js";
 export { countSessions, sessionStats, sessionTableExists, type TableCounts, type SessionStats } from "./store/admin.js";
 export type { SessionSql } from "./store/session-sql.js";
-export type { SessionEvent, SessionEventMap, SessionEventName, SessionEventListener, RevokeReason } from "./core/events.js";
-export type { EncryptionOptions, EncryptionKey } from "./core/encryption.js";
-export { requireRecentLogin, isRecentLogin } from "./core/step-up.js";
+export type { SessionEvent, SessionEventMap, SessionEventName, SessionEventListener, RevokeReason } from "./session/events.js";
+export type { EncryptionOptions, EncryptionKey } from "./session/encryption.js";
+export { requireRecentLogin, isRecentLogin } from "./session/step-up.js";

@@ -3,8 +3,8 @@
  * pruning beside live traffic, logouts and rotations racing requests in flight.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/core/sessions.js";
-import { SessionConflictError, SessionGoneError } from "../src/core/errors.js";
+import { createSessions, type Sessions } from "../src/manager/manager.js";
+import { SessionConflictError, SessionGoneError } from "../src/errors.js";
 import type { StoreDriver } from "../src/store/driver.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 

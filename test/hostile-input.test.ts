@@ -6,10 +6,10 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCookie, MAX_COOKIE_HEADER } from "../src/core/cookie.js";
-import { SessionDataError } from "../src/core/errors.js";
-import { createSessions, type Sessions } from "../src/core/sessions.js";
-import { hashToken } from "../src/core/token.js";
+import { readCookie, MAX_COOKIE_HEADER } from "../src/session/cookie.js";
+import { SessionDataError } from "../src/errors.js";
+import { createSessions, type Sessions } from "../src/manager/manager.js";
+import { hashToken } from "../src/session/token.js";
 import type { StoreDriver } from "../src/store/driver.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 

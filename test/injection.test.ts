@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/core/sessions.js";
-import { generatePublicId } from "../src/core/token.js";
+import { createSessions } from "../src/manager/manager.js";
+import { generatePublicId } from "../src/session/token.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 import { tokenOf } from "./support/suite.js";
 import type { StoreDriver } from "../src/store/driver.js";

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/core/sessions.js";
-import { SessionStoreError } from "../src/core/errors.js";
-import type { Session } from "../src/core/session.js";
+import { createSessions, type Sessions } from "../src/manager/manager.js";
+import { SessionStoreError } from "../src/errors.js";
+import type { Session } from "../src/session/session.js";
 import { postgresStore } from "../src/store/postgres.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/core/sessions.js";
+import { createSessions, type Sessions } from "../src/manager/manager.js";
 import type { Queryable, StoreDriver } from "../src/store/driver.js";
 import { pgStore } from "../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, pgliteTarget, uniqueSchema, type TestTarget } from "./support/db.js";

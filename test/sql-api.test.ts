@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/core/sessions.js";
-import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../src/core/token.js";
+import { createSessions } from "../src/manager/manager.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../src/session/token.js";
 import { describeEachTarget, tokenOf } from "./support/suite.js";
 
 describeEachTarget("the SQL side", (ctx) => {

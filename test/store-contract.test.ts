@@ -5,12 +5,12 @@
  * uses instead of now(), so nothing sleeps.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/core/sessions.js";
-import type { SessionsOptions } from "../src/core/options.js";
-import { hashToken } from "../src/core/token.js";
+import { createSessions, type Sessions } from "../src/manager/manager.js";
+import type { SessionsOptions } from "../src/manager/options.js";
+import { hashToken } from "../src/session/token.js";
 import {
   SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError,
-} from "../src/core/errors.js";
+} from "../src/errors.js";
 import type { StoreDriver } from "../src/store/driver.js";
 import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 

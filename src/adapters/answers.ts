@@ -14,9 +14,9 @@
  *   session still exists; the client retries with its current token).
  * @module
  */
-import { serializeSessionCookie } from "../core/cookie.js";
-import { SessionConflictError, SessionGoneError, SessionStoreError } from "../core/errors.js";
-import type { Sessions } from "../core/sessions.js";
+import { serializeSessionCookie } from "../session/cookie.js";
+import { SessionConflictError, SessionGoneError, SessionStoreError } from "../errors.js";
+import type { Sessions } from "../manager/manager.js";
 
 /** A response as plain values, for any runtime to send. */
 export interface PlainAnswer {

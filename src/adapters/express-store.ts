@@ -12,9 +12,9 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionConfigError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../core/errors.js";
-import { createSessions, type Sessions } from "../core/sessions.js";
-import { generatePublicId, tokenHashBytes } from "../core/token.js";
+import { SessionConfigError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../errors.js";
+import { createSessions, type Sessions } from "../manager/manager.js";
+import { generatePublicId, tokenHashBytes } from "../session/token.js";
 import type { StoreDriver } from "../store/driver.js";
 
 /**

@@ -16,8 +16,8 @@
  */
 import type { ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
-import type { Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import type { Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { installHeldOutput, sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node-carrier.js";
 
 export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";

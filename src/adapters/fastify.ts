@@ -12,8 +12,8 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import type { Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import type { Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { clearingCookie, conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type ErrorKind, type PlainAnswer } from "./answers.js";
 import { readNodeRequest } from "./node-carrier.js";
 

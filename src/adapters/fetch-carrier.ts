@@ -5,9 +5,9 @@
  * is sent: a Response is only sent once the handler returned it).
  * @module
  */
-import { contextOf } from "../core/request.js";
-import type { RequestContext, Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import { contextOf } from "../session/request-context.js";
+import type { RequestContext, Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 
 /**

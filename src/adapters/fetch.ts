@@ -9,8 +9,8 @@
  * ran answers 409 and clears the cookie. Other errors propagate.
  * @module
  */
-import type { Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import type { Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
 
 export type { FetchErrorHandler, FetchSessionOptions } from "./fetch-carrier.js";

@@ -8,8 +8,8 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import type { Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { kindOf } from "./answers.js";
 import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
 

@@ -7,9 +7,9 @@
  */
 import { OutgoingMessage, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { contextOf } from "../core/request.js";
-import type { RequestContext, Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
+import { contextOf } from "../session/request-context.js";
+import type { RequestContext, Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
 import { conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type PlainAnswer } from "./answers.js";
 
 /** The cookie header and context of a node request. */

@@ -11,9 +11,9 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Session, SessionData } from "../core/session.js";
-import type { Sessions } from "../core/sessions.js";
-import { isThenable } from "../core/thenable.js";
+import type { Session, SessionData } from "../session/session.js";
+import type { Sessions } from "../manager/manager.js";
+import { isThenable } from "../lib/thenable.js";
 import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
 
 /**

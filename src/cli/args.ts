@@ -3,7 +3,7 @@
  * per-command options, and usage errors that name the mistake.
  * @module
  */
-import { parseDuration } from "../core/duration.js";
+import { parseDuration } from "../lib/duration.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A mistake on the command line: exit code 2, with the command's usage. */

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { createSessions, type Sessions, type SessionsOptions } from "../index.js";
 import type { StoreDriver } from "../store/driver.js";
-import { SessionConfigError } from "../core/errors.js";
+import { SessionConfigError } from "../errors.js";
 import type { CommonValues } from "./args.js";
 
 // The drivers are optional peer dependencies: say which package to install.

@@ -7,7 +7,7 @@
  * `now()`, a timestamp is an injected clock.
  * @module
  */
-import { toStoreError } from "../core/errors.js";
+import { toStoreError } from "../errors.js";
 import type { Row, Statement, StoreDriver } from "./driver.js";
 import { quoteIdent, statement, type TableName } from "./schema.js";
 

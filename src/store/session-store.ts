@@ -4,11 +4,11 @@
  * that say so.
  * @module
  */
-import { toStoreError } from "../core/errors.js";
+import { toStoreError } from "../errors.js";
 import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
 import { loadMigrations, quoteIdent, renderMigration, statement, type TableName } from "./schema.js";
 import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
-import { parseTimestamptz } from "./timestamp.js";
+import { parseTimestamptz } from "../lib/timestamp.js";
 
 /** A session row as the core sees it. Never carries the token or its hash. */
 export interface SessionRecord {

@@ -5,9 +5,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../../src/core/sessions.js";
-import type { SessionsOptions } from "../../src/core/options.js";
-import { hashToken } from "../../src/core/token.js";
+import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import type { SessionsOptions } from "../../src/manager/options.js";
+import { hashToken } from "../../src/session/token.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, uniqueSchema } from "../support/db.js";
 import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";

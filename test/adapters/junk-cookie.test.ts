@@ -4,7 +4,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../../src/core/sessions.js";
+import { createSessions, type Sessions } from "../../src/manager/manager.js";
 import type { StoreDriver } from "../../src/store/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";

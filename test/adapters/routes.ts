@@ -12,8 +12,8 @@
  *   POST /revoke-login    -> revokes the session in the database, then logs in on it
  *   POST /with-cookie     -> sets a key, and the app sets a cookie of its own ("other")
  */
-import type { Session } from "../../src/core/session.js";
-import type { Sessions } from "../../src/core/sessions.js";
+import type { Session } from "../../src/session/session.js";
+import type { Sessions } from "../../src/manager/manager.js";
 
 export type AppData = { count: number } & Record<string, unknown>;
 

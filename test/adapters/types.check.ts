@@ -10,8 +10,8 @@ import { pgsessionPlugin } from "../../src/adapters/fastify.js";
 import { withSession as fetchSession } from "../../src/adapters/fetch.js";
 import { sessionMiddleware as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
 import { withSession as nodeSession } from "../../src/adapters/node.js";
-import type { Session } from "../../src/core/session.js";
-import { createSessions } from "../../src/core/sessions.js";
+import type { Session } from "../../src/session/session.js";
+import { createSessions } from "../../src/manager/manager.js";
 
 type Visits = { visits: number };
 const sessions = createSessions<Visits>();

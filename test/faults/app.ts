@@ -11,8 +11,8 @@
  */
 import { createServer } from "node:http";
 import { withSession, type NodeSessionOptions } from "../../src/adapters/node.js";
-import type { Session } from "../../src/core/session.js";
-import type { Sessions } from "../../src/core/sessions.js";
+import type { Session } from "../../src/session/session.js";
+import type { Sessions } from "../../src/manager/manager.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
 
 export type Data = Record<string, unknown>;

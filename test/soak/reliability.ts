@@ -99,7 +99,7 @@ lines.push(
   "- A node handler that threw after starting its response left the client waiting forever (also fixed on the http",
   "  branch). Test: \"bug: a node handler that threw after starting its response left the client waiting forever\".",
   "- Pruning failures were logged as \"pgsession: pruning failed: pgsession: pruning failed: ...\". Test in",
-  "  src/core/sessions.test.ts.",
+  "  src/manager/manager.test.ts.",
   "",
   "## Run it",
   "",

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import pg from "pg";
 import postgres from "postgres";
-import { createSessions, type Sessions } from "../../src/core/sessions.js";
-import type { SessionsOptions } from "../../src/core/options.js";
+import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import type { SessionsOptions } from "../../src/manager/options.js";
 import type { StoreDriver } from "../../src/store/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { postgresStore } from "../../src/store/postgres.js";

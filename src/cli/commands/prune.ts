@@ -6,7 +6,7 @@
 import cliProgress from "cli-progress";
 import { optionalDurationMs, optionalInteger } from "../args.js";
 import { countSessions } from "../../index.js";
-import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../core/sessions.js";
+import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../manager/manager.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
 

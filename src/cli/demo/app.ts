@@ -5,8 +5,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Session } from "../../core/session.js";
-import type { Sessions } from "../../core/sessions.js";
+import type { Session } from "../../session/session.js";
+import type { Sessions } from "../../manager/manager.js";
 import { describeUserAgent } from "../user-agent.js";
 import { describeCookie } from "./cookie-facts.js";
 import { csrfProblem, csrfTokenOf, ensureCsrfToken, type CsrfData } from "./csrf.js";

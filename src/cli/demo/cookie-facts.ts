@@ -3,7 +3,7 @@
  * request and one sentence on what it does.
  * @module
  */
-import type { CookiePolicy } from "../../core/cookie.js";
+import type { CookiePolicy } from "../../session/cookie.js";
 import { formatDuration } from "../format.js";
 
 /** One attribute, its value here, and why. */

@@ -10,7 +10,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Session } from "../../core/session.js";
+import type { Session } from "../../session/session.js";
 
 /** Session data holding the CSRF token. */
 export type CsrfData = { csrf?: string };

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { withSession } from "../../adapters/node.js";
-import type { Sessions } from "../../core/sessions.js";
+import type { Sessions } from "../../manager/manager.js";
 import { createDemoHandler, type DemoData } from "./app.js";
 
 /** A running demo server. */

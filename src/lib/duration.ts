@@ -3,7 +3,7 @@
  * `"24h"`, `"7d"`, `"1h30m"`.
  * @module
  */
-import { SessionConfigError } from "./errors.js";
+import { SessionConfigError } from "../errors.js";
 
 /** A duration: milliseconds, or a string like `"30s"`, `"15m"`, `"24h"`, `"7d"`, `"1h30m"`. */
 export type Duration = number | string;

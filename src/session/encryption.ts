@@ -16,7 +16,7 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes as nodeRandomBytes } from "node:crypto";
-import { SessionConfigError } from "./errors.js";
+import { SessionConfigError } from "../errors.js";
 import type { SessionData } from "./session.js";
 
 /**

@@ -7,8 +7,8 @@
  * sessions, at the price of a retry under contention.
  * @module
  */
-import type { SessionCipher } from "./encryption.js";
-import { emptyData, type SessionData, type SessionState } from "./session.js";
+import type { SessionCipher } from "../session/encryption.js";
+import { emptyData, type SessionData, type SessionState } from "../session/session.js";
 import type { DataChanges, MissReason, SessionStore } from "../store/session-store.js";
 
 const MAX_ATTEMPTS = 8;

@@ -2,11 +2,11 @@
  * Options of `createSessions`, their defaults, and their validation at start-up.
  * @module
  */
-import { createCookiePolicy, type CookieOptions, type CookiePolicy } from "./cookie.js";
-import { parseDuration, type Duration } from "./duration.js";
-import type { EncryptionOptions } from "./encryption.js";
-import { SessionConfigError } from "./errors.js";
-import { defaultRandomBytes, type RandomBytes } from "./token.js";
+import { createCookiePolicy, type CookieOptions, type CookiePolicy } from "../session/cookie.js";
+import { parseDuration, type Duration } from "../lib/duration.js";
+import type { EncryptionOptions } from "../session/encryption.js";
+import { SessionConfigError } from "../errors.js";
+import { defaultRandomBytes, type RandomBytes } from "../session/token.js";
 import type { StoreDriver } from "../store/driver.js";
 import { validateIdentifier } from "../store/schema.js";
 

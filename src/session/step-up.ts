@@ -3,8 +3,8 @@
  * that want a fresh password or second factor: changing the e-mail, deleting the account.
  * @module
  */
-import { parseDuration, type Duration } from "./duration.js";
-import { SessionReauthRequiredError } from "./errors.js";
+import { parseDuration, type Duration } from "../lib/duration.js";
+import { SessionReauthRequiredError } from "../errors.js";
 import type { Session } from "./session.js";
 
 /**

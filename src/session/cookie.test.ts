@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { serialize } from "cookie";
 import { createCookiePolicy, isSecureFor, MAX_COOKIE_HEADER, readCookie, serializeSessionCookie, type CookieOptions } from "./cookie.js";
-import { SessionConfigError } from "./errors.js";
-import { contextOf } from "./request.js";
+import { SessionConfigError } from "../errors.js";
+import { contextOf } from "./request-context.js";
 
 const TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"; // 43 characters
 

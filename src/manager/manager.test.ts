@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StoreDriver } from "../store/driver.js";
-import { createSessions } from "./sessions.js";
+import { createSessions } from "./manager.js";
 
 /** A driver whose database is unreachable. */
 function unreachable(): StoreDriver {

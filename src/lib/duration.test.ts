@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDuration } from "./duration.js";
-import { SessionConfigError } from "./errors.js";
+import { SessionConfigError } from "../errors.js";
 
 describe("parseDuration", () => {
   it.each([

@@ -4,7 +4,7 @@
  * change they report is stored.
  * @module
  */
-import { isThenable } from "./thenable.js";
+import { isThenable } from "../lib/thenable.js";
 
 /**
  * What an event says about one session.

@@ -4,13 +4,13 @@
  * `cleanup`, and a default period).
  * @module
  */
-import { parseDuration, type Duration } from "./duration.js";
-import { SessionConflictError, SessionGoneError } from "./errors.js";
+import { parseDuration, type Duration } from "../lib/duration.js";
+import { SessionConflictError, SessionGoneError } from "../errors.js";
 import type { ResolvedOptions } from "./options.js";
-import { emptyData, toData, type SessionData } from "./session.js";
-import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "./token.js";
+import { emptyData, toData, type SessionData } from "../session/session.js";
+import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "../session/token.js";
 import type { SessionStore } from "../store/session-store.js";
-import { cipherOf, type SessionCipher } from "./encryption.js";
+import { cipherOf, type SessionCipher } from "../session/encryption.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {

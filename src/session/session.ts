@@ -4,8 +4,8 @@
  * it never shows up in `console.log(session)`, `JSON.stringify(session)` or an error.
  * @module
  */
-import type { Duration } from "./duration.js";
-import { SessionDataError } from "./errors.js";
+import type { Duration } from "../lib/duration.js";
+import { SessionDataError } from "../errors.js";
 import type { SessionRecord } from "../store/session-store.js";
 
 /** Session data: a JSON object. */

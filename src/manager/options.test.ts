@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SessionConfigError } from "./errors.js";
+import { SessionConfigError } from "../errors.js";
 import { resolveOptions, type SessionsOptions } from "./options.js";
 
 function optionOf(options: SessionsOptions): string | undefined {

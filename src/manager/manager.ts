@@ -3,18 +3,18 @@
  * out, list and revoke sessions, prune. Framework-free: strings in, values out.
  * @module
  */
-import { readCookie, serializeSessionCookie } from "./cookie.js";
-import { parseDuration, type Duration } from "./duration.js";
-import { SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, SessionStoreError, toStoreError } from "./errors.js";
+import { readCookie, serializeSessionCookie } from "../session/cookie.js";
+import { parseDuration, type Duration } from "../lib/duration.js";
+import { SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionError, SessionGoneError, SessionStoreError, toStoreError } from "../errors.js";
 import { resolveOptions, type ResolvedOptions, type SessionsOptions, type TimeoutPolicy } from "./options.js";
-import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "./session.js";
-import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "./token.js";
+import { emptyData, Session, stateOf, toData, type LoginOptions, type RequestContext, type SessionController, type SessionData, type SessionState } from "../session/session.js";
+import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "../session/token.js";
 import { TokenStore } from "./token-store.js";
 import { lazyDefaultDriver } from "../store/default-driver.js";
 import { SessionStore, type DataChanges, type MissReason, type SessionSummary } from "../store/session-store.js";
-import { startTimer } from "./timer.js";
-import { cipherOf, type SessionCipher } from "./encryption.js";
-import { SessionEvents, type SessionEvent, type SessionEventListener, type SessionEventName } from "./events.js";
+import { startTimer } from "../lib/timer.js";
+import { cipherOf, type SessionCipher } from "../session/encryption.js";
+import { SessionEvents, type SessionEvent, type SessionEventListener, type SessionEventName } from "../session/events.js";
 import { needsSaveBeforeRotation, rotationColumns, saveSealed, sealNewRow, setDataKey } from "./sealed-writes.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions, type SessionSql } from "../store/session-sql.js";
 import type { Queryable, StoreDriver } from "../store/driver.js";

@@ -4,8 +4,8 @@
  * @module
  */
 import { serialize, type SerializeOptions } from "cookie";
-import { parseDuration, type Duration } from "./duration.js";
-import { SessionConfigError } from "./errors.js";
+import { parseDuration, type Duration } from "../lib/duration.js";
+import { SessionConfigError } from "../errors.js";
 
 /** Cookie options, all optional. */
 export interface CookieOptions {
