@@ -48,6 +48,8 @@ export class SessionError extends Error {
  * ```
  */
 export class SessionConfigError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_CONFIG";
   /** The option at fault, as a dotted path (`cookie.sameSite`). */
   readonly option: string;
 
@@ -67,6 +69,8 @@ export class SessionConfigError extends SessionError {
  * ```
  */
 export class SessionStoreError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_STORE";
   /** PostgreSQL's SQLSTATE (for example `57014` for a statement timeout), when the server sent one. */
   readonly sqlState: string | undefined;
   /** The HTTP status to answer with (503); Express and Fastify error handlers read it. */
@@ -88,6 +92,8 @@ export class SessionStoreError extends SessionError {
  * ```
  */
 export class SessionDataTooLargeError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_DATA_TOO_LARGE";
   /** Serialized size in bytes. */
   readonly size: number;
   /** The configured limit in bytes. */
@@ -109,6 +115,8 @@ export class SessionDataTooLargeError extends SessionError {
  * ```
  */
 export class SessionDataError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_DATA_INVALID";
   constructor(message: string, options?: { cause?: unknown }) {
     super("ERR_SESSION_DATA_INVALID", `pgsession: ${message}`, options);
   }
@@ -124,6 +132,8 @@ export class SessionDataError extends SessionError {
  * ```
  */
 export class SessionGoneError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_GONE";
   /** The HTTP status to answer with (409); Express and Fastify error handlers read it. */
   readonly statusCode = 409;
 
@@ -142,6 +152,8 @@ export class SessionGoneError extends SessionError {
  * ```
  */
 export class SessionConflictError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_CONFLICT";
   /** The HTTP status to answer with (409); Express and Fastify error handlers read it. */
   readonly statusCode = 409;
 
@@ -161,6 +173,8 @@ export class SessionConflictError extends SessionError {
  * ```
  */
 export class SessionReauthRequiredError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_REAUTH_REQUIRED";
   /** When the user last logged in, or null when nobody is logged in. */
   readonly authenticatedAt: Date | null;
 
@@ -172,13 +186,25 @@ export class SessionReauthRequiredError extends SessionError {
   }
 }
 
-/** Wraps any driver failure into a {@link SessionStoreError}, keeping the SQLSTATE. */
-export function toStoreError(err: unknown, what: string): SessionStoreError {
-  if (err instanceof SessionStoreError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const sqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-  const reason = err instanceof Error ? err.message : String(err);
-  // A table or function of the schema is missing: the migrations have not run (or not all of them).
-  const hint = sqlState === "42P01" || sqlState === "42883" ? " (run sessions.migrate() or `pgsession migrate` to create or update the schema)" : "";
-  return new SessionStoreError(`pgsession: ${what} failed: ${reason}${hint}`, { cause: err, sqlState });
-}
+/**
+ * Any error pgsession throws, as a union that narrows by `code`.
+ *
+ * @example
+ * ```ts
+ * function status(err: AnySessionError): number {
+ *   switch (err.code) {
+ *     case "ERR_SESSION_STORE": return 503; // err is SessionStoreError: err.sqlState is typed
+ *     case "ERR_SESSION_GONE": case "ERR_SESSION_CONFLICT": return 409;
+ *     default: return 500;
+ *   }
+ * }
+ * ```
+ */
+export type AnySessionError =
+  | SessionConfigError
+  | SessionStoreError
+  | SessionDataTooLargeError
+  | SessionDataError
+  | SessionGoneError
+  | SessionConflictError
+  | SessionReauthRequiredError;

@@ -1,6 +1,11 @@
 /**
  * pgsession: server-side HTTP sessions stored in PostgreSQL.
  *
+ * The root exports what applications call: `createSessions` and the session manager it
+ * returns, the `Session` object, the option and result types, the errors, and a few token
+ * helpers. Drivers are in `pgsession/pg`, `pgsession/postgres` and `pgsession/pglite`;
+ * adapters in `pgsession/node`, `/express`, `/express-session`, `/fastify`, `/hono`, `/fetch`.
+ *
  * @example
  * ```ts
  * import { createSessions } from "pgsession";
@@ -10,20 +15,21 @@
  * ```
  * @module
  */
-export { createSessions, Sessions, type CommitOptions, type UserSession } from "./manager/manager.js";
-export { Session, type SessionData, type LoginOptions, type RequestContext } from "./session/session.js";
+export { createSessions } from "./create-sessions.js";
+export { SessionManager, Sessions } from "./manager/manager.js";
+export type { CommitOptions } from "./manager/commit.js";
+export type { UserSession } from "./manager/users.js";
+export type { PruneOptions, BackgroundPruneOptions, PruneProgress } from "./manager/prune.js";
 export type { SessionsOptions, TimeoutOptions, ResolvedOptions } from "./manager/options.js";
+export type { TokenStore, StoredSession } from "./manager/token-store.js";
+export { Session, type SessionData, type LoginOptions, type RequestContext } from "./session/session.js";
 export type { CookieOptions, CookiePolicy } from "./session/cookie.js";
-export { readCookie, serializeSessionCookie, createCookiePolicy } from "./session/cookie.js";
-export type { Duration } from "./lib/duration.js";
-export { parseDuration } from "./lib/duration.js";
-export { TokenStore, type StoredSession } from "./manager/token-store.js";
-export { generateToken, hashToken, isWellFormedToken } from "./session/token.js";
-export type { StoreDriver, Queryable, Statement, Row } from "./store/driver.js";
-export type { SessionSummary } from "./store/session-store.js";
-export * from "./errors.js";
-export { countSessions, sessionStats, sessionTableExists, type TableCounts, type SessionStats } from "./store/admin.js";
-export type { SessionSql } from "./store/session-sql.js";
+export type { TimeoutPolicy } from "./session/timeouts.js";
 export type { SessionEvent, SessionEventMap, SessionEventName, SessionEventListener, RevokeReason } from "./session/events.js";
 export type { EncryptionOptions, EncryptionKey } from "./session/encryption.js";
+export type { SessionSql, SessionSummary, TableCounts, SessionStats, MigrationStatus } from "./session/table.js";
+export { hashToken, isWellFormedToken } from "./session/token.js";
 export { requireRecentLogin, isRecentLogin } from "./session/step-up.js";
+export type { Duration } from "./lib/duration.js";
+export type { StoreDriver, Queryable, Statement, Row } from "./driver.js";
+export * from "./errors.js";

@@ -6,7 +6,7 @@ import net from "node:net";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/manager/manager.js";
+import { createSessions } from "../src/index.js";
 import { SessionStoreError } from "../src/errors.js";
 import { pgStore } from "../src/store/pg.js";
 import { postgresStore } from "../src/store/postgres.js";
@@ -24,7 +24,7 @@ async function closedPort(): Promise<number> {
 describe("default store", () => {
   it("is an in-memory PGlite database when no store is given", async () => {
     const sessions = createSessions();
-    expect(sessions.db.driver.kind).toBe("pglite");
+    expect(sessions.table.driver).toBe("pglite");
     await sessions.migrate();
     const s = await sessions.resolve(undefined);
     s.set("k", "v");

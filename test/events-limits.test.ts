@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { SessionReauthRequiredError } from "../src/errors.js";
 import type { SessionEventName } from "../src/session/events.js";
-import type { Sessions } from "../src/manager/manager.js";
+import type { Sessions } from "../src/index.js";
 import { isRecentLogin, requireRecentLogin } from "../src/session/step-up.js";
 import { fakeClock } from "./support/db.js";
 import { describeEachTarget, tokenOf } from "./support/suite.js";
@@ -282,7 +282,7 @@ describeEachTarget("events, limits and step-up", (ctx) => {
 
 describe("maxSessionsPerUser option", () => {
   it("is validated at start-up", async () => {
-    const { createSessions } = await import("../src/manager/manager.js");
+    const { createSessions } = await import("../src/index.js");
     expect(() => createSessions({ maxSessionsPerUser: 0 })).toThrow(/maxSessionsPerUser/);
     expect(() => createSessions({ maxSessionsPerUser: 1.5 })).toThrow(/maxSessionsPerUser/);
   });

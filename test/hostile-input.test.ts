@@ -8,9 +8,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCookie, MAX_COOKIE_HEADER } from "../src/session/cookie.js";
 import { SessionDataError } from "../src/errors.js";
-import { createSessions, type Sessions } from "../src/manager/manager.js";
+import { createSessions, type Sessions } from "../src/index.js";
 import { hashToken } from "../src/session/token.js";
-import type { StoreDriver } from "../src/store/driver.js";
+import type { StoreDriver } from "../src/driver.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 
 const tokenChar = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");

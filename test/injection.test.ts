@@ -5,11 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/manager/manager.js";
+import { createSessions } from "../src/index.js";
 import { generatePublicId } from "../src/session/token.js";
 import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
 import { tokenOf } from "./support/suite.js";
-import type { StoreDriver } from "../src/store/driver.js";
+import type { StoreDriver } from "../src/driver.js";
 
 /** A deterministic source: call n (from 1) gives `size` bytes, each `(n * 37 + i) % 256`; records every call. */
 function sequencedBytes() {
@@ -82,16 +82,18 @@ for (const kind of allTargets) {
       expect(stored.map((row) => row.id)).toEqual(ids);
     });
 
-    it("the token and public id are the base64url of the bytes drawn, in order, and a login's new token is the next draw", async () => {
+    it("an anonymous request draws no random bytes; a stored session's token and public id are the bytes drawn, in order, and a login's new token is the next draw", async () => {
       const { source, calls } = sequencedBytes();
       const sessions = createSessions({ store: driver, schema, randomBytes: source });
       const session = await sessions.resolve(undefined);
+      expect(calls).toEqual([]);
+      session.set("n", 1);
+      const setCookie = await sessions.commit(session);
       expect(calls.map((c) => c.length)).toEqual([32, 12]);
       const token = calls[0]!.toString("base64url");
       expect(token).toHaveLength(43);
       expect(session.id.slice(8)).toBe(calls[1]!.toString("base64url"));
-      session.set("n", 1);
-      expect(tokenOf(await sessions.commit(session))).toBe(token);
+      expect(tokenOf(setCookie)).toBe(token);
 
       const stored = await target.sql(`SELECT encode(token_hash, 'hex') AS hash FROM ${table} WHERE id = $1::text`, [session.id]);
       expect(stored).toEqual([{ hash: sha256Hex(token) }]);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createSessions } from "../src/manager/manager.js";
+import { createSessions } from "../src/index.js";
 import { SessionConfigError } from "../src/errors.js";
 import type { SessionsOptions } from "../src/manager/options.js";
 

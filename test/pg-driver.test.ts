@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/manager/manager.js";
+import { createSessions } from "../src/index.js";
 import { pgStore } from "../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/manager/manager.js";
+import { createSessions, type Sessions } from "../src/index.js";
 import { SessionStoreError } from "../src/errors.js";
 import type { Session } from "../src/session/session.js";
 import { postgresStore } from "../src/store/postgres.js";

@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/manager/manager.js";
-import type { Queryable, StoreDriver } from "../src/store/driver.js";
+import { createSessions, type Sessions } from "../src/index.js";
+import type { Queryable, StoreDriver } from "../src/driver.js";
 import { pgStore } from "../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, pgliteTarget, uniqueSchema, type TestTarget } from "./support/db.js";
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/manager/manager.js";
+import { createSessions } from "../src/index.js";
 import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../src/session/token.js";
 import { describeEachTarget, tokenOf } from "./support/suite.js";
 

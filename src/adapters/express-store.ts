@@ -12,10 +12,11 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionConfigError, SessionDataTooLargeError, SessionGoneError, SessionStoreError } from "../errors.js";
-import { createSessions, type Sessions } from "../manager/manager.js";
-import { generatePublicId, tokenHashBytes } from "../session/token.js";
-import type { StoreDriver } from "../store/driver.js";
+import { SessionConfigError, SessionDataTooLargeError, SessionGoneError } from "../errors.js";
+import { createSessions } from "../create-sessions.js";
+import type { StoreDriver } from "../driver.js";
+import type { Sessions } from "../manager/manager.js";
+import type { TokenStore } from "../manager/token-store.js";
 
 /**
  * express-session's session object, as stored: JSON with a `cookie`.
@@ -86,10 +87,6 @@ function done<T>(promise: Promise<T>, callback: StoreCallback<T> | undefined): v
 }
 
 /** The injected test clock, or null for the database clock. */
-function clock(sessions: Sessions<any>): Date | null {
-  return sessions.options.now ? sessions.options.now() : null;
-}
-
 function validSid(sid: unknown): sid is string {
   return typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID && SID_SHAPE.test(sid);
 }
@@ -153,13 +150,18 @@ export class PgSessionStore extends Base {
     return this.#options.ttl !== undefined ? this.#options.ttl * 1000 : Math.min(idleMs, 86_400_000);
   }
 
+  /** The low-level store behind this one, addressed by express-session's sids. */
+  async #bySid(): Promise<{ sessions: Sessions<any>; store: TokenStore }> {
+    const sessions = await this.sessions();
+    return { sessions, store: sessions.store.withForeignKeys() };
+  }
+
   /** Reads a live session (extending its idle expiry when due). */
   get(sid: string, callback: StoreCallback<StoredExpressSession | null>): void {
     done((async () => {
       if (!validSid(sid)) return null;
-      const sessions = await this.sessions();
-      const record = await sessions.db.find(clock(sessions), tokenHashBytes(sid));
-      return record && record !== "retired" ? (record.data as StoredExpressSession) : null;
+      const found = await (await this.#bySid()).store.touch(sid);
+      return found ? (found.data as StoredExpressSession) : null;
     })(), callback);
   }
 
@@ -167,26 +169,10 @@ export class PgSessionStore extends Base {
   set(sid: string, session: StoredExpressSession, callback?: StoreCallback<void>): void {
     done((async () => {
       if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
-      const sessions = await this.sessions();
-      const json = JSON.stringify(session);
-      const size = Buffer.byteLength(json);
+      const { sessions, store } = await this.#bySid();
+      const size = Buffer.byteLength(JSON.stringify(session));
       if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
-      const tokenHash = tokenHashBytes(sid);
-      const saved = await sessions.db.save(clock(sessions), null, tokenHash, { deleted: "[]", set: json, cleared: true }, null);
-      if (typeof saved === "number") return;
-      const idleMs = this.#ttlMs(session, sessions.options.standard.idleMs);
-      try {
-        const now = clock(sessions);
-        await sessions.db.insert(now, {
-          id: generatePublicId(sessions.options.randomBytes, now?.getTime()), tokenHash, userId: null, audience: sessions.options.audience,
-          data: json, remember: false, ip: null, userAgent: null, idleMs,
-          touchAfterMs: Math.floor(idleMs / 10), absoluteMs: Math.max(idleMs, sessions.options.standard.absoluteMs),
-        });
-      } catch (err) {
-        // 23505: a row for this sid exists but is no longer live; it is not brought back.
-        if (err instanceof SessionStoreError && err.sqlState === "23505") throw new SessionGoneError();
-        throw err;
-      }
+      await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
     })(), callback);
   }
 
@@ -194,7 +180,7 @@ export class PgSessionStore extends Base {
   touch(sid: string, _session: StoredExpressSession, callback?: StoreCallback<void>): void {
     done((async () => {
       if (!validSid(sid)) return;
-      await (await this.sessions()).db.find(clock(await this.sessions()), tokenHashBytes(sid));
+      await (await this.#bySid()).store.touch(sid);
     })(), callback);
   }
 
@@ -205,33 +191,27 @@ export class PgSessionStore extends Base {
   destroy(sid: string, callback?: StoreCallback<void>): void {
     done((async () => {
       if (!validSid(sid)) return;
-      const sessions = await this.sessions();
-      await sessions.db.retire(clock(sessions), tokenHashBytes(sid));
+      await (await this.#bySid()).store.end(sid);
     })(), callback);
   }
 
   /** Every live session (at most 10 000), keyed by public session id: sids are not stored. */
   all(callback: StoreCallback<Record<string, StoredExpressSession>>): void {
     done((async () => {
-      const sessions = await this.sessions();
-      const rows = await sessions.db.listLive(clock(sessions), sessions.options.audience, LIST_LIMIT);
+      const rows = await (await this.#bySid()).store.list(LIST_LIMIT);
       return Object.fromEntries(rows.map((row) => [row.id, row.data as StoredExpressSession]));
     })(), callback);
   }
 
   /** How many sessions are live. */
   length(callback: StoreCallback<number>): void {
-    done((async () => {
-      const sessions = await this.sessions();
-      return sessions.db.countLive(clock(sessions), sessions.options.audience);
-    })(), callback);
+    done((async () => (await this.#bySid()).store.count())(), callback);
   }
 
   /** Deletes every session. */
   clear(callback?: StoreCallback<void>): void {
     done((async () => {
-      const sessions = await this.sessions();
-      await sessions.db.removeAll(sessions.options.audience);
+      await (await this.#bySid()).store.clear();
     })(), callback);
   }
 

@@ -80,8 +80,10 @@ export interface Command {
  * Opens the session manager for a command and always closes it (and so the pool or the
  * PGlite database the CLI created), whatever `fn` does.
  */
-export async function withSessions<T>(ctx: CommandContext, fn: (sessions: Sessions, target: Target) => Promise<T>): Promise<T> {
-  const { sessions, target } = await openSessions(ctx.common, ctx.env, ctx.cwd);
+export async function withSessions<T>(
+  ctx: CommandContext, fn: (sessions: Sessions, target: Target) => Promise<T>, options: { unlogged?: boolean } = {},
+): Promise<T> {
+  const { sessions, target } = await openSessions(ctx.common, ctx.env, ctx.cwd, options);
   try {
     return await fn(sessions, target);
   } finally {

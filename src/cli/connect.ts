@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { createSessions, type Sessions, type SessionsOptions } from "../index.js";
-import type { StoreDriver } from "../store/driver.js";
+import type { StoreDriver } from "../driver.js";
 import { SessionConfigError } from "../errors.js";
 import type { CommonValues } from "./args.js";
 

@@ -6,9 +6,10 @@ import { createCookiePolicy, type CookieOptions, type CookiePolicy } from "../se
 import { parseDuration, type Duration } from "../lib/duration.js";
 import type { EncryptionOptions } from "../session/encryption.js";
 import { SessionConfigError } from "../errors.js";
+import { defaultTouchAfter, type TimeoutPolicy } from "../session/timeouts.js";
 import { defaultRandomBytes, type RandomBytes } from "../session/token.js";
-import type { StoreDriver } from "../store/driver.js";
-import { validateIdentifier } from "../store/schema.js";
+import { validateIdentifier } from "../lib/identifier.js";
+import type { StoreDriver } from "../driver.js";
 
 /** Idle and absolute timeouts of one class of sessions. */
 export interface TimeoutOptions {
@@ -68,12 +69,6 @@ export interface SessionsOptions {
   maxSessionsPerUser?: number;
 }
 
-/** Validated timeouts, in milliseconds. */
-export interface TimeoutPolicy {
-  readonly idleMs: number;
-  readonly absoluteMs: number;
-  readonly touchAfterMs: number;
-}
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
@@ -106,7 +101,7 @@ function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | und
   if (absoluteMs < idleMs) {
     throw new SessionConfigError(`${prefix}absoluteTimeout`, `must not be shorter than ${prefix}idleTimeout`);
   }
-  const touchAfterMs = touchAfter === undefined ? Math.floor(idleMs / 10) : parseDuration(touchAfter, "touchAfter", { allowZero: true });
+  const touchAfterMs = touchAfter === undefined ? defaultTouchAfter(idleMs) : parseDuration(touchAfter, "touchAfter", { allowZero: true });
   if (touchAfterMs >= idleMs) throw new SessionConfigError("touchAfter", `must be shorter than ${prefix}idleTimeout`);
   return { idleMs, absoluteMs, touchAfterMs };
 }

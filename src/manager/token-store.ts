@@ -4,13 +4,12 @@
  * `cleanup`, and a default period).
  * @module
  */
+import { SessionConflictError, SessionGoneError, SessionStoreError } from "../errors.js";
 import { parseDuration, type Duration } from "../lib/duration.js";
-import { SessionConflictError, SessionGoneError } from "../errors.js";
-import type { ResolvedOptions } from "./options.js";
-import { emptyData, toData, type SessionData } from "../session/session.js";
-import { generatePublicId, generateToken, isWellFormedToken, tokenHashBytes } from "../session/token.js";
-import type { SessionStore } from "../store/session-store.js";
-import { cipherOf, type SessionCipher } from "../session/encryption.js";
+import { emptyData, type SessionData } from "../session/session.js";
+import { cookieLifetime, fixedLifetime, type TimeoutPolicy } from "../session/timeouts.js";
+import { generatePublicId, isWellFormedToken, tokenHashBytes } from "../session/token.js";
+import { newToken, type ManagerContext } from "./context.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {
@@ -20,11 +19,22 @@ export interface StoredSession<Data extends object = SessionData> {
   expiresIn: number;
 }
 
-function serializeData(data: unknown): string {
+function checkData(data: unknown): SessionData {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new TypeError("pgsession: session data must be a plain object");
   }
-  return JSON.stringify(data);
+  return JSON.parse(JSON.stringify(data)) as SessionData;
+}
+
+/** Whether a key names a session this store may look up. */
+type KeyCheck = (key: unknown) => key is string;
+
+const MAX_FOREIGN_KEY = 256;
+const FOREIGN_KEY_SHAPE = /^[\x21-\x7e]+$/;
+
+/** A session id chosen by another library: 1 to 256 printable ASCII characters. */
+function isForeignKey(key: unknown): key is string {
+  return typeof key === "string" && key.length > 0 && key.length <= MAX_FOREIGN_KEY && FOREIGN_KEY_SHAPE.test(key);
 }
 
 /**
@@ -41,17 +51,30 @@ function serializeData(data: unknown): string {
  * ```
  */
 export class TokenStore {
-  readonly #db: SessionStore;
-  readonly #options: ResolvedOptions;
+  readonly #ctx: ManagerContext;
+  readonly #accepts: KeyCheck;
   #defaultTtlMs: number;
-  readonly #cipher: SessionCipher | null;
 
   /** @internal Reached through `sessions.store`. */
-  constructor(db: SessionStore, options: ResolvedOptions) {
-    this.#db = db;
-    this.#options = options;
-    this.#defaultTtlMs = options.standard.absoluteMs;
-    this.#cipher = options.encrypt ? cipherOf(options.encrypt) : null;
+  constructor(ctx: ManagerContext, accepts: KeyCheck = isWellFormedToken) {
+    this.#ctx = ctx;
+    this.#accepts = accepts;
+    this.#defaultTtlMs = ctx.options.standard.absoluteMs;
+  }
+
+  /**
+   * The same store, addressed by session ids that another library generates (1 to 256
+   * printable ASCII characters, such as express-session's sids) instead of pgsession's own
+   * tokens. Only for ids that are themselves unguessable: the database keeps their hash.
+   *
+   * @example
+   * ```ts
+   * const bySid = sessions.store.withForeignKeys();
+   * await bySid.put(req.sessionID, { cart: [] }, { ttl: "1d" });
+   * ```
+   */
+  withForeignKeys(): TokenStore {
+    return new TokenStore(this.#ctx, isForeignKey);
   }
 
   /** The period a session lives when no ttl is given, in ms. Default: the absolute timeout (7 days). */
@@ -62,69 +85,157 @@ export class TokenStore {
     this.#defaultTtlMs = parseDuration(value, "defaultTtl");
   }
 
-  #now(): Date | null {
-    return this.#options.now ? this.#options.now() : null;
-  }
-
   /** Stores a new session and returns its token (the only copy: the database keeps a hash). */
   async create(options: { data?: SessionData; ttl?: Duration; userId?: string } = {}): Promise<string> {
-    const ttlMs = options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl");
-    const token = generateToken(this.#options.randomBytes);
-    const now = this.#now();
-    const id = generatePublicId(this.#options.randomBytes, now?.getTime());
-    await this.#db.insert(now, {
-      id, tokenHash: tokenHashBytes(token), userId: options.userId ?? null,
-      audience: this.#options.audience, data: this.#seal(token, id, options.data ?? {}), remember: false, ip: null, userAgent: null,
-      // A token-store session does not slide: get() never touches it.
-      idleMs: ttlMs, touchAfterMs: ttlMs, absoluteMs: ttlMs,
-    });
+    const lifetime = fixedLifetime(options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl"));
+    const { token } = newToken(this.#ctx);
+    await this.#insert(token, options.data ?? {}, lifetime, options.userId ?? null);
     return token;
+  }
+
+  async #insert(token: string, data: SessionData, lifetime: TimeoutPolicy, userId: string | null = null): Promise<void> {
+    const ctx = this.#ctx;
+    const id = generatePublicId(ctx.options.randomBytes, (ctx.options.now?.() ?? new Date()).getTime());
+    const { column } = ctx.codec.seal(checkData(data), { token, publicId: id });
+    await ctx.table.insert({
+      id, tokenHash: tokenHashBytes(token), userId, audience: ctx.options.audience, data: column, remember: false, ip: null, userAgent: null,
+      idleMs: lifetime.idleMs, touchAfterMs: lifetime.touchAfterMs, absoluteMs: lifetime.absoluteMs,
+    });
   }
 
   /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
   async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
-    if (!isWellFormedToken(token)) return null;
-    const record = await this.#db.peek(this.#now(), tokenHashBytes(token));
+    if (!this.#accepts(token)) return null;
+    const record = await this.#ctx.table.peek(tokenHashBytes(token));
     if (!record) return null;
-    if (!this.#cipher) return { data: toData(record.data) as Data, expiresIn: record.expiresInMs };
-    const opened = this.#cipher.open(record.data, token, record.id, record.current);
+    const opened = this.#ctx.codec.open(record.data, { token, publicId: record.id }, record.current);
     return opened ? { data: opened.data as Data, expiresIn: record.expiresInMs } : null;
   }
 
-  /** The data column of a write: JSON, or with encryption a sealed blob under a new data key. */
-  #seal(token: string, publicId: string, data: SessionData): string {
-    const text = serializeData(data);
-    if (!this.#cipher) return text;
-    const dataKey = this.#cipher.newDataKey();
-    const sealed = this.#cipher.sealData(dataKey, publicId, JSON.parse(text) as SessionData);
-    return JSON.stringify({ $sealed: sealed, $key: this.#cipher.wrapKey(dataKey, token, publicId) });
+  /**
+   * Like {@link get}, and extends the session's idle expiry when a touch is due (at most
+   * once per its `touchAfter`). Null also for a token a login replaced.
+   *
+   * @example
+   * ```ts
+   * const found = await sessions.store.touch(token); // { data, expiresIn } | null
+   * ```
+   */
+  async touch<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
+    if (!this.#accepts(token)) return null;
+    const ctx = this.#ctx;
+    const record = await ctx.table.find(tokenHashBytes(token));
+    if (record === null || record === "superseded") return null;
+    const opened = ctx.codec.open(record.data, { token, publicId: record.id }, record.current);
+    const now = ctx.options.now?.() ?? new Date();
+    return opened ? { data: opened.data as Data, expiresIn: Math.max(0, record.expiresAt.getTime() - now.getTime()) } : null;
+  }
+
+  /**
+   * Stores `data` under `token`: replaces a live session's data, or creates the session when
+   * the token was never stored (a session whose lifetime `ttl` sets, sliding, within the
+   * absolute timeout). A token whose session ended is not brought back: {@link SessionGoneError}.
+   *
+   * @example
+   * ```ts
+   * await sessions.store.withForeignKeys().put(sid, { views: 1 }, { ttl: "1d" });
+   * ```
+   */
+  async put(token: string, data: SessionData, options: { ttl: Duration }): Promise<void> {
+    const ttlMs = parseDuration(options.ttl, "ttl");
+    try {
+      await this.set(token, data);
+      return;
+    } catch (err) {
+      if (!(err instanceof SessionGoneError)) throw err;
+    }
+    try {
+      await this.#insert(token, data, cookieLifetime(ttlMs, this.#ctx.options.standard.absoluteMs));
+    } catch (err) {
+      // 23505: a row for this token exists but is no longer live; it is not brought back.
+      if (err instanceof SessionStoreError && err.sqlState === "23505") throw new SessionGoneError();
+      throw err;
+    }
+  }
+
+  /**
+   * Ends the session but keeps its row, emptied and expired, until the next prune, so that
+   * a late {@link put} with its token is refused instead of starting it again. Whether it was live.
+   *
+   * @example
+   * ```ts
+   * await sessions.store.end(token);
+   * ```
+   */
+  async end(token: string): Promise<boolean> {
+    if (!this.#accepts(token)) return false;
+    return this.#ctx.table.tombstone(tokenHashBytes(token));
+  }
+
+  /**
+   * Live sessions of this instance's audience (every one without an audience), by public
+   * id, at most `limit`.
+   *
+   * @example
+   * ```ts
+   * const live = await sessions.store.list(100); // [{ id, data, expiresAt }]
+   * ```
+   */
+  list(limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+    return this.#ctx.table.listLive(this.#ctx.options.audience, limit);
+  }
+
+  /**
+   * How many sessions are live (in this instance's audience, when it has one).
+   *
+   * @example
+   * ```ts
+   * await sessions.store.count(); // 42
+   * ```
+   */
+  count(): Promise<number> {
+    return this.#ctx.table.countLive(this.#ctx.options.audience);
+  }
+
+  /**
+   * Deletes every session (of this instance's audience, when it has one); the count.
+   *
+   * @example
+   * ```ts
+   * await sessions.store.clear();
+   * ```
+   */
+  clear(): Promise<number> {
+    return this.#ctx.table.removeAll(this.#ctx.options.audience);
   }
 
   /** Replaces the data of a live session, and its expiry when `ttl` is given. Throws {@link SessionGoneError} if it is not live. */
   async set(token: string, data: SessionData, options: { ttl?: Duration } = {}): Promise<void> {
+    const ctx = this.#ctx;
     const ttlMs = options.ttl === undefined ? null : parseDuration(options.ttl, "ttl");
-    let text = serializeData(data ?? emptyData());
-    if (this.#cipher && isWellFormedToken(token)) {
+    const checked = checkData(data ?? emptyData());
+    if (!this.#accepts(token)) throw new SessionGoneError();
+    const tokenHash = tokenHashBytes(token);
+    let column = JSON.stringify(checked);
+    if (ctx.codec.sealed) {
       // Sealing binds the blob to the public id: one more read, on this rare path only.
-      const record = await this.#db.peek(this.#now(), tokenHashBytes(token));
+      const record = await ctx.table.peek(tokenHash);
       if (!record) throw new SessionGoneError();
       // The data key would be wrapped under a token the session no longer answers to for long.
       if (!record.current) throw new SessionConflictError("cannot replace an encrypted session's data with a rotated-away token");
-      text = this.#seal(token, record.id, data ?? emptyData());
+      column = ctx.codec.seal(checked, { token, publicId: record.id }).column;
     }
-    if (!isWellFormedToken(token) || !(await this.#db.replace(this.#now(), tokenHashBytes(token), text, ttlMs))) {
-      throw new SessionGoneError();
-    }
+    if (!(await ctx.table.replace(tokenHash, column, ttlMs))) throw new SessionGoneError();
   }
 
   /** Deletes the session; resolves to whether it existed. */
   async delete(token: string): Promise<boolean> {
-    if (!isWellFormedToken(token)) return false;
-    return (await this.#db.remove(this.#now(), tokenHashBytes(token))) !== null;
+    if (!this.#accepts(token)) return false;
+    return (await this.#ctx.table.remove(tokenHashBytes(token))) !== null;
   }
 
   /** Deletes every expired session; resolves to the count. */
   async cleanup(): Promise<number> {
-    return (await this.#db.prune(this.#now(), { batchSize: 1000, wait: true })).deleted;
+    return (await this.#ctx.table.prune({ batchSize: 1000, wait: true })).deleted;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Duration } from "../lib/duration.js";
 import { SessionDataError } from "../errors.js";
-import type { SessionRecord } from "../store/session-store.js";
+import type { SessionRecord } from "./table.js";
 
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;
@@ -33,33 +33,45 @@ export interface RequestContext {
 
 /** What the session manager does for a session; implemented by `createSessions`. */
 export interface SessionController {
+  /** A new public id for a session created at `createdAt`. */
+  newPublicId(createdAt: Date): string;
+  /** The absolute lifetime a new session gets, in ms. */
+  readonly absoluteTimeoutMs: number;
   login(session: Session<object>, userId: string, options: LoginOptions): Promise<void>;
   rotate(session: Session<object>): Promise<void>;
   logout(session: Session<object>): Promise<void>;
 }
 
+/**
+ * Where a session stands:
+ * - `new`: not stored; stored at commit once it has data or a user (or `saveUninitialized`).
+ * - `superseded`: read through a token that a login replaced while this request was in
+ *   flight; new and empty, and its changes are refused (stored, they would start a session
+ *   whose cookie replaces the login's in the browser). A login may still follow.
+ * - `loggedOut`: not stored; the cookie is cleared unless a new session is stored instead.
+ * - `stored`: the row exists; `record` holds it.
+ */
+export type SessionPhase = "new" | "superseded" | "loggedOut" | "stored";
+
 /** Internal state of one session, shared with the session manager only. */
 export interface SessionState {
-  token: string;
-  /** SHA-256 of the token ({@link tokenHashBytes}). */
-  tokenHash: Uint8Array;
-  publicId: string;
-  /** The stored row, or null while the session is not stored. */
+  phase: SessionPhase;
+  /** The token, once the session is stored (a new session gets one only when it is written). */
+  token: string | null;
+  /** SHA-256 of the token ({@link tokenHashBytes}), with the token. */
+  tokenHash: Uint8Array | null;
+  /** The public id, made on first use. */
+  publicId: string | null;
+  /** The stored row: non-null exactly when `phase` is `stored`. */
   record: SessionRecord | null;
   data: SessionData;
   /** Keys changed since the last write: serialized JSON, or undefined for a deletion. */
   changes: Map<string, string | undefined>;
   cleared: boolean;
-  /** The cookie must be (re)sent: new token or new lifetime. */
-  cookieChanged: boolean;
-  /** Logged out: clear the cookie unless a new session is stored instead. */
-  loggedOut: boolean;
-  /**
-   * Resolved from a token that a login replaced while this request was in flight: the
-   * session is new and empty, and its changes are refused (stored, they would start a
-   * session whose cookie replaces the login's in the browser). A login may still follow.
-   */
-  retired: boolean;
+  /** Stored: the cookie must be (re)sent (a new token or a new lifetime). */
+  cookieDue: boolean;
+  /** The data key of a sealed session (see the data codec), or null. */
+  dataKey: Buffer | null;
   context: RequestContext;
   /** An upper bound of the length of the data's JSON text, in characters (see `maxDataSize`). */
   dataLength: number;
@@ -145,7 +157,8 @@ export class Session<Data extends object = SessionData> {
 
   /** Public id: safe to show, log and use in URLs; not the token. */
   get id(): string {
-    return this.#state.publicId;
+    const state = this.#state;
+    return (state.publicId ??= state.controller.newPublicId(state.createdAt));
   }
   /** The logged-in user, or null. */
   get userId(): string | null {
@@ -162,7 +175,7 @@ export class Session<Data extends object = SessionData> {
   }
   /** True until the session is stored. */
   get isNew(): boolean {
-    return this.#state.record === null;
+    return this.#state.phase !== "stored";
   }
   /** A "remember me" session. */
   get remember(): boolean {
@@ -183,6 +196,11 @@ export class Session<Data extends object = SessionData> {
   /** When the session ends unless used again (the earlier of the idle and absolute expiry). */
   get expiresAt(): Date {
     return this.#state.record?.expiresAt ?? this.#state.expiresAt;
+  }
+  /** When the session ends at the latest (its absolute lifetime), whatever its use. */
+  get absoluteExpiresAt(): Date {
+    const state = this.#state;
+    return state.record?.absoluteExpiresAt ?? new Date(state.createdAt.getTime() + state.controller.absoluteTimeoutMs);
   }
   /** Version of the stored data; increases on each write. 0 while not stored. */
   get version(): number {

@@ -3,7 +3,7 @@
  * @module
  */
 import * as nodeCrypto from "node:crypto";
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** Source of random bytes; injectable for tests. */
 export type RandomBytes = (size: number) => Uint8Array;
@@ -16,44 +16,12 @@ const TOKEN_BYTES = 32;
 // aliases of a real token.
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
-// Bytes from the CSPRNG are fetched 4 KiB at a time and handed out once each, as Node's
-// own crypto.randomUUID() does: one getrandom call per ~85 new sessions instead of two per
-// session, which showed up as a tenth of the CPU of serving anonymous visitors. A slice is
-// copied out and wiped from the pool, so the pool never holds bytes already issued.
-const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
-let poolOffset = POOL_BYTES;
+/** The default source: the operating system's CSPRNG, asked for each value's bytes when it is made. */
+export const defaultRandomBytes: RandomBytes = (size) => randomBytes(size);
 
-/** Reserves `size` unused bytes of the pool (refilled when it runs out) and returns their offset. */
-function takeFromPool(size: number): number {
-  if (poolOffset + size > POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const start = poolOffset;
-  poolOffset += size;
-  return start;
-}
-
-/** The default source: the operating system's CSPRNG (buffered; every byte is used once). */
-export const defaultRandomBytes: RandomBytes = (size) => {
-  if (size > POOL_BYTES) return randomFillSync(Buffer.alloc(size));
-  const start = takeFromPool(size);
-  const bytes = Buffer.from(pool.subarray(start, start + size));
-  pool.fill(0, start, start + size);
-  return bytes;
-};
-
-/**
- * `size` random bytes, base64url. From the default source the text is written straight
- * from the pool: no Buffer is made per call (two copies per token, four per login before).
- */
-function randomBase64url(size: number, randomBytes: RandomBytes): string {
-  if (randomBytes !== defaultRandomBytes || size > POOL_BYTES) return Buffer.from(randomBytes(size)).toString("base64url");
-  const start = takeFromPool(size);
-  const text = pool.toString("base64url", start, start + size);
-  pool.fill(0, start, start + size);
-  return text;
+/** `size` random bytes, base64url. */
+function randomBase64url(size: number, source: RandomBytes): string {
+  return Buffer.from(source(size)).toString("base64url");
 }
 
 /**
@@ -118,8 +86,8 @@ export function isWellFormedToken(value: unknown): value is string {
   return typeof value === "string" && value.length === TOKEN_LENGTH && TOKEN_SHAPE.test(value);
 }
 
-// crypto.hash (Node 20.12+, 21.7+) hashes in one call, without a Hash object: a third of
-// the cost of createHash on a token. Older Node versions fall back to createHash.
+// crypto.hash (Node 20.12+, 21.7+) hashes in one call, without a Hash object; older Node
+// versions fall back to createHash.
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: "hex" | "latin1") => string }).hash;
 
 /**
@@ -146,8 +114,7 @@ export function hashToken(token: string): string {
  * ```
  */
 export function tokenHashBytes(token: string): Buffer {
-  // Through a latin1 string: a Buffer that crypto.hash or digest() returns is allocated on
-  // its own (malloc, an ArrayBuffer each), 1.1 µs a hash against 0.4 µs for this, which
-  // Buffer.from takes from Node's pool.
+  // Through a latin1 string: Buffer.from takes the bytes from Node's buffer pool, where the
+  // Buffer that crypto.hash or digest() returns is an allocation of its own.
   return oneShotHash ? Buffer.from(oneShotHash("sha256", token, "latin1"), "latin1") : createHash("sha256").update(token, "utf8").digest();
 }

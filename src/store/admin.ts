@@ -7,9 +7,11 @@
  * `now()`, a timestamp is an injected clock.
  * @module
  */
-import { toStoreError } from "../errors.js";
-import type { Row, Statement, StoreDriver } from "./driver.js";
-import { quoteIdent, statement, type TableName } from "./schema.js";
+import { toStoreError } from "../lib/store-error.js";
+import type { Row, Statement, StoreDriver } from "../driver.js";
+import { statement } from "./schema.js";
+import { quoteIdent } from "../lib/identifier.js";
+import type { TableName } from "../session/table.js";
 
 /** Counts of one sessions table, as `pgsession status` shows them. */
 export interface TableCounts {

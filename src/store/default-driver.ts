@@ -3,7 +3,7 @@
  * on first use so that applications with their own driver never load PGlite.
  * @module
  */
-import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 
 /** A PGlite driver created on first use. */
 export function lazyDefaultDriver(): StoreDriver {

@@ -3,7 +3,7 @@
  * @module
  */
 import pg from "pg";
-import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 
 /** Options when pgsession creates (and so owns) the pool. */
 export type PgStoreOptions = pg.PoolConfig & {

@@ -3,7 +3,7 @@
  * @module
  */
 import { PGlite } from "@electric-sql/pglite";
-import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 
 type PGliteLike = Pick<PGlite, "query" | "exec" | "transaction" | "close">;
 

@@ -3,7 +3,7 @@
  * @module
  */
 import type { Sql, TransactionSql } from "postgres";
-import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
+import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 
 /**
  * Wraps a postgres.js `sql` instance. The instance stays yours: `close()` does not end it.

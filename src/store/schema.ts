@@ -1,51 +1,12 @@
 /**
- * Schema and table names, quoting, and the versioned migrations shipped in `sql/`.
+ * The versioned migrations shipped in `sql/`, and statement naming.
  * @module
  */
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
+import { quoteIdent } from "../lib/identifier.js";
 import { fileURLToPath } from "node:url";
-import { SessionConfigError } from "../errors.js";
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
-
-/** Where the tables live. */
-export interface TableName {
-  readonly schema: string;
-  readonly table: string;
-}
-
-/**
- * Validates a schema or table name; throws {@link SessionConfigError} naming `option`.
- * Only letters, digits and underscores are accepted, so nothing a name carries can reach
- * SQL as code.
- *
- * @example
- * ```ts
- * validateIdentifier('x"; drop table y; --', "table"); // throws SessionConfigError
- * ```
- */
-export function validateIdentifier(name: unknown, option: string): string {
-  if (typeof name !== "string" || !IDENTIFIER.test(name)) {
-    throw new SessionConfigError(
-      option,
-      `${JSON.stringify(name)} is not allowed: use 1 to 40 letters, digits or underscores, not starting with a digit`,
-    );
-  }
-  return name;
-}
-
-/**
- * Quotes a validated identifier for SQL.
- *
- * @example
- * ```ts
- * quoteIdent("sessions"); // "\"sessions\""
- * ```
- */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+import type { TableName } from "../session/table.js";
 
 /** A migration file from `sql/`. */
 export interface Migration {

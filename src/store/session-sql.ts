@@ -5,43 +5,10 @@
  * lock, and the trimming of a user's oldest sessions.
  * @module
  */
-import type { Queryable, Row } from "./driver.js";
-import { quoteIdent, statement, type TableName } from "./schema.js";
-import type { SessionStore } from "./session-store.js";
-
-/**
- * The query function handed to `sessions.transaction`. As a tagged template, every
- * interpolated value becomes a `$n` parameter (never SQL text); `sql.query(text, params)`
- * takes explicit `$n` placeholders. Values are converted by the driver's own rules
- * (node-postgres, postgres.js or PGlite), exactly as with the client itself.
- *
- * @example
- * ```ts
- * await sessions.transaction(session, async (sql) => {
- *   const notes = await sql`SELECT * FROM notes WHERE title = ${title}`;
- *   await sql.query("INSERT INTO notes (title) VALUES ($1)", [title]);
- * });
- * ```
- */
-export interface SessionSql {
-  <R extends Row = Row>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]>;
-  /** Runs `text` with `$1..$n` placeholders bound to `params`. */
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
-}
-
-/**
- * Who the transaction runs for; each value may be null.
- *
- * @example
- * ```ts
- * const who: TransactionSession = { id: session.id, userId: session.userId, audience: session.audience };
- * ```
- */
-export interface TransactionSession {
-  id: string | null;
-  userId: string | null;
-  audience: string | null;
-}
+import type { Queryable, Row, Statement } from "../driver.js";
+import { statement } from "./schema.js";
+import { quoteIdent } from "../lib/identifier.js";
+import type { SessionSql, TableName, TransactionSession } from "../session/table.js";
 
 const SET_SESSION = statement(
   "set_session",
@@ -103,7 +70,7 @@ export async function lockUser(tx: Queryable, names: TableName, userId: string):
   await tx.query(LOCK_USER, [`pgsession:user:${names.schema}.${names.table}:${userId}`]);
 }
 
-const trimmers = new WeakMap<SessionStore, { name: string; text: string }>();
+const trimmers = new Map<string, Statement>();
 
 /**
  * Deletes a user's live sessions (in one audience) beyond the `keep` most recently
@@ -112,15 +79,16 @@ const trimmers = new WeakMap<SessionStore, { name: string; text: string }>();
  *
  * @example
  * ```ts
- * const revoked = await trimUserSessions(tx, store, null, "user-42", null, 5, session.id);
+ * const revoked = await trimUserSessions(tx, { schema: "pgsession", table: "sessions" }, null, "user-42", null, 5, session.id);
  * ```
  */
 export async function trimUserSessions(
-  tx: Queryable, store: SessionStore, now: Date | null, userId: string, audience: string | null, keep: number, currentId: string,
+  tx: Queryable, names: TableName, now: Date | null, userId: string, audience: string | null, keep: number, currentId: string,
 ): Promise<string[]> {
-  let stmt = trimmers.get(store);
+  const key = `${names.schema}.${names.table}`;
+  let stmt = trimmers.get(key);
   if (!stmt) {
-    const t = `${quoteIdent(store.names.schema)}.${quoteIdent(store.names.table)}`;
+    const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
     const NOW = "coalesce($1::timestamptz, now())";
     stmt = statement(
       "trim_user",
@@ -132,7 +100,7 @@ export async function trimUserSessions(
           OFFSET $4::integer - 1)
        RETURNING s.id`,
     );
-    trimmers.set(store, stmt);
+    trimmers.set(key, stmt);
   }
   // The login's own session is kept whatever its time says: its authenticated_at is its
   // transaction's start, which can be older than that of a login committed meanwhile.

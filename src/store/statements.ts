@@ -7,8 +7,10 @@
  * as milliseconds; JSON travels as text cast to jsonb.
  * @module
  */
-import { quoteIdent, statement, type TableName } from "./schema.js";
-import type { Statement } from "./driver.js";
+import { statement } from "./schema.js";
+import { quoteIdent } from "../lib/identifier.js";
+import type { TableName } from "../session/table.js";
+import type { Statement } from "../driver.js";
 
 /** The prepared statements for one sessions table. */
 export interface Statements {
@@ -22,7 +24,7 @@ export interface Statements {
   readonly rotate: Statement;
   readonly replace: Statement;
   readonly remove: Statement;
-  readonly retire: Statement;
+  readonly tombstone: Statement;
   readonly probe: Statement;
   readonly listByUser: Statement;
   readonly revokeById: Statement;
@@ -198,8 +200,8 @@ export function buildStatements(names: TableName): Statements {
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
     // a late save from re-creating the session.
-    retire: statement(
-      "retire",
+    tombstone: statement(
+      "tombstone",
       `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
               idle_expires_at = ${NOW} - interval '1 millisecond', version = s.version + 1
         WHERE ${match} AND ${live}

@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
 import { hashToken } from "../../src/session/token.js";
 import { pgStore } from "../../src/store/pg.js";

@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgSessionStore, type StoredExpressSession } from "../../src/adapters/express-session.js";
 import { SessionConfigError } from "../../src/errors.js";
-import { createSessions } from "../../src/manager/manager.js";
+import { createSessions } from "../../src/index.js";
 import { hashToken } from "../../src/session/token.js";
 import { pgliteStore } from "../../src/store/pglite.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";

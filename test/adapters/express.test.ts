@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionMiddleware } from "../../src/adapters/express.js";
 import { isHeldThroughPrototype } from "../../src/adapters/node-carrier.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { Browser, httpSend, listen } from "./client.js";

@@ -2,7 +2,7 @@ import Fastify, { type FastifyReply } from "fastify";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { pgsessionPlugin } from "../../src/adapters/fastify.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { Browser, closedPort, httpSend, parseSetCookie } from "./client.js";

@@ -4,8 +4,8 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
-import type { StoreDriver } from "../../src/store/driver.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 

@@ -7,7 +7,7 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CookieOptions } from "../../src/session/cookie.js";
-import { createSessions } from "../../src/manager/manager.js";
+import { createSessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { Client, serveApp, type Data } from "../faults/app.js";

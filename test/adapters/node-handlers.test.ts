@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { withSession, type NodeSessionOptions } from "../../src/adapters/node.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { SessionGoneError, SessionStoreError } from "../../src/errors.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";

@@ -9,7 +9,7 @@ import { inspect } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/adapters/node.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { hashToken } from "../../src/session/token.js";
 import { pgStore } from "../../src/store/pg.js";
 import { captureConsole } from "../faults/harness.js";

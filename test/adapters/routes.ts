@@ -13,7 +13,7 @@
  *   POST /with-cookie     -> sets a key, and the app sets a cookie of its own ("other")
  */
 import type { Session } from "../../src/session/session.js";
-import type { Sessions } from "../../src/manager/manager.js";
+import type { Sessions } from "../../src/index.js";
 
 export type AppData = { count: number } & Record<string, unknown>;
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/adapters/node.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { pgliteStore } from "../../src/store/pglite.js";
 import { parseSetCookie } from "./client.js";
 

@@ -11,7 +11,7 @@ import { withSession as fetchSession } from "../../src/adapters/fetch.js";
 import { sessionMiddleware as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
 import { withSession as nodeSession } from "../../src/adapters/node.js";
 import type { Session } from "../../src/session/session.js";
-import { createSessions } from "../../src/manager/manager.js";
+import { createSessions } from "../../src/index.js";
 
 type Visits = { visits: number };
 const sessions = createSessions<Visits>();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
-import type { StoreDriver } from "../../src/store/driver.js";
+import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { pgliteStore } from "../../src/store/pglite.js";
 import { cleanEnv, parseJson, runCli, type CliResult } from "../support/cli.js";
@@ -64,10 +64,11 @@ for (const makeTarget of targets) {
   describe.skipIf(target.needsServer && !hasPostgres)(`pgsession CLI on ${target.name}`, { timeout: 180_000 }, () => {
     const cli = (...args: string[]): Promise<CliResult> => runCli([...args, ...target.args], { env: target.env, cwd: target.cwd, timeoutMs: 45_000 });
 
-    async function withSessions<T>(fn: (sessions: Sessions) => Promise<T>, now?: () => Date): Promise<T> {
-      const sessions = createSessions({ store: target.driver(), schema: target.schema, ...(now && { now }) });
+    async function withSessions<T>(fn: (sessions: Sessions, driver: StoreDriver) => Promise<T>, now?: () => Date): Promise<T> {
+      const driver = target.driver();
+      const sessions = createSessions({ store: driver, schema: target.schema, ...(now && { now }) });
       try {
-        return await fn(sessions);
+        return await fn(sessions, driver);
       } finally {
         await sessions.close();
       }
@@ -136,8 +137,8 @@ for (const makeTarget of targets) {
       expect(pruned.stdout).toContain("deleted 3 expired sessions in 4 batches");
       expect(pruned.stdout + pruned.stderr).not.toContain("\u001b[");
 
-      await withSessions(async (sessions) => {
-        const left = await sessions.db.driver.query({ name: "cli_test_ids", text: `SELECT id FROM "${target.schema}".sessions` }, []);
+      await withSessions(async (_sessions, driver) => {
+        const left = await driver.query({ name: "cli_test_ids", text: `SELECT id FROM "${target.schema}".sessions` }, []);
         const leftIds = left.map((row) => row.id as string);
         expect(leftIds).toHaveLength(4);
         for (const id of expired) expect(leftIds).not.toContain(id);

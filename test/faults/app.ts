@@ -12,7 +12,7 @@
 import { createServer } from "node:http";
 import { withSession, type NodeSessionOptions } from "../../src/adapters/node.js";
 import type { Session } from "../../src/session/session.js";
-import type { Sessions } from "../../src/manager/manager.js";
+import type { Sessions } from "../../src/index.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
 
 export type Data = Record<string, unknown>;

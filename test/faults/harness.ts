@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { format } from "node:util";
 import pg from "pg";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { hashToken } from "../../src/session/token.js";
 import { pgStore } from "../../src/store/pg.js";
 import { uniqueSchema } from "../support/db.js";

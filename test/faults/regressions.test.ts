@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { withSession as withFetchSession } from "../../src/adapters/fetch.js";
 import { withSession } from "../../src/adapters/node.js";
 import type { Session } from "../../src/session/session.js";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { listen, parseSetCookie } from "../adapters/client.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";

@@ -13,7 +13,7 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { createSessions } from "../../src/manager/manager.js";
+import { createSessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { Client, COOKIE, serveApp, sumTallies, type Data } from "../faults/app.js";
 import { captureConsole, poolSettled, verifyWrites } from "../faults/harness.js";

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
-import type { StoreDriver } from "../../src/store/driver.js";
+import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { postgresStore } from "../../src/store/postgres.js";
 import { pgliteStore } from "../../src/store/pglite.js";

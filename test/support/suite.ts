@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import pg from "pg";
 import postgres from "postgres";
-import { createSessions, type Sessions } from "../../src/manager/manager.js";
+import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
-import type { StoreDriver } from "../../src/store/driver.js";
+import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { postgresStore } from "../../src/store/postgres.js";
 import { DATABASE_URL, hasPostgres, pgliteTarget, pgTarget, postgresJsTarget, uniqueSchema, type TestTarget } from "./db.js";

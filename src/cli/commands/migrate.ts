@@ -19,10 +19,10 @@ Options:
   options: { unlogged: { type: "boolean" } },
   async run(ctx) {
     return withSessions(ctx, async (sessions, target) => {
-      const applied = ctx.values.unlogged === true ? await sessions.db.migrate({ unlogged: true }) : await sessions.migrate();
-      const { applied: all, latest } = await sessions.db.migrationStatus();
+      const applied = await sessions.migrate();
+      const { applied: all, latest } = await sessions.migrationStatus();
       const version = Math.max(0, ...all);
-      const { schema, table } = sessions.db.names;
+      const { schema, table } = sessions.table;
       if (ctx.common.json) {
         ctx.stdout.write(toJson({ applied, version, latest, schema, table, target }));
       } else if (applied.length === 0) {
@@ -31,6 +31,6 @@ Options:
         ctx.stdout.write(`applied migration${applied.length > 1 ? "s" : ""} ${applied.join(", ")} to ${schema}.${table} in ${target.location}\n`);
       }
       return EXIT.ok;
-    });
+    }, { unlogged: ctx.values.unlogged === true });
   },
 };

@@ -5,8 +5,7 @@
  */
 import cliProgress from "cli-progress";
 import { optionalDurationMs, optionalInteger } from "../args.js";
-import { countSessions } from "../../index.js";
-import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../manager/manager.js";
+import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../manager/prune.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
 
@@ -35,7 +34,11 @@ Options:
     const batchSize = optionalInteger(ctx.values, "batch-size", ctx.command, 1, MAX_PRUNE_BATCH) ?? 1000;
     const pause = optionalDurationMs(ctx.values, "pause", ctx.command, MAX_PRUNE_PAUSE_MS) ?? 0;
     return withSessions(ctx, async (sessions) => {
-      const before = await countSessions(sessions.db.driver, sessions.db.names);
+      const before = await sessions.counts();
+      if (before === null) {
+        ctx.stderr.write(`pgsession: the sessions table does not exist; run pgsession migrate\n`);
+        return EXIT.notFound;
+      }
       if (ctx.values["dry-run"] === true) {
         if (ctx.common.json) ctx.stdout.write(toJson({ dryRun: true, expired: before.expired, total: before.total }));
         else ctx.stdout.write(`${before.expired} of ${before.total} sessions are expired; nothing deleted (--dry-run)\n`);

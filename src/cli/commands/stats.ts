@@ -2,7 +2,6 @@
  * `pgsession stats`: sessions by audience, the remember-me share, recent activity.
  * @module
  */
-import { sessionStats } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { formatPairs, formatPercent, formatTable, toJson } from "../format.js";
 
@@ -18,7 +17,7 @@ sessions, and how many sessions were created and seen in the last hour and the l
   options: {},
   async run(ctx) {
     return withSessions(ctx, async (sessions) => {
-      const stats = await sessionStats(sessions.db.driver, sessions.db.names);
+      const stats = await sessions.stats();
       if (ctx.common.json) {
         ctx.stdout.write(toJson(stats));
         return EXIT.ok;

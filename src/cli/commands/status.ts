@@ -2,7 +2,6 @@
  * `pgsession status`: schema version, live and expired counts, the oldest session.
  * @module
  */
-import { countSessions, sessionTableExists } from "../../index.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { formatPairs, formatRelative, formatTime, toJson } from "../format.js";
 
@@ -18,11 +17,11 @@ Exits with 5 when the table does not exist yet (run \`pgsession migrate\`).`,
   options: {},
   async run(ctx) {
     return withSessions(ctx, async (sessions, target) => {
-      const { driver, names } = sessions.db;
-      const { applied, latest } = await sessions.db.migrationStatus();
+      const names = sessions.table;
+      const { applied, latest } = await sessions.migrationStatus();
       const version = Math.max(0, ...applied);
-      const exists = await sessionTableExists(driver, names);
-      const counts = exists ? await countSessions(driver, names) : null;
+      const counts = await sessions.counts();
+      const exists = counts !== null;
       const pending = Math.max(0, latest - version);
       if (ctx.common.json) {
         ctx.stdout.write(toJson({ target, schema: names.schema, table: names.table, version, latest, pending, migrated: exists, counts }));

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Session } from "../../session/session.js";
+import { cookieMaxAge } from "../../session/timeouts.js";
 import type { Sessions } from "../../manager/manager.js";
 import { describeUserAgent } from "../user-agent.js";
 import { describeCookie } from "./cookie-facts.js";
@@ -93,7 +94,6 @@ export function createDemoHandler(options: DemoAppOptions) {
     const user = session.userId;
     const devices = user === null ? [] : await sessions.listUserSessions(user, { current: session });
     const remember = session.remember;
-    const sinceLogin = now.getTime() - (session.authenticatedAt ?? now).getTime();
     const view: PageView = {
       user, remember, count: session.get("count") ?? 0, csrf: csrfTokenOf(session),
       // This device first, then the others, most recently seen first.
@@ -104,7 +104,7 @@ export function createDemoHandler(options: DemoAppOptions) {
       cookie: describeCookie(sessions.options.cookie, {
         secure: isTls(req),
         remember,
-        maxAgeMs: sessions.options.cookie.maxAgeMs ?? Math.max(0, sessions.options.remember.absoluteMs - sinceLogin),
+        maxAgeMs: cookieMaxAge({ remember: true, absoluteExpiresAt: session.absoluteExpiresAt }, sessions.options.cookie.maxAgeMs, now) ?? null,
       }),
       notice: NOTICES[url.searchParams.get("notice") ?? ""] ?? null,
       database: options.database,

@@ -1,0 +1,30 @@
+/**
+ * `createSessions`: where the session manager meets the PostgreSQL store. The manager
+ * knows only the table interface it needs; this composition root opens that table over
+ * the driver the application gave (or an in-memory PGlite database).
+ * @module
+ */
+import { resolveOptions, type SessionsOptions } from "./manager/options.js";
+import { SessionManager } from "./manager/manager.js";
+import type { SessionData } from "./session/session.js";
+import { lazyDefaultDriver } from "./store/default-driver.js";
+import { openSessionTable } from "./store/session-table.js";
+
+/**
+ * Creates the session manager. Validates every option at once and throws
+ * `SessionConfigError` naming the one at fault.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { createSessions } from "pgsession";
+ * import { pgStore } from "pgsession/pg";
+ * const sessions = createSessions<{ cart: string[] }>({ store: pgStore(new pg.Pool()), idleTimeout: "2h" });
+ * await sessions.migrate();
+ * ```
+ */
+export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): SessionManager<Data> {
+  const resolved = resolveOptions(options);
+  const table = openSessionTable(options.store ?? lazyDefaultDriver(), { schema: resolved.schema, table: resolved.table }, resolved.now);
+  return new SessionManager<Data>(resolved, table);
+}

@@ -1,0 +1,33 @@
+/**
+ * Resolving a request's session from its token: the stored session it names, or a new one.
+ * @module
+ */
+import { Session, type RequestContext, type SessionState } from "../session/session.js";
+import { isWellFormedToken, tokenHashBytes } from "../session/token.js";
+import { emit, freshState, type ManagerContext } from "./context.js";
+
+/**
+ * The session a token names, or a new, unstored session: for a missing or malformed token
+ * (which never reaches SQL), an unknown, expired or revoked one, sealed data that cannot be
+ * opened, or a token a login replaced (then `superseded`: its changes are refused).
+ * Rejects with `SessionStoreError` when the database fails: never "no session".
+ */
+export async function resolveToken<Data extends object>(
+  ctx: ManagerContext, token: string | null | undefined, context: RequestContext,
+): Promise<Session<Data>> {
+  if (!isWellFormedToken(token)) return new Session<Data>(freshState(ctx, context));
+  const tokenHash = tokenHashBytes(token);
+  const record = await ctx.table.find(tokenHash);
+  if (record === "superseded") return new Session<Data>(freshState(ctx, context, "superseded"));
+  if (record === null) return new Session<Data>(freshState(ctx, context));
+  // Sealed data that cannot be opened (wrong key, tampering) is "no session"; the codec warned.
+  const opened = ctx.codec.open(record.data, { token, publicId: record.id }, record.current);
+  if (opened === null) return new Session<Data>(freshState(ctx, context));
+  const state: SessionState = {
+    phase: "stored", token, tokenHash, publicId: record.id, record, data: opened.data, changes: new Map(), cleared: false,
+    cookieDue: false, dataKey: opened.dataKey, context, dataLength: record.dataLength, createdAt: record.createdAt,
+    expiresAt: record.expiresAt, controller: ctx.controller,
+  };
+  if (record.touched) emit(ctx, "touched", record);
+  return new Session<Data>(state);
+}

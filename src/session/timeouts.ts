@@ -1,0 +1,90 @@
+/**
+ * The timeout policy, in one place: the idle (sliding) timeout, the absolute lifetime, how
+ * often a read may extend the idle expiry (`touchAfter`), the per-login overrides, and the
+ * Max-Age of a persistent ("remember me") cookie.
+ * @module
+ */
+
+/** Timeouts of one session, in milliseconds. */
+export interface TimeoutPolicy {
+  readonly idleMs: number;
+  readonly absoluteMs: number;
+  /** A read extends the idle expiry only once the last extension is this old. */
+  readonly touchAfterMs: number;
+}
+
+/**
+ * The timeouts of a session: `base` (the configured ordinary or remember-me policy), with a
+ * login's own idle and absolute durations when given. A touch is never rarer than a tenth
+ * of the idle timeout, so an overridden, shorter idle timeout still slides; the absolute
+ * lifetime is never shorter than the idle timeout.
+ *
+ * @example
+ * ```ts
+ * timeoutPolicy({ idleMs: 86_400_000, absoluteMs: 604_800_000, touchAfterMs: 8_640_000 }, { idleMs: 3_600_000 });
+ * // { idleMs: 3_600_000, absoluteMs: 604_800_000, touchAfterMs: 360_000 }
+ * ```
+ */
+export function timeoutPolicy(base: TimeoutPolicy, override: { idleMs?: number | undefined; absoluteMs?: number | undefined } = {}): TimeoutPolicy {
+  const idleMs = override.idleMs ?? base.idleMs;
+  const absoluteMs = override.absoluteMs ?? base.absoluteMs;
+  return {
+    idleMs,
+    absoluteMs: Math.max(idleMs, absoluteMs),
+    touchAfterMs: idleMs === base.idleMs ? base.touchAfterMs : Math.min(base.touchAfterMs, defaultTouchAfter(idleMs)),
+  };
+}
+
+/**
+ * How often a read extends the idle expiry when `touchAfter` is not configured: a tenth of
+ * the idle timeout, so most requests write nothing and a session still slides.
+ *
+ * @example
+ * ```ts
+ * defaultTouchAfter(86_400_000); // 8_640_000
+ * ```
+ */
+export function defaultTouchAfter(idleMs: number): number {
+  return Math.floor(idleMs / 10);
+}
+
+/**
+ * A fixed lifetime that never slides (the low-level token store's sessions): reads never
+ * extend it.
+ *
+ * @example
+ * ```ts
+ * fixedLifetime(3_600_000); // { idleMs: 3_600_000, absoluteMs: 3_600_000, touchAfterMs: 3_600_000 }
+ * ```
+ */
+export function fixedLifetime(ttlMs: number): TimeoutPolicy {
+  return { idleMs: ttlMs, absoluteMs: ttlMs, touchAfterMs: ttlMs };
+}
+
+/**
+ * The Max-Age of a session's cookie: none (a browser-session cookie) unless it is a
+ * remember-me session; then the configured `cookie.maxAge`, else what is left of the
+ * session's absolute lifetime.
+ *
+ * @example
+ * ```ts
+ * cookieMaxAge({ remember: true, absoluteExpiresAt }, undefined, new Date()); // ms until absoluteExpiresAt
+ * ```
+ */
+export function cookieMaxAge(session: { remember: boolean; absoluteExpiresAt: Date }, configuredMs: number | undefined, now: Date): number | undefined {
+  if (!session.remember) return undefined;
+  return configuredMs ?? Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
+}
+
+/**
+ * A lifetime that a cookie sets (express-session's model): the session slides by `idleMs`
+ * (touched at a tenth of it), within an absolute lifetime of at least that.
+ *
+ * @example
+ * ```ts
+ * cookieLifetime(86_400_000, 604_800_000); // { idleMs: 86_400_000, absoluteMs: 604_800_000, touchAfterMs: 8_640_000 }
+ * ```
+ */
+export function cookieLifetime(idleMs: number, absoluteMs: number): TimeoutPolicy {
+  return { idleMs, absoluteMs: Math.max(idleMs, absoluteMs), touchAfterMs: defaultTouchAfter(idleMs) };
+}

@@ -1,0 +1,367 @@
+/**
+ * The PostgreSQL implementation of the domain's {@link SessionTable}: every database
+ * operation pgsession performs, over any {@link StoreDriver}. One method, one statement
+ * (one round trip), except on rare paths that say so.
+ * @module
+ */
+import { toStoreError } from "../lib/store-error.js";
+import type {
+  DataChanges, EndedSession, FindResult, LoginChange, MigrationStatus, MissReason, NewSessionRow, PruneResult, PruneRun,
+  SessionRecord, SessionRows, SessionStats, SessionSummary, SessionTable, SessionTableTransaction, TableCounts, TableName,
+} from "../session/table.js";
+import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
+import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
+import { loadMigrations, renderMigration, statement } from "./schema.js";
+import { quoteIdent } from "../lib/identifier.js";
+import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
+import { recordOf } from "./row.js";
+import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
+
+const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
+// Blocks until this transaction holds the named lock (migrations, explicit prunes).
+const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
+const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
+
+/** The public id, user and audience of a row a DELETE returned. */
+function endedSession(row: Row): EndedSession {
+  return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
+}
+
+interface BuiltStatements {
+  sql: Statements;
+  onDatabaseClock: ReadonlyMap<Statement, Statement>;
+}
+
+const built = new Map<string, BuiltStatements>();
+
+/** The statements of one table, built once per process (a transaction's rows reuse them). */
+function statementsFor(names: TableName): BuiltStatements {
+  const key = `${names.schema}.${names.table}`;
+  let entry = built.get(key);
+  if (!entry) {
+    const sql = buildStatements(names);
+    const plainForms = new Map<Statement, Statement>();
+    for (const stmt of Object.values(sql)) {
+      const plain = onDatabaseClock(stmt);
+      if (plain) plainForms.set(stmt, plain);
+    }
+    entry = { sql, onDatabaseClock: plainForms };
+    built.set(key, entry);
+  }
+  return entry;
+}
+
+/** The clock a table is bound to: an injected one (tests), or null for the database's `now()`. */
+export type TableClock = (() => Date) | null;
+
+/** Row reads and writes over one connection or transaction. */
+class SqlRows implements SessionRows {
+  readonly #on: Queryable;
+  readonly #clock: TableClock;
+  readonly #statements: BuiltStatements;
+
+  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements) {
+    this.#on = on;
+    this.#clock = clock;
+    this.#statements = statements;
+  }
+
+  /** The clock parameter of a statement: the injected time, or null for the database's. */
+  #now(): Date | null {
+    return this.#clock === null ? null : this.#clock();
+  }
+
+  async #run(what: string, stmt: Statement, params: readonly unknown[]): Promise<Row[]> {
+    // No injected clock ($1 null): the statement that uses now() and takes one parameter fewer.
+    if (params[0] === null) {
+      const plain = this.#statements.onDatabaseClock.get(stmt);
+      if (plain !== undefined) {
+        stmt = plain;
+        params = params.slice(1);
+      }
+    }
+    try {
+      return await this.#on.query(stmt, params);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  get #sql(): Statements {
+    return this.#statements.sql;
+  }
+
+  async find(tokenHash: Uint8Array): Promise<FindResult> {
+    const now = this.#now();
+    const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
+    if (rows[0]) return recordOf(rows[0]);
+    // Rare: a token rotated away within its grace window (or one that is unknown or expired).
+    const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    if (!previous[0]) return null;
+    return previous[0].retired === true ? "superseded" : recordOf(previous[0]);
+  }
+
+  async peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
+    const rows = await this.#run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
+    return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
+  }
+
+  /**
+   * Nothing is sent back: the record is what was inserted, its times by the application's
+   * clock at the call (the injected one, if any; the database's clock still governs the expiry).
+   */
+  async insert(row: NewSessionRow): Promise<SessionRecord> {
+    const now = this.#now();
+    const at = now ?? new Date();
+    await this.#run("creating the session", this.#sql.insert, [
+      now, row.tokenHash, row.id, row.userId, row.audience, row.data, row.remember, row.ip, row.userAgent,
+      row.idleMs, row.touchAfterMs, row.absoluteMs,
+    ]);
+    const ms = at.getTime();
+    return {
+      id: row.id, userId: row.userId, audience: row.audience, data: {}, version: 1, remember: row.remember,
+      createdAt: at, lastSeenAt: at, authenticatedAt: row.userId === null ? null : at,
+      expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)), absoluteExpiresAt: new Date(ms + row.absoluteMs),
+      current: true, touched: false, dataLength: 0,
+    };
+  }
+
+  async save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
+    const now = this.#now();
+    if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
+      const merged = await this.#run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
+      if (merged[0]) return merged[0].version as number;
+      // Not by the current token: the general statement tells a grace-window token from a session gone.
+    }
+    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
+    const rows = id === null
+      ? await this.#run("saving the session", this.#sql.saveByToken, params)
+      : await this.#run("saving the session", this.#sql.save, [...params, id]);
+    if (rows[0]) return rows[0].version as number;
+    return this.#miss(now, tokenHash, expectedVersion !== null);
+  }
+
+  async rotate(tokenHash: Uint8Array, newTokenHash: Uint8Array, staleMs: number,
+    changes: DataChanges = EMPTY_CHANGES, login: LoginChange | null = null): Promise<SessionRecord | MissReason> {
+    const now = this.#now();
+    const rows = await this.#run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
+      now, tokenHash, newTokenHash, staleMs, changes.deleted, changes.set, changes.cleared,
+      login !== null, login?.userId ?? null, login?.remember ?? false, login?.idleMs ?? 0,
+      login?.touchAfterMs ?? 0, login?.absoluteMs ?? 0, login?.ip ?? null, login?.userAgent ?? null,
+    ]);
+    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
+  }
+
+  async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
+    const rows = await this.#run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
+    return rows.length > 0;
+  }
+
+  async remove(tokenHash: Uint8Array): Promise<EndedSession | null> {
+    const rows = await this.#run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
+    return rows[0] ? endedSession(rows[0]) : null;
+  }
+
+  async tombstone(tokenHash: Uint8Array): Promise<boolean> {
+    return (await this.#run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
+  }
+
+  // Rare path: a write matched no row; one more query tells the caller why.
+  async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
+    const rows = await this.#run("checking the session", this.#sql.probe, [now, tokenHash]);
+    if (!rows[0]) return "gone";
+    if (rows[0].current === false) return "stale";
+    return compareAndSet ? "conflict" : "gone";
+  }
+
+  async listByUser(userId: string, audience: string | null): Promise<SessionSummary[]> {
+    const rows = await this.#run("listing sessions", this.#sql.listByUser, [this.#now(), userId, audience]);
+    return rows.map((row) => ({
+      id: row.id as string,
+      audience: (row.audience as string | null) ?? null,
+      remember: row.remember as boolean,
+      ip: (row.ip as string | null) ?? null,
+      userAgent: (row.user_agent as string | null) ?? null,
+      createdAt: row.created_at as Date,
+      lastSeenAt: row.last_seen_at as Date,
+      authenticatedAt: (row.authenticated_at as Date | null) ?? null,
+      expiresAt: row.expires_at as Date,
+    }));
+  }
+
+  async revokeById(id: string): Promise<EndedSession | null> {
+    const rows = await this.#run("revoking the session", this.#sql.revokeById, [id]);
+    return rows[0] ? endedSession(rows[0]) : null;
+  }
+
+  async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<EndedSession[]> {
+    const rows = await this.#run("revoking sessions", this.#sql.revokeByUser, [
+      userId, options.audience, options.exceptId, options.issuedBefore,
+    ]);
+    return rows.map(endedSession);
+  }
+
+  async listLive(audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+    const rows = await this.#run("listing sessions", this.#sql.listLive, [this.#now(), audience, limit]);
+    return rows.map((row) => ({ id: row.id as string, data: (row.data as Record<string, unknown>) ?? {}, expiresAt: row.expires_at as Date }));
+  }
+
+  async countLive(audience: string | null): Promise<number> {
+    const rows = await this.#run("counting sessions", this.#sql.countLive, [this.#now(), audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  async removeAll(audience: string | null): Promise<number> {
+    const rows = await this.#run("deleting sessions", this.#sql.removeAll, [audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+}
+
+/** The PostgreSQL sessions table over one driver. */
+class PgSessionTable extends SqlRows implements SessionTable {
+  readonly kind: string;
+  readonly name: TableName;
+  readonly #driver: StoreDriver;
+  readonly #clock: TableClock;
+  readonly #statements: BuiltStatements;
+
+  constructor(driver: StoreDriver, name: TableName, clock: TableClock) {
+    const statements = statementsFor(name);
+    super(driver, clock, statements);
+    this.kind = driver.kind;
+    this.name = name;
+    this.#driver = driver;
+    this.#clock = clock;
+    this.#statements = statements;
+  }
+
+  #now(): Date | null {
+    return this.#clock === null ? null : this.#clock();
+  }
+
+  transaction<T>(fn: (tx: SessionTableTransaction) => Promise<T>): Promise<T> {
+    return this.#driver.transaction((tx) => fn({
+      rows: new SqlRows(tx, this.#clock, this.#statements),
+      sql: createSessionSql(tx),
+      enterSession: (session) => enterSession(tx, session),
+      lockUser: (userId) => lockUser(tx, this.name, userId),
+      trimUserSessions: (userId, audience, keep, currentId) =>
+        trimUserSessions(tx, this.name, this.#now(), userId, audience, keep, currentId),
+    }));
+  }
+
+  async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await this.#driver.transaction(fn);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  /**
+   * Deletes expired rows in batches, each batch its own short transaction holding an
+   * advisory lock; gives up at once (locked: false) when another instance holds it and
+   * `wait` is false.
+   */
+  async prune(run: PruneRun): Promise<PruneResult> {
+    const total: PruneResult = { deleted: 0, scanned: 0, locked: true };
+    const lockKey = `pgsession:prune:${this.name.schema}.${this.name.table}`;
+    const sql = this.#statements.sql;
+    let after = "";
+    for (;;) {
+      const now = this.#now();
+      const batch = await this.#inTransaction("pruning", async (tx) => {
+        const lock = run.wait ? await tx.query(WAIT_FOR_LOCK, [lockKey]) : await tx.query(sql.pruneLock, [lockKey]);
+        if (lock[0]?.locked !== true) return null;
+        const rows = await tx.query(sql.pruneBatch, [now, after, run.batchSize]);
+        return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
+      });
+      if (batch === null) return { ...total, locked: false };
+      if (run.onExpired && batch.deleted > 0) {
+        const expired = JSON.parse(batch.expired) as Array<[string, string | null, string | null]>;
+        run.onExpired(expired.map(([id, userId, audience]) => ({ id, userId, audience })));
+      }
+      total.deleted += batch.deleted;
+      total.scanned += batch.scanned;
+      run.onBatch?.({ ...total });
+      if (batch.last_id === null || batch.scanned < run.batchSize) return total;
+      after = batch.last_id;
+      if (run.pauseMs) await new Promise((resolve) => setTimeout(resolve, run.pauseMs));
+    }
+  }
+
+  /**
+   * Applies the pending migrations from `sql/` in one transaction, under an advisory
+   * lock, so several instances starting at once migrate exactly once.
+   */
+  async migrate(options: { unlogged: boolean }): Promise<number[]> {
+    const schema = quoteIdent(this.name.schema);
+    const history = `${schema}.${quoteIdent(`${this.name.table}_migrations`)}`;
+    const lockKey = `pgsession:migrate:${this.name.schema}.${this.name.table}`;
+    return this.#inTransaction("migrating", async (tx) => {
+      await tx.query(WAIT_FOR_LOCK, [lockKey]);
+      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
+        CREATE TABLE IF NOT EXISTS ${history} (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const done = await tx.query(statement("migrate_done", `SELECT version FROM ${history}`), []);
+      const applied = new Set(done.map((row) => row.version as number));
+      const versions: number[] = [];
+      for (const migration of loadMigrations()) {
+        if (applied.has(migration.version)) continue;
+        await tx.exec(renderMigration(migration.sql, this.name, options));
+        await tx.query(statement("migrate_record", `INSERT INTO ${history} (version, name) VALUES ($1::integer, $2::text)`), [
+          migration.version, migration.name,
+        ]);
+        versions.push(migration.version);
+      }
+      return versions;
+    });
+  }
+
+  async migrationStatus(): Promise<MigrationStatus> {
+    const history = `${quoteIdent(this.name.schema)}.${quoteIdent(`${this.name.table}_migrations`)}`;
+    const latest = Math.max(0, ...loadMigrations().map((m) => m.version));
+    const driver = this.#driver;
+    const read = async (stmt: Statement, params: unknown[]) => {
+      try {
+        return await driver.query(stmt, params);
+      } catch (err) {
+        throw toStoreError(err, "reading migrations");
+      }
+    };
+    const exists = await read(TABLE_EXISTS, [history]);
+    if (exists[0]?.present !== true) return { applied: [], latest };
+    const rows = await read(statement("migrate_done", `SELECT version FROM ${history} ORDER BY version`), []);
+    return { applied: rows.map((row) => row.version as number), latest };
+  }
+
+  exists(): Promise<boolean> {
+    return sessionTableExists(this.#driver, this.name);
+  }
+
+  counts(): Promise<TableCounts> {
+    return countSessions(this.#driver, this.name, this.#now());
+  }
+
+  stats(): Promise<SessionStats> {
+    return sessionStats(this.#driver, this.name, this.#now());
+  }
+
+  close(): Promise<void> {
+    return this.#driver.close();
+  }
+}
+
+/**
+ * Opens the sessions table `name` over `driver`, on the database's clock or, for tests,
+ * an injected one. Names must be validated first (`validateIdentifier`).
+ *
+ * @example
+ * ```ts
+ * const table = openSessionTable(pgStore(pool), { schema: "pgsession", table: "sessions" }, null);
+ * await table.migrate({ unlogged: false });
+ * ```
+ */
+export function openSessionTable(driver: StoreDriver, name: TableName, clock: TableClock = null): SessionTable {
+  return new PgSessionTable(driver, name, clock);
+}
