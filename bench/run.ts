@@ -3,8 +3,9 @@
  *
  * Starts each server as its own process, loads it with wrk (a separate process) over
  * pre-created sessions, several rounds alternating the servers, then a touch-heavy run
- * (HOT updates), CPU profiles of /read, and the prune benchmark. Writes
- * bench/results/results.json, REPORT.md and chart.svg. See bench/README.md.
+ * (HOT updates), CPU profiles of /read, and the prune benchmark. Writes results.json,
+ * REPORT.md and chart.svg into bench/.results/ (git-ignored), or with `--publish` into
+ * bench/results/, the report the repository keeps. See bench/README.md.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { compileServers, roundOrder, SERVERS, startServer, stopServer, type Runn
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
   [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
   [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile]
-  [--keep] [--report-only] [--out DIR] [--help]        (see bench/README.md)`;
+  [--keep] [--report-only] [--publish | --out DIR] [--help]        (see bench/README.md)`;
 
 const OPTIONS = {
   quick: { type: "boolean", default: false },
@@ -45,6 +46,7 @@ const OPTIONS = {
   "no-profile": { type: "boolean", default: false },
   keep: { type: "boolean", default: false },
   "report-only": { type: "boolean", default: false },
+  publish: { type: "boolean", default: false },
   out: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -104,7 +106,10 @@ const config = {
 };
 // wrk takes its duration in whole seconds.
 if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) stop(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
-const outDir = flags.out ?? fileURLToPath(new URL("./results/", import.meta.url));
+// A run's output goes to a git-ignored directory; only --publish writes the report the
+// repository keeps, so that it changes when someone means to refresh it, not on every run.
+if (flags.publish && flags.out !== undefined) stop("--publish writes bench/results/ and takes no --out");
+const outDir = flags.out ?? fileURLToPath(new URL(flags.publish ? "./results/" : "./.results/", import.meta.url));
 const serverNames = flags.servers?.split(",");
 const unknownServers = serverNames?.filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
 if (unknownServers.length > 0) stop(`no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
@@ -258,7 +263,8 @@ function checkWrk(): string {
 
 async function main(): Promise<void> {
   if (flags["report-only"]) {
-    // Re-renders REPORT.md and chart.svg from results.json (after editing FINDINGS.md).
+    // Re-renders REPORT.md and chart.svg from the output directory's results.json (after a
+    // change to the report's layout; with --publish, the kept report's).
     writeReport(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as BenchResults, outDir);
     log(`rewrote ${join(outDir, "REPORT.md")} from results.json`);
     return;
@@ -298,7 +304,7 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     writeReport(results, outDir);
-    log(`wrote ${join(outDir, "REPORT.md")}`);
+    log(`wrote ${join(outDir, "REPORT.md")}${flags.publish || flags.out !== undefined ? "" : " (not published: --publish writes bench/results/)"}`);
     if (!flags.keep) await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -210,7 +210,7 @@ export function sliceCycles(shape: Pick<LoadShape, "durationS" | "sliceS">): num
  * wrk loads them in turn, `sliceS` seconds at a time, in the order A B B A repeated until each
  * has had `durationS`. On a shared machine the CPU left free drifts within seconds: two
  * back-to-back 5 s runs of the same server differed by up to a fifth, and interleaving
- * halves that spread in the ratio (see bench/FINDINGS.md), while A B B A cancels a steady drift.
+ * narrows that spread in the ratio by about 40 % (docs/performance.md), while A B B A cancels a steady drift.
  * Statements are not counted here: the database's transaction counter cannot be split
  * between two servers running seconds apart (see {@link measureRun}'s `counters`).
  *

@@ -1,9 +1,11 @@
 /**
- * The report: bench/results/REPORT.md and chart.svg, from the results of one run.
+ * The report: REPORT.md and chart.svg, from the results of one run (bench/.results/, or
+ * bench/results/ when published).
  * @module
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { renderChart } from "./chart.js";
 import { SCENARIOS, sliceCycles, type RunRecord, type Scenario } from "./measure.js";
 import type { ProfileSummary } from "./profile.js";
@@ -25,7 +27,8 @@ export interface BenchResults {
   prune: PruneReport | null;
 }
 
-const FINDINGS = new URL("../FINDINGS.md", import.meta.url);
+/** What each design decision costs and what was tried: docs/performance.md, which the report links. */
+const PERFORMANCE_DOC = fileURLToPath(new URL("../../docs/performance.md", import.meta.url));
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (us: number) => (us / 1000).toFixed(1);
 const x = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : "–");
@@ -170,7 +173,9 @@ export function writeReport(results: BenchResults, dir: string): void {
     "- **RSS**: VmRSS of the server process after the run (the largest over the rounds).",
     "- **p50/p99**: wrk's latency percentiles (exact, from the Lua `done` hook), medians over the rounds (for an interleaved server, each round's value is the median of its slices).",
     "- The load generator, the servers and PostgreSQL share the machine; on 2 cores the single Node process of each server is the bottleneck, so requests/s mostly measure CPU per request in Node.", "");
-  if (existsSync(FINDINGS)) lines.push(readFileSync(FINDINGS, "utf8").trim(), "");
+  const doc = relative(dir, PERFORMANCE_DOC).split(sep).join("/");
+  lines.push("## Design decisions and their measurements", "",
+    `What each performance decision in the code saves, where it lives and which test guards it, what was tried and rejected: [docs/performance.md](${doc}).`, "");
   writeFileSync(join(dir, "REPORT.md"), lines.join("\n"));
   const groups = Object.fromEntries(SCENARIOS.map((s) => [s, servers.filter((sv) => sv.kind !== "ceiling" && sv.kind !== "diagnostic")
     .map((sv) => cells.get(`${sv.name}/${s}`)).filter((c): c is Cell => c !== undefined)

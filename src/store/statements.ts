@@ -83,7 +83,7 @@ export function buildStatements(names: TableName): Statements {
   // output column in PostgreSQL, was a measurable share of a read), and every driver
   // returns exactly the same text. Plain columns, not `date_part('epoch', t) * 1000`:
   // PostgreSQL sets up every output expression on each execution, and the five products
-  // were a quarter of a read's instructions in the backend (bench/FINDINGS.md).
+  // were a quarter of a read's instructions in the backend (docs/performance.md).
   const packed = (current: string, touchCall: string) =>
     `json_build_array(s.id, s.user_id, s.audience, s.version, s.remember,
        s.created_at, s.last_seen_at, s.authenticated_at, s.idle_expires_at, s.absolute_expires_at,
