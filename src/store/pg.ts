@@ -4,6 +4,7 @@
  */
 import pg from "pg";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
+import { canUseFastQuery, fastQuery } from "./pg-fast-query.js";
 
 /** Options when pgsession creates (and so owns) the pool. */
 export type PgStoreOptions = pg.PoolConfig & {
@@ -27,25 +28,6 @@ function isPool(value: unknown): value is pg.Pool {
   const candidate = value as Record<string, unknown>;
   return typeof candidate.connect === "function" && typeof candidate.query === "function" && typeof candidate.on === "function" &&
     typeof candidate.end === "function" && typeof candidate.totalCount === "number";
-}
-
-/** What pg's Query reads of its config, set on the instance (the type declares none of it). */
-type StatementQuery = pg.Query & {
-  name: string; values: unknown[];
-  callback: ((err: Error | undefined, result: pg.QueryResult<Row>) => void) | undefined;
-};
-
-/**
- * One execution of a named statement. Built from the text and then named: given a config
- * object, pg's Query copies it through property descriptors on every query
- * (`cloneQueryConfig`, 2 % of the CPU of a login in a --cpu-prof profile), given a text it
- * copies nothing; the fields are the ones its constructor would have set.
- */
-function statementQuery(statement: Statement, params: readonly unknown[]): StatementQuery {
-  const query = new pg.Query(statement.text) as StatementQuery;
-  query.name = statement.name;
-  query.values = params as unknown[];
-  return query;
 }
 
 /**
@@ -74,23 +56,12 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriv
   }
   pool.on("error", (err) => onError(err));
 
-  // The lean path needs clients of this module's pg (a pool of another copy of pg, or of
-  // pg-native, gets the usual config object).
-  const lean = (pool as { Client?: unknown }).Client === pg.Client;
+  const fast = canUseFastQuery(pool);
   const on = (client: pg.Pool | pg.PoolClient, pooled: boolean): Queryable => ({
     async query<R extends Row>(statement: Statement, params: readonly unknown[]) {
-      if (!lean) {
-        const result = await client.query<R>({ name: statement.name, text: statement.text, values: params as unknown[] });
-        return result.rows;
-      }
-      const query = statementQuery(statement, params);
-      // The pool sets the callback and answers with a promise; a checked-out client answers
-      // a submittable with itself, so the callback is ours.
-      if (pooled) return ((await (client.query(query) as unknown as Promise<pg.QueryResult<R>>)).rows);
-      return new Promise<R[]>((resolve, reject) => {
-        query.callback = (err, result) => (err ? reject(err) : resolve((result as pg.QueryResult<R>).rows));
-        client.query(query);
-      });
+      if (fast) return fastQuery<R>(client, pooled, statement, params);
+      const result = await client.query<R>({ name: statement.name, text: statement.text, values: params as unknown[] });
+      return result.rows;
     },
     async exec(script: string) {
       await client.query(script);
