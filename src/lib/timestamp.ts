@@ -13,8 +13,7 @@ const MS_PER_DAY = 86_400_000;
  * it. Any other text (years past 9999, BC dates, `infinity`) goes to `new Date`.
  *
  * Why not `new Date(text)` alone: V8's general date parser tokenizes every string, and
- * the five times of each session read were 3 % of a read's instructions in Node
- * (docs/performance.md). It also refuses offsets with seconds (`+05:21:10`, local mean
+ * every session read carries five times (the measurement is in docs/performance.md). It also refuses offsets with seconds (`+05:21:10`, local mean
  * times before about 1900), which PostgreSQL prints for such zones; this reads them.
  *
  * @example

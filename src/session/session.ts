@@ -5,11 +5,10 @@
  * @module
  */
 import type { Duration } from "../lib/duration.js";
-import { SessionDataError } from "../errors.js";
+import { checkKey, emptyData, serializeValue, toData, type SessionData } from "./data.js";
 import type { SessionRecord } from "./table.js";
 
-/** Session data: a JSON object. */
-export type SessionData = Record<string, unknown>;
+export { emptyData, toData, type SessionData };
 
 /** Options of {@link Session.login}. */
 export interface LoginOptions {
@@ -88,45 +87,6 @@ export function stateOf(session: Session<object>): SessionState {
   const state = readState(session);
   if (!state) throw new TypeError("pgsession: not a session created by this library");
   return state;
-}
-
-/** A data object with no prototype: `__proto__` is an ordinary key. */
-export function emptyData(): SessionData {
-  return Object.create(null) as SessionData;
-}
-
-/** Copies parsed JSON into a prototype-free object. */
-export function toData(value: Record<string, unknown>): SessionData {
-  const data = emptyData();
-  for (const key of Object.keys(value)) data[key] = value[key];
-  return data;
-}
-
-const MAX_KEY_LENGTH = 256;
-
-function checkKey(key: unknown): string {
-  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes("\u0000")) {
-    throw new SessionDataError(`session keys must be strings of 1 to ${MAX_KEY_LENGTH} characters without NUL, got ${JSON.stringify(String(key)).slice(0, 80)}`);
-  }
-  return key;
-}
-
-/**
- * Serializes a value as it will be stored. Dates become ISO strings (their JSON form);
- * `undefined` means "delete"; BigInt, functions, symbols, cycles and NUL characters (which
- * PostgreSQL's jsonb refuses) are errors.
- */
-function serialize(key: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (cause) {
-    throw new SessionDataError(`the value of "${key}" cannot be stored as JSON (${(cause as Error).message})`, { cause });
-  }
-  if (text === undefined) throw new SessionDataError(`the value of "${key}" (a ${typeof value}) cannot be stored as JSON`);
-  if (text.includes("\\u0000")) throw new SessionDataError(`the value of "${key}" contains a NUL character, which PostgreSQL cannot store`);
-  return text;
 }
 
 /**
@@ -229,7 +189,7 @@ export class Session<Data extends object = SessionData> {
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     const state = this.#state;
     checkKey(key);
-    const text = serialize(key, value);
+    const text = serializeValue(key, value);
     if (text === undefined) return this.delete(key);
     state.data[key] = JSON.parse(text);
     state.changes.set(key, text);
