@@ -2,6 +2,7 @@
  * The session manager: one object per application, built by `createSessions`. Each
  * operation lives in a module of its own (resolve, commit, login, rotate, logout, users,
  * prune, transaction) over one shared {@link ManagerContext}; this class only routes.
+ * Most of its length is the documentation of the public methods; the work is in the operation modules.
  * @module
  */
 import { readCookie } from "../session/cookie.js";
