@@ -30,21 +30,79 @@ export function checkKey(key: unknown): string {
   return key;
 }
 
+/** Whether a string has no unpaired surrogate (`String.prototype.isWellFormed`, Node 20+; not yet in this TypeScript lib). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+function fail(path: string, problem: string): never {
+  throw new SessionDataError(`session data: ${path} ${problem}; nothing was set`);
+}
+
 /**
- * Serializes a value as it will be stored (`key` names it in errors). Dates become ISO strings (their JSON form);
- * `undefined` means "delete"; BigInt, functions, symbols, cycles and NUL characters (which
- * PostgreSQL's jsonb refuses) are errors.
+ * Refuses any part of a value that would not come back equal from JSON and jsonb: a
+ * function, symbol or `undefined` where JSON drops it or writes null (inside arrays; as an
+ * object's property a function or symbol, while an `undefined` property is simply absent),
+ * NaN and the infinities (null), BigInt, Maps and Sets (`{}`), cycles, invalid Dates, and
+ * strings with NUL or an unpaired surrogate (which PostgreSQL's jsonb refuses). Objects
+ * with `toJSON` (Dates) are checked as what it returns.
+ */
+function checkValue(value: unknown, path: string, ancestors: object[]): void {
+  switch (typeof value) {
+    case "string":
+      if (!isWellFormed(value)) fail(path, "contains an unpaired UTF-16 surrogate, which PostgreSQL cannot store");
+      if (value.includes("\u0000")) fail(path, "contains a NUL character, which PostgreSQL cannot store");
+      return;
+    case "number":
+      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON stores as null`);
+      return;
+    case "boolean":
+      return;
+    case "object":
+      break;
+    default:
+      fail(path, `is ${typeof value === "undefined" ? "undefined" : `a ${typeof value}`}, which JSON cannot store`);
+  }
+  if (value === null) return;
+  if (ancestors.includes(value)) fail(path, "refers back to an object that contains it (a cycle)");
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") {
+    const json: unknown = toJSON.call(value, path);
+    if (json === null || json === undefined) fail(path, `becomes ${String(json)} in JSON (an invalid Date?)`);
+    ancestors.push(value);
+    checkValue(json, path, ancestors);
+    ancestors.pop();
+    return;
+  }
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+    fail(path, `is a ${value.constructor.name}, which JSON stores as {}`);
+  }
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkValue(value[i], `${path}[${i}]`, ancestors);
+  } else {
+    for (const key of Object.keys(value)) {
+      if (key.includes("\u0000") || !isWellFormed(key)) fail(`${path}.${key}`, "has a key PostgreSQL cannot store");
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== undefined) checkValue(item, `${path}.${JSON.stringify(key)}`, ancestors);
+    }
+  }
+  ancestors.pop();
+}
+
+/**
+ * Serializes a value as it will be stored (`key` names it in errors). `undefined` means
+ * "delete"; Dates become ISO strings (their JSON form); anything that would not come back
+ * equal is refused with `SessionDataError` naming its path.
  */
 export function serializeValue(key: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    checkValue(value, JSON.stringify(key), []);
+    return JSON.stringify(value);
   } catch (cause) {
-    throw new SessionDataError(`the value of "${key}" cannot be stored as JSON (${(cause as Error).message})`, { cause });
+    if (cause instanceof SessionDataError) throw cause;
+    // Deeper than the stack (RangeError), or a getter or toJSON that threw.
+    throw new SessionDataError(`session data: the value of ${JSON.stringify(key)} cannot be stored as JSON (${(cause as Error).message})`, { cause });
   }
-  if (text === undefined) throw new SessionDataError(`the value of "${key}" (a ${typeof value}) cannot be stored as JSON`);
-  if (text.includes("\\u0000")) throw new SessionDataError(`the value of "${key}" contains a NUL character, which PostgreSQL cannot store`);
-  return text;
 }
-
