@@ -1,6 +1,6 @@
-/** pgsession on plain node:http: `npx tsx examples/node.ts`, then open http://127.0.0.1:3000 */
+/** pgsession on plain node:http: `npm run example:node`, then open http://127.0.0.1:3000 */
 import { createServer } from "node:http";
-import { withSession } from "../src/adapters/node.js";
+import { withSession } from "pgsession/node";
 import { announce, count, exampleSessions, HOST, loginName, page, PORT, readForm, refusal } from "./shared.js";
 
 const sessions = await exampleSessions();

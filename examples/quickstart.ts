@@ -2,8 +2,8 @@
  * A tour of pgsession on the embedded PGlite database: create, read, rotate, log in,
  * list and revoke sessions, and print what happens. Run with `npm run quickstart`.
  */
-import { createSessions } from "../src/index.js";
-import { pgliteStore } from "../src/store/pglite.js";
+import { createSessions } from "pgsession";
+import { pgliteStore } from "pgsession/pglite";
 
 const store = pgliteStore(); // in memory: no server needed
 const sessions = createSessions<{ visits: number }>({ store, idleTimeout: "30m" });

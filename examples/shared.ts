@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { Readable } from "node:stream";
-import { createSessions, type Session, type Sessions } from "../src/index.js";
+import { createSessions, type Session, type Sessions } from "pgsession";
 
 export type ExampleData = { visits: number };
 
@@ -18,8 +18,8 @@ export const HOST = "127.0.0.1";
 export async function exampleSessions(): Promise<Sessions<ExampleData>> {
   const url = process.env.DATABASE_URL;
   const store = url
-    ? (await import("../src/store/pg.js")).pgStore({ connectionString: url })
-    : (await import("../src/store/pglite.js")).pgliteStore();
+    ? (await import("pgsession/pg")).pgStore({ connectionString: url })
+    : (await import("pgsession/pglite")).pgliteStore();
   const sessions = createSessions<ExampleData>({ store, ...(process.env.PGSESSION_SCHEMA && { schema: process.env.PGSESSION_SCHEMA }) });
   await sessions.migrate();
   return sessions;

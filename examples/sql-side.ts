@@ -1,11 +1,11 @@
 /**
  * The SQL side of pgsession on the embedded PGlite database: Row-Level Security through
  * sessions.transaction, session_handler in SQL, encryption at rest and lifecycle events.
- * Run with `npx tsx examples/sql-side.ts`.
+ * Run with `npm run example:sql-side`.
  */
 import { randomBytes } from "node:crypto";
-import { createSessions } from "../src/index.js";
-import { pgliteStore } from "../src/store/pglite.js";
+import { createSessions } from "pgsession";
+import { pgliteStore } from "pgsession/pglite";
 
 const store = pgliteStore();
 const sessions = createSessions({ store, encrypt: { keys: [{ id: "k1", key: randomBytes(32) }] }, maxSessionsPerUser: 5 });
