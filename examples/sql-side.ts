@@ -28,7 +28,10 @@ await alice.login("alice");
 const bob = await sessions.resolve(undefined);
 await bob.login("bob");
 
-for (const [session, body] of [[alice, "alice's note"], [bob, "bob's note"]] as const) {
+for (const [session, body] of [
+  [alice, "alice's note"],
+  [bob, "bob's note"],
+] as const) {
   await sessions.transaction(session, async (sql) => {
     await sql.query("SET LOCAL ROLE app_user");
     await sql`INSERT INTO notes (body) VALUES (${body})`;

@@ -87,7 +87,10 @@ describe.skipIf(!hasPostgres)("examples", () => {
       });
 
       /** A form post as a browser sends it from the example's own page (same Origin). */
-      function post(path: string, options: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+      function post(
+        path: string,
+        options: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+      ): Promise<Response> {
         return fetch(base + path, {
           method: "POST",
           redirect: "manual",
