@@ -1,9 +1,9 @@
-/** pgsession with Express 5: `npx tsx examples/express.ts`, then open http://127.0.0.1:3000 */
+/** pgsession with Express 5: `npm run example:express`, then open http://127.0.0.1:3000 */
 import { createServer } from "node:http";
 import express from "express";
-import { sessionMiddleware } from "../src/adapters/express.js";
+import { sessionMiddleware } from "pgsession/express";
 import { announce, count, exampleSessions, HOST, loginName, page, PORT, refusal, type ExampleData } from "./shared.js";
-import type { Session } from "../src/index.js";
+import type { Session } from "pgsession";
 
 const sessions = await exampleSessions();
 const app = express();

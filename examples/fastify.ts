@@ -1,7 +1,7 @@
-/** pgsession with Fastify 5: `npx tsx examples/fastify.ts`, then open http://127.0.0.1:3000 */
+/** pgsession with Fastify 5: `npm run example:fastify`, then open http://127.0.0.1:3000 */
 import Fastify from "fastify";
-import { pgsessionPlugin } from "../src/adapters/fastify.js";
-import type { Session } from "../src/index.js";
+import { pgsessionPlugin } from "pgsession/fastify";
+import type { Session } from "pgsession";
 import { announce, count, exampleSessions, HOST, loginName, page, PORT, refusal, type ExampleData } from "./shared.js";
 
 const sessions = await exampleSessions();

@@ -1,9 +1,9 @@
 /**
- * pgsession for Request -> Response runtimes: `npx tsx examples/fetch.ts`, then open
+ * pgsession for Request -> Response runtimes: `npm run example:fetch`, then open
  * http://127.0.0.1:3000. The same `handler` is a Next.js route handler
  * (`export const GET = handler, POST = handler`), Bun's `fetch` or Deno.serve's handler.
  */
-import { withSession } from "../src/adapters/fetch.js";
+import { withSession } from "pgsession/fetch";
 import { count, exampleSessions, loginName, page, refusal, serveFetch } from "./shared.js";
 
 const sessions = await exampleSessions();

@@ -1,6 +1,6 @@
-/** pgsession with Hono: `npx tsx examples/hono.ts`, then open http://127.0.0.1:3000 */
+/** pgsession with Hono: `npm run example:hono`, then open http://127.0.0.1:3000 */
 import { Hono } from "hono";
-import { sessionMiddleware, type SessionVariables } from "../src/adapters/hono.js";
+import { sessionMiddleware, type SessionVariables } from "pgsession/hono";
 import { count, exampleSessions, loginName, page, refusal, serveFetch, type ExampleData } from "./shared.js";
 
 const sessions = await exampleSessions();

@@ -2,8 +2,8 @@
  * A tour of pgsession on the embedded PGlite database: create, read, rotate, log in,
  * list and revoke sessions, and print what happens. Run with `npm run quickstart`.
  */
-import { createSessions } from "../src/index.js";
-import { pgliteStore } from "../src/store/pglite.js";
+import { createSessions } from "pgsession";
+import { pgliteStore } from "pgsession/pglite";
 
 const store = pgliteStore(); // in memory: no server needed
 const sessions = createSessions<{ visits: number }>({ store, idleTimeout: "30m" });
@@ -23,7 +23,10 @@ await sessions.commit(second);
 console.log("2. same visitor: visits =", second.get("visits"), "public id =", second.id);
 
 // 3. What the database holds: a SHA-256 hash, never the token.
-const [row] = (await store.query({ name: "peek", text: "SELECT encode(token_hash, 'hex') AS hash, data FROM pgsession.sessions" }, [])) as Array<{ hash: string; data: unknown }>;
+const [row] = (await store.query(
+  { name: "peek", text: "SELECT encode(token_hash, 'hex') AS hash, data FROM pgsession.sessions" },
+  [],
+)) as Array<{ hash: string; data: unknown }>;
 console.log("3. stored row:", row);
 
 // 4. Login rotates the token; the old one keeps working for a short grace window.
@@ -37,7 +40,10 @@ console.log("   old token during grace window -> same session:", viaOldToken.id 
 const phone = await sessions.resolve(undefined, { userAgent: "phone" });
 await phone.login("alice");
 await sessions.commit(phone);
-console.log("5. alice's sessions:", (await sessions.listUserSessions("alice", { current: second })).map((s) => `${s.id} ${s.userAgent}${s.current ? " (this one)" : ""}`));
+console.log(
+  "5. alice's sessions:",
+  (await sessions.listUserSessions("alice", { current: second })).map((s) => `${s.id} ${s.userAgent}${s.current ? " (this one)" : ""}`),
+);
 console.log("   revoked others:", await sessions.revokeUserSessions("alice", { except: second }));
 
 // 6. A forged cookie never reaches SQL and gives a fresh session.

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { Readable } from "node:stream";
-import { createSessions, type Session, type Sessions } from "../src/index.js";
+import { createSessions, type Session, type Sessions } from "pgsession";
 
 export type ExampleData = { visits: number };
 
@@ -17,9 +17,7 @@ export const HOST = "127.0.0.1";
 /** The session manager of the examples, migrated. */
 export async function exampleSessions(): Promise<Sessions<ExampleData>> {
   const url = process.env.DATABASE_URL;
-  const store = url
-    ? (await import("../src/store/pg.js")).pgStore({ connectionString: url })
-    : (await import("../src/store/pglite.js")).pgliteStore();
+  const store = url ? (await import("pgsession/pg")).pgStore({ connectionString: url }) : (await import("pgsession/pglite")).pgliteStore();
   const sessions = createSessions<ExampleData>({ store, ...(process.env.PGSESSION_SCHEMA && { schema: process.env.PGSESSION_SCHEMA }) });
   await sessions.migrate();
   return sessions;
@@ -36,7 +34,8 @@ export function escapeHtml(text: string | number): string {
 export function page(session: Session<ExampleData>): string {
   const e = escapeHtml;
   const who = session.userId ? `Signed in as <b>${e(session.userId)}</b>` : "Not signed in";
-  const form = (action: string, label: string, fields = "") => `<form method="post" action="${e(action)}">${fields}<button>${e(label)}</button></form>`;
+  const form = (action: string, label: string, fields = "") =>
+    `<form method="post" action="${e(action)}">${fields}<button>${e(label)}</button></form>`;
   return `<!doctype html><meta charset="utf-8"><title>pgsession</title>
 <p>${who}. Visits: <b>${e(session.get("visits") ?? 0)}</b></p>
 ${form("/count", "Count")}${session.userId ? form("/logout", "Log out") : form("/login", "Log in", '<input name="name" value="alice" aria-label="Name"> ')}`;
@@ -77,7 +76,9 @@ function header(headers: Headers | Record<string, string | string[] | undefined>
  * Host header is then not checked again.
  */
 export function refusal(
-  method: string | undefined, headers: Headers | Record<string, string | string[] | undefined>, origin?: string,
+  method: string | undefined,
+  headers: Headers | Record<string, string | string[] | undefined>,
+  origin?: string,
 ): { status: 400 | 403; text: string } | null {
   if (origin === undefined) {
     const host = header(headers, "host");

@@ -1,11 +1,11 @@
 /**
  * The SQL side of pgsession on the embedded PGlite database: Row-Level Security through
  * sessions.transaction, session_handler in SQL, encryption at rest and lifecycle events.
- * Run with `npx tsx examples/sql-side.ts`.
+ * Run with `npm run example:sql-side`.
  */
 import { randomBytes } from "node:crypto";
-import { createSessions } from "../src/index.js";
-import { pgliteStore } from "../src/store/pglite.js";
+import { createSessions } from "pgsession";
+import { pgliteStore } from "pgsession/pglite";
 
 const store = pgliteStore();
 const sessions = createSessions({ store, encrypt: { keys: [{ id: "k1", key: randomBytes(32) }] }, maxSessionsPerUser: 5 });
@@ -28,7 +28,10 @@ await alice.login("alice");
 const bob = await sessions.resolve(undefined);
 await bob.login("bob");
 
-for (const [session, body] of [[alice, "alice's note"], [bob, "bob's note"]] as const) {
+for (const [session, body] of [
+  [alice, "alice's note"],
+  [bob, "bob's note"],
+] as const) {
   await sessions.transaction(session, async (sql) => {
     await sql.query("SET LOCAL ROLE app_user");
     await sql`INSERT INTO notes (body) VALUES (${body})`;

@@ -17,7 +17,9 @@ const EXAMPLES = ["node", "express", "fastify", "hono", "fetch"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
 async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
+  // As `npm run example:*` does: "pgsession" resolves to src/ through package.json's
+  // "pgsession-source" export condition (see tsconfig.json), so no build is needed.
+  const child = spawn(process.execPath, ["--conditions=pgsession-source", "--import", "tsx", `examples/${name}.ts`], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", DATABASE_URL, PGSESSION_SCHEMA: schema },
     stdio: ["ignore", "pipe", "pipe"],
@@ -85,7 +87,10 @@ describe.skipIf(!hasPostgres)("examples", () => {
       });
 
       /** A form post as a browser sends it from the example's own page (same Origin). */
-      function post(path: string, options: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+      function post(
+        path: string,
+        options: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+      ): Promise<Response> {
         return fetch(base + path, {
           method: "POST",
           redirect: "manual",

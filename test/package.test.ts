@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-  exports: Record<string, string | { types: string; default: string }>;
+  exports: Record<string, string | { "pgsession-source": string; types: string; default: string }>;
   files: string[];
 };
 const root = new URL("../", import.meta.url);
@@ -16,6 +16,8 @@ describe("package.json", () => {
       expect(target.types, subpath).toBe(target.default.replace(/\.js$/, ".d.ts"));
       const source = target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts");
       expect(existsSync(new URL(source, root)), `${subpath} -> ${source}`).toBe(true);
+      // The condition the examples and tsc resolve the package's own name with (tsconfig.json).
+      expect(target["pgsession-source"], subpath).toBe(`./${source}`);
     }
   });
 

@@ -1,15 +1,16 @@
 /**
- * The behaviour every adapter must show, run against the real PostgreSQL server, each
- * suite in a schema of its own. An adapter test calls `runAdapterContract` with a function
- * that serves `handleRoute` (routes.ts) through its framework.
+ * The behaviour every adapter must show, run on the real PostgreSQL server (skipped
+ * without one) and on PGlite (in memory, so a machine without PostgreSQL still covers it),
+ * each suite in a schema of its own. An adapter test calls `runAdapterContract` with a
+ * function that serves `handleRoute` (routes.ts) through its framework.
  */
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
 import { hashToken } from "../../src/session/token.js";
+import type { StoreDriver } from "../../src/store/driver.js";
 import { pgStore } from "../../src/store/pg.js";
-import { DATABASE_URL, uniqueSchema } from "../support/db.js";
+import { hasPostgres, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
 import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";
 import type { AppData } from "./routes.js";
 
@@ -22,30 +23,47 @@ export type Serve = (sessions: Sessions<AppData>) => Promise<AppUnderTest>;
 
 const COOKIE = "sid";
 
+/** The databases the contract runs on. */
+const DATABASES: TargetKind[] = [
+  { name: "PostgreSQL", needsServer: true, make: pgTarget },
+  { name: "PGlite", needsServer: false, make: pgliteTarget },
+];
+
 /** Options of the sessions under test: a custom name and attributes to check exactly. */
 export function testOptions(schema: string, store: NonNullable<SessionsOptions["store"]>): SessionsOptions {
   return { store, schema, cookie: { name: COOKIE, sameSite: "strict", priority: "high" } };
 }
 
+/** Runs the contract for the adapter `serve` puts in front, once on each database. */
 export function runAdapterContract(name: string, serve: Serve): void {
-  describe(`${name} adapter on PostgreSQL`, () => {
+  for (const database of DATABASES) runOn(database, name, serve);
+}
+
+function runOn(database: TargetKind, name: string, serve: Serve): void {
+  describe.skipIf(database.needsServer && !hasPostgres)(`${name} adapter on ${database.name}`, () => {
     const schema = uniqueSchema(name.replace(/\W/g, "_"));
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+    let target: TestTarget;
+    let store: StoreDriver;
     let sessions: Sessions<AppData>;
     let app: AppUnderTest;
     const browser = () => new Browser(app.send, COOKIE);
-    const rows = async (token: string) =>
-      (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex') OR prev_token_hash = decode($1, 'hex')`, [hashToken(token)])).rows[0].n as number;
+    const rows = async (token: string) => {
+      const count = `SELECT count(*)::int AS n FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex') OR prev_token_hash = decode($1, 'hex')`;
+      return (await target.sql(count, [hashToken(token)]))[0]?.n;
+    };
 
     beforeAll(async () => {
-      sessions = createSessions<AppData>({ ...testOptions(schema, pgStore(pool)), trustProxy: true });
+      target = database.make();
+      store = await target.open();
+      sessions = createSessions<AppData>({ ...testOptions(schema, store), trustProxy: true });
       await sessions.migrate();
       app = await serve(sessions);
     });
     afterAll(async () => {
       await app?.close();
-      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await pool.end();
+      if (!target) return;
+      await target.sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await target.end();
     });
 
     it("gives a new visitor no cookie until the session has data", async () => {
@@ -114,7 +132,9 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(((await dup.json()) as { isNew: boolean }).isNew).toBe(true);
       // A stale cookie: its session expired (by the database clock).
       const stale = b.cookie as string;
-      await pool.query(`UPDATE ${schema}.sessions SET idle_expires_at = now() - interval '1 second' WHERE token_hash = decode($1, 'hex')`, [hashToken(stale)]);
+      await target.sql(`UPDATE ${schema}.sessions SET idle_expires_at = now() - interval '1 second' WHERE token_hash = decode($1, 'hex')`, [
+        hashToken(stale),
+      ]);
       expect((await b.request("GET", "/peek")).body).toMatchObject({ isNew: true, count: 0 });
       await b.request("POST", "/inc");
       expect(b.cookie).not.toBe(stale);
@@ -154,12 +174,12 @@ export function runAdapterContract(name: string, serve: Serve): void {
       expect(answer.setCookies.map((line) => parseSetCookie(line)["max-age"])).toEqual(["0"]);
     });
 
-    it("never answers 2xx when PostgreSQL refuses the write (login or commit): 503, no cookie", async () => {
+    it("never answers 2xx when the database refuses the write (login or commit): 503, no cookie", async () => {
       const refusing = `${schema}_refuse`;
-      const strict = createSessions<AppData>(testOptions(refusing, pgStore(pool)));
+      const strict = createSessions<AppData>(testOptions(refusing, store));
       await strict.migrate();
       // A real refusal from PostgreSQL: every new row violates this constraint.
-      await pool.query(`ALTER TABLE ${refusing}.sessions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
+      await target.sql(`ALTER TABLE ${refusing}.sessions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`);
       const broken = await serve(strict);
       try {
         for (const path of ["/login?user=dave", "/inc"]) {
@@ -169,7 +189,7 @@ export function runAdapterContract(name: string, serve: Serve): void {
         }
       } finally {
         await broken.close();
-        await pool.query(`DROP SCHEMA ${refusing} CASCADE`);
+        await target.sql(`DROP SCHEMA ${refusing} CASCADE`);
       }
     });
 
@@ -224,8 +244,14 @@ export function runAdapterContract(name: string, serve: Serve): void {
     });
 
     it("answers 503 with no Set-Cookie when the database is down", async () => {
+      // On every database's run a server nobody answers at: an embedded PGlite has no server to lose.
       const port = await closedPort();
-      const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));
+      const unreachable = pgStore({
+        connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
+        connectionTimeoutMillis: 2000,
+        onError: () => {},
+      });
+      const down = createSessions<AppData>(testOptions(schema, unreachable));
       const broken = await serve(down);
       try {
         const b = new Browser(broken.send, COOKIE);

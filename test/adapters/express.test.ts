@@ -30,7 +30,7 @@ const wrapsWriteHead: express.RequestHandler = (_req, res, next) => {
   next();
 };
 
-describe.skipIf(!hasPostgres)("pgsession/express", () => {
+describe("pgsession/express", () => {
   /** Serves the app `build` returns. */
   const serve = (build: (sessions: Sessions<AppData>) => express.Express) => async (sessions: Sessions<AppData>) => {
     const { base, close } = await listen(createServer(build(sessions)));
@@ -62,7 +62,7 @@ describe.skipIf(!hasPostgres)("pgsession/express", () => {
     return app.use(sub);
   }));
 
-  describe("holding the response through Express's response prototype", () => {
+  describe.skipIf(!hasPostgres)("holding the response through Express's response prototype", () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
     const schema = uniqueSchema("express_hold");
     let sessions: Sessions<AppData>;

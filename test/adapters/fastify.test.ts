@@ -9,7 +9,7 @@ import { Browser, closedPort, httpSend, parseSetCookie } from "./client.js";
 import { runAdapterContract, testOptions } from "./contract.js";
 import { handleRoute, type AppData } from "./routes.js";
 
-describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
+describe("pgsession/fastify", () => {
   /** Serves the contract's routes; `reply` answers in one of Fastify's two handler styles. */
   const serve = (reply: (r: FastifyReply, answer: { status: number; body: unknown }) => unknown) => async (sessions: Sessions<AppData>) => {
     const app = Fastify();
@@ -30,7 +30,7 @@ describe.skipIf(!hasPostgres)("pgsession/fastify", () => {
     return answer.body;
   }));
 
-  describe("regressions", () => {
+  describe.skipIf(!hasPostgres)("regressions", () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
     const schema = uniqueSchema("fastify_reg");
     afterAll(async () => {

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { withSession } from "../../src/adapters/fetch.js";
 import { appendSetCookie } from "../../src/adapters/fetch-carrier.js";
-import { hasPostgres } from "../support/db.js";
 import { runAdapterContract } from "./contract.js";
 import { handleRoute } from "./routes.js";
 
-describe.skipIf(!hasPostgres)("pgsession/fetch", () => {
+describe("pgsession/fetch", () => {
   runAdapterContract("fetch", async (sessions) => {
     const handler = withSession(sessions, async (request, session) => {
       const answer = await handleRoute(sessions, request.method, request.url, session);

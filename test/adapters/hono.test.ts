@@ -1,11 +1,10 @@
 import { Hono } from "hono";
 import { describe } from "vitest";
 import { sessionMiddleware, type SessionVariables } from "../../src/adapters/hono.js";
-import { hasPostgres } from "../support/db.js";
 import { runAdapterContract } from "./contract.js";
 import { handleRoute, type AppData } from "./routes.js";
 
-describe.skipIf(!hasPostgres)("pgsession/hono", () => {
+describe("pgsession/hono", () => {
   runAdapterContract("hono", async (sessions) => {
     const app = new Hono<{ Variables: SessionVariables<AppData> }>();
     app.use(sessionMiddleware(sessions));

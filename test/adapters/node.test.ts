@@ -1,12 +1,11 @@
 import { createServer } from "node:http";
 import { describe } from "vitest";
 import { withSession } from "../../src/adapters/node.js";
-import { hasPostgres } from "../support/db.js";
 import { httpSend, listen } from "./client.js";
 import { runAdapterContract } from "./contract.js";
 import { handleRoute } from "./routes.js";
 
-describe.skipIf(!hasPostgres)("pgsession/node", () => {
+describe("pgsession/node", () => {
   runAdapterContract("node", async (sessions) => {
     const server = createServer(withSession(sessions, async (req, res, session) => {
       const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
