@@ -96,12 +96,12 @@ describe("stopping startPruning [pglite]", () => {
   it("the function startPruning returns stops the ticks", async () => {
     const sessions = createSessions({ store: driver, schema });
     let events = 0;
-    let stop: (() => void) | undefined;
+    const timer: { stop?: () => void } = {};
     sessions.on("pruned", () => {
       events += 1;
-      if (events === 3) stop?.();
+      if (events === 3) timer.stop?.();
     });
-    stop = sessions.startPruning({ every: 50, onError: (err) => { throw err; } });
+    timer.stop = sessions.startPruning({ every: 50, onError: (err) => { throw err; } });
     expect(await eventually(() => events >= 3)).toBe(true);
     await sleep(300);
     expect(events).toBe(3);

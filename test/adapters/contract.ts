@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
 import { hashToken } from "../../src/session/token.js";
-import type { StoreDriver } from "../../src/store/driver.js";
+import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { hasPostgres, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
 import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";

@@ -133,7 +133,7 @@ export class Client {
     if (res.status >= 500) this.tally.serverErrors++;
     this.options.onAnswer?.(res.status, elapsedMs);
     const setCookies = res.headers.getSetCookie();
-    let body: any = null;
+    let body: any;
     try {
       body = JSON.parse(text);
     } catch {

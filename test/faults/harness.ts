@@ -228,7 +228,7 @@ export interface FaultOutcome {
 export async function runFault(app: FaultApp, plan: FaultPlan): Promise<FaultOutcome> {
   const violations: string[] = [];
   const logs = captureConsole();
-  let clients: Client[] = [];
+  let clients: Client[];
   try {
     clients = await loggedInClients(app, plan.clients, violations, plan.boundMs * 3);
     let stop!: () => void;

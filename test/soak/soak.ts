@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     await probe.connect();
   } catch (err) {
     const reason = `PostgreSQL at ${DATABASE_URL} is unreachable (${(err as Error).message})`;
-    if (process.env.PGSESSION_REQUIRE_POSTGRES === "1") throw new Error(reason);
+    if (process.env.PGSESSION_REQUIRE_POSTGRES === "1") throw new Error(reason, { cause: err });
     console.warn(`SKIPPING soak: ${reason}`);
     return 0;
   } finally {

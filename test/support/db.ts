@@ -28,7 +28,7 @@ export function postgresAvailable(): Promise<boolean> {
       await client.query("SELECT 1");
       return true;
     } catch (err) {
-      if (REQUIRE_POSTGRES) throw new Error(`PGSESSION_REQUIRE_POSTGRES=1 but PostgreSQL at ${DATABASE_URL} is unreachable: ${(err as Error).message}`);
+      if (REQUIRE_POSTGRES) throw new Error(`PGSESSION_REQUIRE_POSTGRES=1 but PostgreSQL at ${DATABASE_URL} is unreachable: ${(err as Error).message}`, { cause: err });
       console.warn(`SKIPPING PostgreSQL suites: ${DATABASE_URL} unreachable (${(err as Error).message}). Set PGSESSION_REQUIRE_POSTGRES=1 to fail instead.`);
       return false;
     } finally {
