@@ -6,7 +6,7 @@
 import { SessionConflictError } from "../errors.js";
 import { stateOf, type Session, type SessionState } from "../session/session.js";
 import { cookieMaxAge } from "../session/timeouts.js";
-import { clockOf, cookieOf, emit, failWrite, isDirty, markWritten, type ManagerContext } from "./context.js";
+import { clockOf, cookieOf, emit, failWrite, isDirty, markWritten, setsAnyKey, type ManagerContext } from "./context.js";
 import { checkSize, insertSession, saveData } from "./write.js";
 
 /** Options of `commit`. */
@@ -25,11 +25,11 @@ export async function commitSession(ctx: ManagerContext, session: Session<object
   switch (state.phase) {
     case "superseded":
       // Stored, these changes would start a session whose cookie replaces the login's.
-      if (state.changes.size > 0) throw new SessionConflictError("a login replaced this session's token while the request ran; nothing was saved");
+      if (setsAnyKey(state)) throw new SessionConflictError("a login replaced this session's token while the request ran; nothing was saved");
       return null;
     case "new":
     case "loggedOut":
-      if (state.changes.size > 0 || ctx.options.saveUninitialized) {
+      if (setsAnyKey(state) || ctx.options.saveUninitialized) {
         await insertSession(ctx, state, null, ctx.options.standard, false);
         emit(ctx, "created", state.record);
         break;
@@ -56,9 +56,9 @@ export async function commitSession(ctx: ManagerContext, session: Session<object
 export function needsCommit(state: SessionState, saveUninitialized: boolean): boolean {
   switch (state.phase) {
     case "superseded":
-      return state.changes.size > 0;
+      return setsAnyKey(state);
     case "new":
-      return state.changes.size > 0 || saveUninitialized;
+      return setsAnyKey(state) || saveUninitialized;
     case "loggedOut":
       return true;
     case "stored":

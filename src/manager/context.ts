@@ -55,6 +55,12 @@ export function changesOf(state: SessionState): DataChanges {
   return { deleted: JSON.stringify(deleted), set: `{${set.join(",")}}`, cleared: state.cleared };
 }
 
+/** Whether a request set any key (deletions alone leave a session that is not stored empty). */
+export function setsAnyKey(state: SessionState): boolean {
+  for (const text of state.changes.values()) if (text !== undefined) return true;
+  return false;
+}
+
 /** Whether the data changed since it was read or last written. */
 export function isDirty(state: SessionState): boolean {
   return state.changes.size > 0 || state.cleared;

@@ -44,9 +44,22 @@ function detach(ctx: ManagerContext, state: SessionState): void {
 /** `session.login(userId, options)`. */
 export async function loginSession(ctx: ManagerContext, session: Session<object>, userId: string, options: LoginOptions): Promise<void> {
   checkUserId(userId);
+  loginTimeouts(ctx, options); // options are checked before anything changes
+  const state = stateOf(session);
+  // A login the database refuses or rolls back leaves the session, and so the cookie the
+  // client is sent, exactly as they were.
+  const before: SessionState = { ...state, changes: new Map(state.changes) };
+  try {
+    await bindUser(ctx, state, userId, options);
+  } catch (err) {
+    Object.assign(state, before);
+    throw err;
+  }
+}
+
+async function bindUser(ctx: ManagerContext, state: SessionState, userId: string, options: LoginOptions): Promise<void> {
   const remember = options.remember === true;
   const policy = loginTimeouts(ctx, options);
-  const state = stateOf(session);
   if (state.phase === "stored" && !state.record?.current) detach(ctx, state);
   const wasStored = state.phase === "stored";
   const bind = (rows: SessionRows): Promise<void> => wasStored

@@ -16,8 +16,9 @@ export interface TimeoutPolicy {
 /**
  * The timeouts of a session: `base` (the configured ordinary or remember-me policy), with a
  * login's own idle and absolute durations when given. A touch is never rarer than a tenth
- * of the idle timeout, so an overridden, shorter idle timeout still slides; the absolute
- * lifetime is never shorter than the idle timeout.
+ * of the idle timeout, so an overridden, shorter idle timeout still slides. An absolute
+ * lifetime shorter than the idle timeout is kept: the session ends then (the idle expiry
+ * is capped at it), never later.
  *
  * @example
  * ```ts
@@ -30,7 +31,7 @@ export function timeoutPolicy(base: TimeoutPolicy, override: { idleMs?: number |
   const absoluteMs = override.absoluteMs ?? base.absoluteMs;
   return {
     idleMs,
-    absoluteMs: Math.max(idleMs, absoluteMs),
+    absoluteMs,
     touchAfterMs: idleMs === base.idleMs ? base.touchAfterMs : Math.min(base.touchAfterMs, defaultTouchAfter(idleMs)),
   };
 }
@@ -63,8 +64,8 @@ export function fixedLifetime(ttlMs: number): TimeoutPolicy {
 
 /**
  * The Max-Age of a session's cookie: none (a browser-session cookie) unless it is a
- * remember-me session; then the configured `cookie.maxAge`, else what is left of the
- * session's absolute lifetime.
+ * remember-me session; then what is left of the session's absolute lifetime, or the
+ * configured `cookie.maxAge` when that is shorter: a cookie never outlives its session.
  *
  * @example
  * ```ts
@@ -73,7 +74,8 @@ export function fixedLifetime(ttlMs: number): TimeoutPolicy {
  */
 export function cookieMaxAge(session: { remember: boolean; absoluteExpiresAt: Date }, configuredMs: number | undefined, now: Date): number | undefined {
   if (!session.remember) return undefined;
-  return configuredMs ?? Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
+  const leftMs = Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
+  return configuredMs === undefined ? leftMs : Math.min(configuredMs, leftMs);
 }
 
 /**
