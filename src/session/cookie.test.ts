@@ -24,10 +24,21 @@ describe("readCookie", () => {
     for (const header of cases) expect(readCookie(header as string, "session")).toBeNull();
   });
 
-  it("returns quoted, invalid UTF-8 and odd values as they are, for the token check to refuse", () => {
-    expect(readCookie(`session="${TOKEN}"`, "session")).toBe(`"${TOKEN}"`);
+  it("refuses quoted values (pgsession never sends quotes), and returns invalid UTF-8 and odd values as they are, for the token check to refuse", () => {
+    expect(readCookie(`session="${TOKEN}"`, "session")).toBeNull();
+    expect(readCookie(`session="${TOKEN}`, "session")).toBeNull();
     expect(readCookie("session=\u00ff\u00fe", "session")).toBe("\u00ff\u00fe");
     expect(readCookie("Session=abc", "session")).toBeNull();
+  });
+
+  it("trims names and values of spaces and tabs only (RFC 6265), so a look-alike name with other whitespace is another cookie", () => {
+    expect(readCookie(` \t__Host-session=${TOKEN}\t ; a=1`, "__Host-session")).toBe(TOKEN);
+    for (const space of ["\u00a0", "\ufeff", "\u2028", "\u3000", "\u000b", "\u000c", "\r", "\n"]) {
+      expect(readCookie(`${space}__Host-session=${TOKEN}`, "__Host-session")).toBeNull();
+      expect(readCookie(`__Host-session=${TOKEN}${space}`, "__Host-session")).toBe(`${TOKEN}${space}`);
+    }
+    // The look-alike does not count as a duplicate of the real one either.
+    expect(readCookie(`\u00a0__Host-session=forged; __Host-session=${TOKEN}`, "__Host-session")).toBe(TOKEN);
   });
 });
 
@@ -49,6 +60,10 @@ describe("createCookiePolicy", () => {
     expect(option(() => createCookiePolicy({ name: "__Host-s", path: "/app" }))).toBe("cookie.path");
     expect(option(() => createCookiePolicy({ name: "__Host-s", secure: false }))).toBe("cookie.name");
     expect(option(() => createCookiePolicy({ name: "__Secure-s", secure: false }))).toBe("cookie.name");
+    // Prefixes in any case, as browsers now apply them.
+    expect(option(() => createCookiePolicy({ name: "__host-x", secure: false }))).toBe("cookie.name");
+    expect(option(() => createCookiePolicy({ name: "__HOST-x", domain: "example.com" }))).toBe("cookie.domain");
+    expect(option(() => createCookiePolicy({ name: "__secure-x", secure: false }))).toBe("cookie.name");
     expect(option(() => createCookiePolicy({ name: "bad name" }))).toBe("cookie.name");
     expect(option(() => createCookiePolicy({ name: "a;b" }))).toBe("cookie.name");
     expect(option(() => createCookiePolicy({ maxAge: "soon" }))).toBe("cookie.maxAge");

@@ -96,8 +96,10 @@ export function createCookiePolicy(options: CookieOptions = {}): CookiePolicy {
   };
   if (sameSite === "none") needsSecure('SameSite=None', "cookie.sameSite");
   if (partitioned) needsSecure("Partitioned", "cookie.partitioned");
-  if (name.startsWith("__Secure-")) needsSecure('the "__Secure-" prefix', "cookie.name");
-  if (name.startsWith("__Host-")) {
+  // Browsers apply the prefix rules whatever the case of the prefix ("__host-" too).
+  const lowerName = name.toLowerCase();
+  if (lowerName.startsWith("__secure-")) needsSecure('the "__Secure-" prefix', "cookie.name");
+  if (lowerName.startsWith("__host-")) {
     needsSecure('the "__Host-" prefix', "cookie.name");
     if (domain !== undefined) throw new SessionConfigError("cookie.domain", 'a "__Host-" cookie must not have a Domain');
     if (path !== "/") throw new SessionConfigError("cookie.path", 'a "__Host-" cookie must have Path=/');
@@ -105,11 +107,17 @@ export function createCookiePolicy(options: CookieOptions = {}): CookiePolicy {
   return { name, path, domain, httpOnly, secure, sameSite, maxAgeMs, partitioned, priority };
 }
 
+/** Whether a cookie name carries the `__Host-` or `__Secure-` prefix, in any case (as browsers read it). */
+export function hasSecurePrefix(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith("__host-") || lower.startsWith("__secure-");
+}
+
 /** True when the policy sends Secure for a request whose own security is `requestSecure`. */
 export function isSecureFor(policy: CookiePolicy, requestSecure: boolean): boolean {
   if (policy.secure !== "auto") return policy.secure;
   // Browsers drop these cookies without Secure, so "auto" must mean "always" for them.
-  if (policy.name.startsWith("__Host-") || policy.name.startsWith("__Secure-")) return true;
+  if (hasSecurePrefix(policy.name)) return true;
   if (policy.sameSite === "none" || policy.partitioned) return true;
   return requestSecure;
 }
@@ -182,8 +190,10 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
 
 /**
  * Reads the value of the cookie `name` from a `Cookie` header. Returns `null` when it is
- * missing, appears more than once (a cookie-tossing attempt or a stale Path), is quoted, or
- * the header is over-long. Never throws.
+ * missing, appears more than once (a cookie-tossing attempt or a stale Path), is quoted
+ * (`name="..."`: pgsession never sends quotes), or the header is over-long. Names and
+ * values are trimmed of spaces and tabs only (RFC 6265), never of other whitespace, so
+ * `\u00a0session` is not `session`. Never throws.
  *
  * @example
  * ```ts
@@ -201,13 +211,21 @@ export function readCookie(header: string | readonly string[] | null | undefined
     if (end === -1) end = text.length;
     const eq = text.indexOf("=", start);
     if (eq !== -1 && eq < end) {
-      const key = text.slice(start, eq).trim();
+      const key = trimSpaces(text, start, eq);
       if (key === name) {
         count += 1;
-        found = text.slice(eq + 1, end).trim();
+        found = trimSpaces(text, eq + 1, end);
       }
     }
     start = end + 1;
   }
-  return count === 1 ? found : null;
+  if (count !== 1 || found === null || found.startsWith('"')) return null;
+  return found;
+}
+
+/** `text.slice(start, end)` without the spaces and tabs around it (RFC 6265's OWS; not `trim()`, which also drops Unicode spaces). */
+function trimSpaces(text: string, start: number, end: number): string {
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return text.slice(start, end);
 }

@@ -27,7 +27,7 @@ export function describeCookie(policy: CookiePolicy, request: { secure: boolean;
     {
       name: "Name",
       value: policy.name,
-      why: policy.name.startsWith("__Host-")
+      why: policy.name.toLowerCase().startsWith("__host-")
         ? "The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and for Path=/."
         : "The cookie carries a 256-bit random token; the database keeps only its SHA-256, so a leaked table cannot be replayed.",
     },
