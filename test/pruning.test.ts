@@ -210,10 +210,12 @@ describe.skipIf(!hasPostgres)("startPruning under another holder of the prune lo
   const schema = uniqueSchema("prl");
   const lockKey = `pgsession:prune:${schema}.sessions`;
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  admin.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   const pools: pg.Pool[] = [];
   const instances: Sessions[] = [];
   const open = (options: Parameters<typeof createSessions>[0] = {}, wrap = (d: StoreDriver) => d) => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
     pools.push(pool);
     const sessions = createSessions({ ...options, store: wrap(pgStore(pool)), schema });
     instances.push(sessions);

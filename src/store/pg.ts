@@ -6,11 +6,27 @@ import pg from "pg";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 import { canUseFastQuery, fastQuery } from "./pg-fast-query.js";
 
-/** Options when pgsession creates (and so owns) the pool. */
+/**
+ * Options when pgsession creates (and so owns) the pool. `connectionTimeoutMillis`
+ * defaults to 5 seconds here (pg's default waits forever): a request then fails with
+ * `SessionStoreError`, answered 503, instead of hanging while the database is unreachable.
+ */
 export type PgStoreOptions = pg.PoolConfig & {
   /** Called with pool-level errors (an idle connection dropped by the server). Default: console.warn. */
   onError?: (err: Error) => void;
 };
+
+/** Options for a pool passed in, which stays the application's. */
+export interface BorrowedPoolOptions {
+  /**
+   * Called with the pool's idle-connection errors while the driver is open. Default: none;
+   * the pool's owner listens to its `error` event, as node-postgres asks of whoever creates a pool.
+   */
+  onError?: (err: Error) => void;
+}
+
+/** The connection timeout of a pool pgsession creates, unless one is given. */
+const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 
 function reportPoolError(err: Error): void {
   console.warn(`pgsession: idle PostgreSQL connection failed: ${err.message}`);
@@ -32,9 +48,11 @@ function isPool(value: unknown): value is pg.Pool {
 
 /**
  * Wraps a node-postgres `Pool` (recognized by its shape, so a pool from another copy of `pg`
- * counts too). A pool passed in stays yours (`close()` leaves it open); a
- * pool made from options is the driver's, and `close()` ends it. Either way an `error`
- * listener is attached, so a dropped idle connection never crashes the process.
+ * counts too). A pool passed in stays yours: `close()` leaves it open, and its idle errors
+ * are yours to listen to (or pass `{ onError }`, removed again at `close()`); pgsession adds
+ * nothing that outlives the driver and prints nothing of its own. A pool made from options
+ * is the driver's: an `error` listener is attached (so a dropped idle connection never
+ * crashes the process), a connection timeout of 5 s applies unless given, and `close()` ends it.
  *
  * @example
  * ```ts
@@ -43,18 +61,21 @@ function isPool(value: unknown): value is pg.Pool {
  * const store = pgStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
  * ```
  */
-export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriver {
+export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}, borrowed: BorrowedPoolOptions = {}): StoreDriver {
   const owned = !isPool(poolOrOptions);
   let pool: pg.Pool;
-  let onError: (err: Error) => void = reportPoolError;
+  let onError: ((err: Error) => void) | undefined;
   if (owned) {
     const { onError: handler, ...config } = poolOrOptions as PgStoreOptions;
-    if (handler) onError = handler;
-    pool = new pg.Pool(config);
+    onError = handler ?? reportPoolError;
+    pool = new pg.Pool({ connectionTimeoutMillis: DEFAULT_CONNECTION_TIMEOUT_MS, ...config });
   } else {
     pool = poolOrOptions as pg.Pool;
+    onError = borrowed.onError;
   }
-  pool.on("error", (err) => onError(err));
+  // Removed at close(): many drivers over one long-lived pool must not pile up listeners.
+  const listener = onError && ((err: Error) => onError(err));
+  if (listener) pool.on("error", listener);
 
   const fast = canUseFastQuery(pool);
   const on = (client: pg.Pool | pg.PoolClient, pooled: boolean): Queryable => ({
@@ -101,6 +122,7 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}): StoreDriv
     },
     async close() {
       if (owned && !pool.ended) await pool.end();
+      if (listener) pool.removeListener("error", listener);
     },
   };
 }

@@ -33,6 +33,7 @@ export async function startFaultApp(config: pg.PoolConfig, options: { schema?: s
   const schema = options.schema ?? uniqueSchema("fault");
   const applicationName = `pgsession_${schema}`;
   const pool = new pg.Pool({ ...config, application_name: applicationName });
+  pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   // pgStore attaches its default error reporter (console.warn): the log check sees it.
   const sessions = createSessions<Data>({ store: pgStore(pool), schema, cookie: { name: COOKIE } });
   if (options.migrate !== false) await sessions.migrate();

@@ -20,11 +20,13 @@ import { captureConsole, sleep, verifyWrites } from "./harness.js";
 
 describe.skipIf(!hasPostgres)("fault regressions", () => {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  admin.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   afterAll(() => admin.end());
 
   it("bug: a connection dropped between two statements of a pg transaction crashed the process (checked-out client had no 'error' listener)", async () => {
     const applicationName = `pgsession_${uniqueSchema("txdrop")}`;
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, application_name: applicationName });
+    pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
     const driver = pgStore(pool);
     try {
       const attempt = driver.transaction(async (tx) => {

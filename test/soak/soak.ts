@@ -81,7 +81,9 @@ async function main(): Promise<number> {
   const schema = uniqueSchema("soak");
   const applicationName = `pgsession_${schema}`;
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  admin.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: poolMax, application_name: applicationName });
+  pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   const sessions = createSessions<Data>({ store: pgStore(pool), schema, cookie: { name: COOKIE } });
   await sessions.migrate();
   const server = await serveApp(sessions);

@@ -66,12 +66,14 @@ export interface TestTarget {
 export function pgTarget(): TestTarget {
   const pools: pg.Pool[] = [];
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  admin.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
   return {
     name: "pg",
     needsServer: true,
     async open(settings) {
       const options = settings && Object.entries(settings).map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, "\\$&")}`).join(" ");
       const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options });
+      pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
       pools.push(pool);
       return pgStore(pool);
     },
