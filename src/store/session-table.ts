@@ -51,6 +51,15 @@ function statementsFor(names: TableName): BuiltStatements {
   return entry;
 }
 
+/** Tables whose missing schema was already reported, so that the log says it once, not per request. */
+const reportedMissing = new Set<string>();
+
+/** SQLSTATEs of a missing table or function: the migrations have not run. */
+const MISSING_SCHEMA = new Set(["42P01", "42883", "3F000"]);
+
+/** SQLSTATE 25006: the database is read-only (a standby, or a failover in progress). */
+const READ_ONLY = "25006";
+
 /** The clock a table is bound to: an injected one (tests), or null for the database's `now()`. */
 export type TableClock = (() => Date) | null;
 
@@ -60,10 +69,13 @@ class SqlRows implements SessionRows {
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
 
-  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements) {
+  readonly #name: TableName;
+
+  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName) {
     this.#on = on;
     this.#clock = clock;
     this.#statements = statements;
+    this.#name = name;
   }
 
   /** The clock parameter of a statement: the injected time, or null for the database's. */
@@ -83,8 +95,17 @@ class SqlRows implements SessionRows {
     try {
       return await this.#on.query(stmt, params);
     } catch (err) {
-      throw toStoreError(err, what);
+      const error = toStoreError(err, what);
+      if (error.sqlState !== undefined && MISSING_SCHEMA.has(error.sqlState)) this.#reportMissing(error);
+      throw error;
     }
+  }
+
+  #reportMissing(error: Error): void {
+    const key = `${this.#name.schema}.${this.#name.table}`;
+    if (reportedMissing.has(key)) return;
+    reportedMissing.add(key);
+    console.error(`pgsession: the sessions table ${key} is missing or not up to date: run sessions.migrate() or \`pgsession migrate\` (${error.message})`);
   }
 
   get #sql(): Statements {
@@ -93,7 +114,16 @@ class SqlRows implements SessionRows {
 
   async find(tokenHash: Uint8Array): Promise<FindResult> {
     const now = this.#now();
-    const rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
+    let rows: Row[];
+    try {
+      rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
+    } catch (err) {
+      // A read-only database (a failover in progress) still answers reads: the due touch,
+      // which cannot be written, is skipped rather than failing the request.
+      if ((err as { sqlState?: string }).sqlState !== READ_ONLY) throw err;
+      const record = await this.peek(tokenHash);
+      return record && record.current ? record : null;
+    }
     if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
     const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
@@ -227,7 +257,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
 
   constructor(driver: StoreDriver, name: TableName, clock: TableClock) {
     const statements = statementsFor(name);
-    super(driver, clock, statements);
+    super(driver, clock, statements, name);
     this.kind = driver.kind;
     this.name = name;
     this.#driver = driver;
@@ -241,7 +271,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
 
   transaction<T>(fn: (tx: SessionTableTransaction) => Promise<T>): Promise<T> {
     return this.#driver.transaction((tx) => fn({
-      rows: new SqlRows(tx, this.#clock, this.#statements),
+      rows: new SqlRows(tx, this.#clock, this.#statements, this.name),
       sql: createSessionSql(tx),
       enterSession: (session) => enterSession(tx, session),
       lockUser: (userId) => lockUser(tx, this.name, userId),
