@@ -6,9 +6,9 @@
  */
 import { toStoreError } from "../errors.js";
 import type { Queryable, Row, Statement, StoreDriver } from "./driver.js";
-import { loadMigrations, quoteIdent, renderMigration, statement, type TableName } from "./schema.js";
-import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
-import { parseTimestamptz } from "../lib/timestamp.js";
+import { loadMigrations, quoteIdent, renderFunctions, renderMigration, statement, type TableName } from "./schema.js";
+import { buildStatements, type Statements } from "./statements.js";
+import { recordOf } from "./row.js";
 
 /** A session row as the core sees it. Never carries the token or its hash. */
 export interface SessionRecord {
@@ -115,44 +115,6 @@ const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
 const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
 
-/**
- * A session row as the statements send it: one JSON array in one text column (`r`), so
- * that every driver parses a single field. The five times are PostgreSQL's JSON text of
- * a timestamptz (ISO 8601 with microseconds and the session's offset, read to the
- * millisecond by {@link parseTimestamptz}); `touch` is what a read's touch wrote, `[lastSeenAt,
- * idleExpiresAt]` in epoch milliseconds (float8, which may carry float error), or null.
- */
-type PackedRecord = [
-  id: string, userId: string | null, audience: string | null, version: number, remember: boolean,
-  createdAt: string, lastSeenAt: string, authenticatedAt: string | null, expiresAt: string, absoluteExpiresAt: string,
-  current: boolean, touch: [number, number] | null, data: Record<string, unknown>,
-];
-
-function dateOf(ms: number): Date {
-  return new Date(Math.round(ms));
-}
-
-/** The session a row's `r` column describes. */
-function recordOf(row: Row): SessionRecord {
-  const text = row.r as string;
-  const [id, userId, audience, version, remember, createdAt, lastSeenAt, authenticatedAt, expiresAt, absoluteExpiresAt, current, touch, data] =
-    JSON.parse(text) as PackedRecord;
-  const record: SessionRecord = {
-    id, userId, audience, data, version, remember,
-    createdAt: parseTimestamptz(createdAt), lastSeenAt: parseTimestamptz(lastSeenAt),
-    authenticatedAt: authenticatedAt === null ? null : parseTimestamptz(authenticatedAt),
-    expiresAt: parseTimestamptz(expiresAt), absoluteExpiresAt: parseTimestamptz(absoluteExpiresAt), current, touched: false,
-    // PostgreSQL's JSON text of the data is never shorter than JSON.stringify's of it.
-    dataLength: text.length,
-  };
-  if (touch) {
-    record.touched = true;
-    record.lastSeenAt = dateOf(touch[0]);
-    record.expiresAt = dateOf(touch[1]); // the touch keeps it within the absolute expiry
-  }
-  return record;
-}
-
 /** The public id, user and audience of a row a DELETE returned. */
 function removedSession(row: Row): ExpiredSession {
   return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
@@ -165,11 +127,11 @@ function statementsFor(names: TableName) {
   const key = `${names.schema}.${names.table}`;
   let entry = built.get(key);
   if (!entry) {
-    const sql = buildStatements(names);
+    const sql = buildStatements(names, "injected");
+    const database = buildStatements(names, "database");
     const plainForms = new Map<Statement, Statement>();
-    for (const stmt of Object.values(sql)) {
-      const plain = onDatabaseClock(stmt);
-      if (plain) plainForms.set(stmt, plain);
+    for (const name of Object.keys(sql) as Array<keyof Statements>) {
+      if (sql[name].takesClock) plainForms.set(sql[name], database[name]);
     }
     entry = { sql, onDatabaseClock: plainForms };
     built.set(key, entry);
@@ -383,7 +345,7 @@ export class SessionStore {
           ? await tx.query(WAIT_FOR_LOCK, [lockKey])
           : await tx.query(this.#sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
-        const rows = await tx.query(this.#sql.pruneBatch, [now, after, options.batchSize]);
+        const rows = await this.#run("pruning", this.#sql.pruneBatch, [now, after, options.batchSize], tx);
         return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
       });
       if (batch === null) return { ...total, locked: false };
@@ -410,13 +372,15 @@ export class SessionStore {
 
   /**
    * Applies the pending migrations from `sql/` in one transaction, under an advisory
-   * lock, so several instances starting at once migrate exactly once. Returns the
-   * versions applied (empty when already up to date).
+   * lock, so several instances starting at once migrate exactly once, then (re)defines
+   * the SQL functions of `sql/functions.sql` in the same transaction. The lock is the
+   * schema's, since its tables share those functions. Returns the versions applied
+   * (empty when already up to date).
    */
   async migrate(options: { unlogged: boolean }): Promise<number[]> {
     const schema = quoteIdent(this.names.schema);
     const history = `${schema}.${quoteIdent(`${this.names.table}_migrations`)}`;
-    const lockKey = `pgsession:migrate:${this.names.schema}.${this.names.table}`;
+    const lockKey = `pgsession:migrate:${this.names.schema}`;
     return this.#inTransaction("migrating", async (tx) => {
       await tx.query(WAIT_FOR_LOCK, [lockKey]);
       await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
@@ -433,6 +397,7 @@ export class SessionStore {
         ]);
         versions.push(migration.version);
       }
+      await tx.exec(renderFunctions(this.names));
       return versions;
     });
   }
