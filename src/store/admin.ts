@@ -1,104 +1,63 @@
 /**
  * Read-only administrative queries over a sessions table: counts, the oldest session,
  * and usage statistics, for the CLI (`pgsession status`, `pgsession stats`) and for
- * dashboards. Kept apart from the hot-path statements in `statements.ts`.
- *
- * Like every statement in `src/store/`, `$1` is the clock: `NULL` means the database's
- * `now()`, a timestamp is an injected clock.
+ * dashboards. Kept apart from the hot-path statements in `statements.ts`, built from the
+ * same fragments: a session counts as live here exactly when the hot path would serve it.
  * @module
  */
 import { toStoreError } from "../lib/store-error.js";
 import type { Row, Statement, StoreDriver } from "../driver.js";
-import { statement } from "./schema.js";
-import { quoteIdent } from "../lib/identifier.js";
-import type { TableName } from "../session/table.js";
+import type { SessionStats, TableCounts, TableName } from "../session/table.js";
+import { clockedStatement, type BuiltStatement } from "./sql/build.js";
+import { isExpired, isLive, qualifiedName, type Clock } from "./sql/fragments.js";
+import { TABLE_EXISTS } from "./statements.js";
 
-/** Counts of one sessions table, as `pgsession status` shows them. */
-export interface TableCounts {
-  /** Rows whose idle and absolute expiries are both in the future. */
-  live: number;
-  /** Rows past either expiry, waiting for `prune`. */
-  expired: number;
-  /** Live rows bound to a user. */
-  authenticated: number;
-  /** Creation time of the oldest live session, or null when there is none. */
-  oldestCreatedAt: Date | null;
-  /** Creation time of the newest live session, or null when there is none. */
-  newestCreatedAt: Date | null;
-  /** Rows of either kind. */
-  total: number;
-}
-
-/** Usage statistics over the live sessions, as `pgsession stats` shows them. */
-export interface SessionStats {
-  /** Live sessions per audience (`null` for sessions without one), most first. */
-  byAudience: Array<{ audience: string | null; sessions: number; users: number }>;
-  /** Live sessions. */
-  live: number;
-  /** Live "remember me" sessions. */
-  remember: number;
-  /** `remember / live`, 0 when there are no live sessions. */
-  rememberShare: number;
-  /** Distinct users with a live session. */
-  users: number;
-  /** Sessions created in the last hour and the last day (live or not yet pruned). */
-  created: { lastHour: number; lastDay: number };
-  /** Live sessions seen in the last hour and the last day. */
-  seen: { lastHour: number; lastDay: number };
-}
-
-/** The admin statements for one sessions table. */
+/** The admin statements for one sessions table, on one clock. */
 export interface AdminStatements {
-  readonly counts: Statement;
-  readonly stats: Statement;
-  readonly byAudience: Statement;
-  readonly tableExists: Statement;
+  readonly counts: BuiltStatement;
+  readonly stats: BuiltStatement;
+  readonly byAudience: BuiltStatement;
 }
-
-const NOW = "coalesce($1::timestamptz, now())";
 
 /**
- * Builds the admin statements for a validated schema and table.
+ * Builds the admin statements for a validated schema and table, on one clock.
  *
  * @example
  * ```ts
- * const sql = buildAdminStatements({ schema: "pgsession", table: "sessions" });
- * await driver.query(sql.counts, [null]);
+ * const sql = buildAdminStatements({ schema: "pgsession", table: "sessions" }, "database");
+ * await driver.query(sql.counts, []);
  * ```
  */
-export function buildAdminStatements(names: TableName): AdminStatements {
-  const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
-  const live = `(s.idle_expires_at > ${NOW} AND s.absolute_expires_at > ${NOW})`;
+export function buildAdminStatements(names: TableName, clock: Clock): AdminStatements {
+  const t = qualifiedName(names);
   return {
-    counts: statement(
-      "admin_counts",
-      `SELECT count(*) FILTER (WHERE ${live})::integer AS live,
-              count(*) FILTER (WHERE NOT ${live})::integer AS expired,
-              count(*) FILTER (WHERE ${live} AND s.user_id IS NOT NULL)::integer AS authenticated,
-              min(s.created_at) FILTER (WHERE ${live}) AS oldest,
-              max(s.created_at) FILTER (WHERE ${live}) AS newest,
+    counts: clockedStatement(clock, "admin_counts", {}, (p) =>
+      `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
+              count(*) FILTER (WHERE ${isExpired(p.now)})::integer AS expired,
+              count(*) FILTER (WHERE ${isLive(p.now)} AND s.user_id IS NOT NULL)::integer AS authenticated,
+              min(s.created_at) FILTER (WHERE ${isLive(p.now)}) AS oldest,
+              max(s.created_at) FILTER (WHERE ${isLive(p.now)}) AS newest,
               count(*)::integer AS total
-         FROM ${t} s`,
-    ),
-    stats: statement(
-      "admin_stats",
-      `SELECT count(*) FILTER (WHERE ${live})::integer AS live,
-              count(*) FILTER (WHERE ${live} AND s.remember)::integer AS remember,
-              count(DISTINCT s.user_id) FILTER (WHERE ${live})::integer AS users,
-              count(*) FILTER (WHERE s.created_at > ${NOW} - interval '1 hour')::integer AS created_hour,
-              count(*) FILTER (WHERE s.created_at > ${NOW} - interval '1 day')::integer AS created_day,
-              count(*) FILTER (WHERE ${live} AND s.last_seen_at > ${NOW} - interval '1 hour')::integer AS seen_hour,
-              count(*) FILTER (WHERE ${live} AND s.last_seen_at > ${NOW} - interval '1 day')::integer AS seen_day
-         FROM ${t} s`,
-    ),
-    byAudience: statement(
-      "admin_by_audience",
+         FROM ${t} s`),
+    stats: clockedStatement(clock, "admin_stats", {}, (p) =>
+      `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
+              count(*) FILTER (WHERE ${isLive(p.now)} AND s.remember)::integer AS remember,
+              count(DISTINCT s.user_id) FILTER (WHERE ${isLive(p.now)})::integer AS users,
+              count(*) FILTER (WHERE s.created_at > ${p.now} - interval '1 hour')::integer AS created_hour,
+              count(*) FILTER (WHERE s.created_at > ${p.now} - interval '1 day')::integer AS created_day,
+              count(*) FILTER (WHERE ${isLive(p.now)} AND s.last_seen_at > ${p.now} - interval '1 hour')::integer AS seen_hour,
+              count(*) FILTER (WHERE ${isLive(p.now)} AND s.last_seen_at > ${p.now} - interval '1 day')::integer AS seen_day
+         FROM ${t} s`),
+    byAudience: clockedStatement(clock, "admin_by_audience", {}, (p) =>
       `SELECT s.audience, count(*)::integer AS sessions, count(DISTINCT s.user_id)::integer AS users
-         FROM ${t} s WHERE ${live}
-        GROUP BY s.audience ORDER BY count(*) DESC, s.audience NULLS FIRST`,
-    ),
-    tableExists: statement("admin_table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present"),
+         FROM ${t} s WHERE ${isLive(p.now)}
+        GROUP BY s.audience ORDER BY count(*) DESC, s.audience NULLS FIRST`),
   };
+}
+
+/** The admin statements on `now`'s clock, and the parameters that go with them. */
+function adminFor(names: TableName, now: Date | null): { sql: AdminStatements; params: unknown[] } {
+  return now === null ? { sql: buildAdminStatements(names, "database"), params: [] } : { sql: buildAdminStatements(names, "injected"), params: [now] };
 }
 
 async function run(driver: StoreDriver, what: string, stmt: Statement, params: readonly unknown[]): Promise<Row[]> {
@@ -123,8 +82,7 @@ function toDate(value: unknown): Date | null {
  * ```
  */
 export async function sessionTableExists(driver: StoreDriver, names: TableName): Promise<boolean> {
-  const sql = buildAdminStatements(names);
-  const rows = await run(driver, "checking the sessions table", sql.tableExists, [`${quoteIdent(names.schema)}.${quoteIdent(names.table)}`]);
+  const rows = await run(driver, "checking the sessions table", TABLE_EXISTS, [qualifiedName(names)]);
   return rows[0]?.present === true;
 }
 
@@ -137,7 +95,8 @@ export async function sessionTableExists(driver: StoreDriver, names: TableName):
  * ```
  */
 export async function countSessions(driver: StoreDriver, names: TableName, now: Date | null = null): Promise<TableCounts> {
-  const rows = await run(driver, "counting sessions", buildAdminStatements(names).counts, [now]);
+  const { sql, params } = adminFor(names, now);
+  const rows = await run(driver, "counting sessions", sql.counts, params);
   const row = rows[0] ?? {};
   return {
     live: Number(row.live ?? 0),
@@ -160,9 +119,9 @@ export async function countSessions(driver: StoreDriver, names: TableName, now: 
  * ```
  */
 export async function sessionStats(driver: StoreDriver, names: TableName, now: Date | null = null): Promise<SessionStats> {
-  const sql = buildAdminStatements(names);
-  const totals = (await run(driver, "reading session statistics", sql.stats, [now]))[0] ?? {};
-  const audiences = await run(driver, "reading session statistics", sql.byAudience, [now]);
+  const { sql, params } = adminFor(names, now);
+  const totals = (await run(driver, "reading session statistics", sql.stats, params))[0] ?? {};
+  const audiences = await run(driver, "reading session statistics", sql.byAudience, params);
   const live = Number(totals.live ?? 0);
   const remember = Number(totals.remember ?? 0);
   return {

@@ -1,11 +1,12 @@
 /**
- * The versioned migrations shipped in `sql/`, and statement naming.
+ * Schema and table names, quoting, the versioned migrations shipped in `sql/`, and the
+ * SQL functions (`sql/functions.sql`) that every migrate defines anew.
  * @module
  */
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
-import { quoteIdent } from "../lib/identifier.js";
 import { fileURLToPath } from "node:url";
+import { quoteIdent } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
 
 /** A migration file from `sql/`. */
@@ -29,6 +30,23 @@ export function loadMigrations(): Migration[] {
       sql: readFileSync(SQL_DIR + file, "utf8"),
     }));
   return cached;
+}
+
+let functions: string | undefined;
+
+/**
+ * The SQL functions of `sql/functions.sql` for one table, ready to run: each function is
+ * written once there, as `CREATE OR REPLACE`, and every migrate runs them after the
+ * migrations, so a schema always has the definitions of the installed package.
+ *
+ * @example
+ * ```ts
+ * await tx.exec(renderFunctions({ schema: "pgsession", table: "sessions" }));
+ * ```
+ */
+export function renderFunctions(names: TableName): string {
+  functions ??= readFileSync(`${SQL_DIR}functions.sql`, "utf8");
+  return renderMigration(functions, names, { unlogged: false });
 }
 
 /** Fills a migration's placeholders with quoted names. */

@@ -1,23 +1,21 @@
 /**
  * The SQL of session-aware transactions and of per-user session limits: setting the
- * transaction's session (read back by `session_id()`, `user_id()`, `audience()` from
- * migration 002), the `sql` query function handed to `sessions.transaction`, the per-user
- * lock, and the trimming of a user's oldest sessions.
+ * transaction's session (read back by `session_id()`, `user_id()`, `audience()` of
+ * `sql/functions.sql`), the `sql` query function handed to `sessions.transaction`, the
+ * per-user lock, and the trimming of a user's oldest sessions.
  * @module
  */
-import type { Queryable, Row, Statement } from "../driver.js";
-import { statement } from "./schema.js";
-import { quoteIdent } from "../lib/identifier.js";
+import type { Queryable, Row } from "../driver.js";
 import type { SessionSql, TableName, TransactionSession } from "../session/table.js";
+import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
+import { isLive, qualifiedName, type Clock } from "./sql/fragments.js";
+import { WAIT_FOR_LOCK } from "./statements.js";
 
-const SET_SESSION = statement(
-  "set_session",
-  `SELECT set_config('pgsession.session_id', coalesce($1::text, ''), true),
-          set_config('pgsession.user_id', coalesce($2::text, ''), true),
-          set_config('pgsession.audience', coalesce($3::text, ''), true)`,
-);
-
-const LOCK_USER = statement("lock_user", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
+/** Sets the settings that session_id(), user_id() and audience() read back; '' stands for null. */
+export const SET_SESSION = plainStatement("set_session", { id: "text", userId: "text", audience: "text" }, (p) =>
+  `SELECT set_config('pgsession.session_id', coalesce(${p.id}, ''), true),
+          set_config('pgsession.user_id', coalesce(${p.userId}, ''), true),
+          set_config('pgsession.audience', coalesce(${p.audience}, ''), true)`);
 
 /**
  * Makes the safe query function over one transaction. Statements are sent unnamed, so an
@@ -67,15 +65,37 @@ export async function enterSession(tx: Queryable, session: TransactionSession): 
  * ```
  */
 export async function lockUser(tx: Queryable, names: TableName, userId: string): Promise<void> {
-  await tx.query(LOCK_USER, [`pgsession:user:${names.schema}.${names.table}:${userId}`]);
+  await tx.query(WAIT_FOR_LOCK, [`pgsession:user:${names.schema}.${names.table}:${userId}`]);
 }
 
-const trimmers = new Map<string, Statement>();
+/**
+ * The statement that deletes a user's live sessions (in one audience) beyond the `keep`
+ * most recently authenticated ones, never `currentId`, on one clock.
+ *
+ * @example
+ * ```ts
+ * const trim = buildTrimStatement({ schema: "pgsession", table: "sessions" }, "database");
+ * await tx.query(trim, ["user-42", null, 5, session.id]);
+ * ```
+ */
+export function buildTrimStatement(names: TableName, clock: Clock): BuiltStatement {
+  const t = qualifiedName(names);
+  return clockedStatement(clock, "trim_user", { userId: "text", audience: "text", keep: "integer", currentId: "text" }, (p) =>
+    `DELETE FROM ${t} d WHERE d.id IN (
+       SELECT s.id FROM ${t} s
+        WHERE s.user_id = ${p.userId} AND s.audience IS NOT DISTINCT FROM ${p.audience} AND s.id <> ${p.currentId}
+          AND ${isLive(p.now)}
+        ORDER BY s.authenticated_at DESC NULLS LAST, s.created_at DESC, s.id
+        OFFSET ${p.keep} - 1)
+     RETURNING d.id`);
+}
+
+const trimmers = new Map<string, BuiltStatement>();
 
 /**
  * Deletes a user's live sessions (in one audience) beyond the `keep` most recently
  * authenticated ones, never `currentId` (the login being made, which counts as the
- * newest), and returns their public ids. `$1` is the clock as everywhere.
+ * newest), and returns their public ids. `now` null reads the database's clock.
  *
  * @example
  * ```ts
@@ -85,25 +105,16 @@ const trimmers = new Map<string, Statement>();
 export async function trimUserSessions(
   tx: Queryable, names: TableName, now: Date | null, userId: string, audience: string | null, keep: number, currentId: string,
 ): Promise<string[]> {
-  const key = `${names.schema}.${names.table}`;
+  const clock: Clock = now === null ? "database" : "injected";
+  const key = `${clock}:${names.schema}.${names.table}`;
   let stmt = trimmers.get(key);
   if (!stmt) {
-    const t = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
-    const NOW = "coalesce($1::timestamptz, now())";
-    stmt = statement(
-      "trim_user",
-      `DELETE FROM ${t} s WHERE s.id IN (
-         SELECT k.id FROM ${t} k
-          WHERE k.user_id = $2::text AND k.audience IS NOT DISTINCT FROM $3::text AND k.id <> $5::text
-            AND k.idle_expires_at > ${NOW} AND k.absolute_expires_at > ${NOW}
-          ORDER BY k.authenticated_at DESC NULLS LAST, k.created_at DESC, k.id
-          OFFSET $4::integer - 1)
-       RETURNING s.id`,
-    );
+    stmt = buildTrimStatement(names, clock);
     trimmers.set(key, stmt);
   }
   // The login's own session is kept whatever its time says: its authenticated_at is its
   // transaction's start, which can be older than that of a login committed meanwhile.
-  const rows = await tx.query(stmt, [now, userId, audience, keep, currentId]);
+  const params = [userId, audience, keep, currentId];
+  const rows = await tx.query(stmt, now === null ? params : [now, ...params]);
   return rows.map((row) => row.id as string);
 }

@@ -11,16 +11,13 @@ import type {
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
-import { loadMigrations, renderMigration, statement } from "./schema.js";
+import { loadMigrations, renderFunctions, renderMigration, statement } from "./schema.js";
 import { quoteIdent } from "../lib/identifier.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { recordOf } from "./row.js";
-import { buildStatements, onDatabaseClock, type Statements } from "./statements.js";
+import { buildStatements, TABLE_EXISTS, WAIT_FOR_LOCK, type Statements } from "./statements.js";
 
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
-// Blocks until this transaction holds the named lock (migrations, explicit prunes).
-const WAIT_FOR_LOCK = statement("wait_lock", "SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1::text))");
-const TABLE_EXISTS = statement("table_exists", "SELECT to_regclass($1::text) IS NOT NULL AS present");
 
 /** The public id, user and audience of a row a DELETE returned. */
 function endedSession(row: Row): EndedSession {
@@ -39,12 +36,12 @@ function statementsFor(names: TableName): BuiltStatements {
   const key = `${names.schema}.${names.table}`;
   let entry = built.get(key);
   if (!entry) {
-    const sql = buildStatements(names);
+    // Each statement that takes the clock is also built on the database's clock alone: what
+    // runs when no clock is injected (every application; tests inject one).
+    const sql = buildStatements(names, "injected");
+    const database = buildStatements(names, "database");
     const plainForms = new Map<Statement, Statement>();
-    for (const stmt of Object.values(sql)) {
-      const plain = onDatabaseClock(stmt);
-      if (plain) plainForms.set(stmt, plain);
-    }
+    for (const name of Object.keys(sql) as Array<keyof Statements>) if (sql[name].takesClock) plainForms.set(sql[name], database[name]);
     entry = { sql, onDatabaseClock: plainForms };
     built.set(key, entry);
   }
@@ -83,7 +80,8 @@ class SqlRows implements SessionRows {
     return this.#clock === null ? null : this.#clock();
   }
 
-  async #run(what: string, stmt: Statement, params: readonly unknown[]): Promise<Row[]> {
+  /** Runs a statement, on the database's clock when none is injected (`$1` null). */
+  async run(what: string, stmt: Statement, params: readonly unknown[], on: Queryable = this.#on): Promise<Row[]> {
     // No injected clock ($1 null): the statement that uses now() and takes one parameter fewer.
     if (params[0] === null) {
       const plain = this.#statements.onDatabaseClock.get(stmt);
@@ -93,7 +91,7 @@ class SqlRows implements SessionRows {
       }
     }
     try {
-      return await this.#on.query(stmt, params);
+      return await on.query(stmt, params);
     } catch (err) {
       const error = toStoreError(err, what);
       if (error.sqlState !== undefined && MISSING_SCHEMA.has(error.sqlState)) this.#reportMissing(error);
@@ -116,7 +114,7 @@ class SqlRows implements SessionRows {
     const now = this.#now();
     let rows: Row[];
     try {
-      rows = await this.#run("reading the session", this.#sql.find, [now, tokenHash]);
+      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash]);
     } catch (err) {
       // A read-only database (a failover in progress) still answers reads: the due touch,
       // which cannot be written, is skipped rather than failing the request.
@@ -126,13 +124,13 @@ class SqlRows implements SessionRows {
     }
     if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
-    const previous = await this.#run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
     if (!previous[0]) return null;
     return previous[0].retired === true ? "superseded" : recordOf(previous[0]);
   }
 
   async peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
-    const rows = await this.#run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
+    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
     return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
   }
 
@@ -143,7 +141,7 @@ class SqlRows implements SessionRows {
   async insert(row: NewSessionRow): Promise<SessionRecord> {
     const now = this.#now();
     const at = now ?? new Date();
-    await this.#run("creating the session", this.#sql.insert, [
+    await this.run("creating the session", this.#sql.insert, [
       now, row.tokenHash, row.id, row.userId, row.audience, row.data, row.remember, row.ip, row.userAgent,
       row.idleMs, row.touchAfterMs, row.absoluteMs,
     ]);
@@ -159,14 +157,14 @@ class SqlRows implements SessionRows {
   async save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
     const now = this.#now();
     if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
-      const merged = await this.#run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
+      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
       if (merged[0]) return merged[0].version as number;
       // Not by the current token: the general statement tells a grace-window token from a session gone.
     }
     const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
     const rows = id === null
-      ? await this.#run("saving the session", this.#sql.saveByToken, params)
-      : await this.#run("saving the session", this.#sql.save, [...params, id]);
+      ? await this.run("saving the session", this.#sql.saveByToken, params)
+      : await this.run("saving the session", this.#sql.save, [...params, id]);
     if (rows[0]) return rows[0].version as number;
     return this.#miss(now, tokenHash, expectedVersion !== null);
   }
@@ -174,7 +172,7 @@ class SqlRows implements SessionRows {
   async rotate(tokenHash: Uint8Array, newTokenHash: Uint8Array, staleMs: number,
     changes: DataChanges = EMPTY_CHANGES, login: LoginChange | null = null): Promise<SessionRecord | MissReason> {
     const now = this.#now();
-    const rows = await this.#run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
+    const rows = await this.run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
       now, tokenHash, newTokenHash, staleMs, changes.deleted, changes.set, changes.cleared,
       login !== null, login?.userId ?? null, login?.remember ?? false, login?.idleMs ?? 0,
       login?.touchAfterMs ?? 0, login?.absoluteMs ?? 0, login?.ip ?? null, login?.userAgent ?? null,
@@ -183,29 +181,29 @@ class SqlRows implements SessionRows {
   }
 
   async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
-    const rows = await this.#run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
+    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
     return rows.length > 0;
   }
 
   async remove(tokenHash: Uint8Array): Promise<EndedSession | null> {
-    const rows = await this.#run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
+    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
     return rows[0] ? endedSession(rows[0]) : null;
   }
 
   async tombstone(tokenHash: Uint8Array): Promise<boolean> {
-    return (await this.#run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
+    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
   }
 
   // Rare path: a write matched no row; one more query tells the caller why.
   async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
-    const rows = await this.#run("checking the session", this.#sql.probe, [now, tokenHash]);
+    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash]);
     if (!rows[0]) return "gone";
     if (rows[0].current === false) return "stale";
     return compareAndSet ? "conflict" : "gone";
   }
 
   async listByUser(userId: string, audience: string | null): Promise<SessionSummary[]> {
-    const rows = await this.#run("listing sessions", this.#sql.listByUser, [this.#now(), userId, audience]);
+    const rows = await this.run("listing sessions", this.#sql.listByUser, [this.#now(), userId, audience]);
     return rows.map((row) => ({
       id: row.id as string,
       audience: (row.audience as string | null) ?? null,
@@ -220,29 +218,29 @@ class SqlRows implements SessionRows {
   }
 
   async revokeById(id: string): Promise<EndedSession | null> {
-    const rows = await this.#run("revoking the session", this.#sql.revokeById, [id]);
+    const rows = await this.run("revoking the session", this.#sql.revokeById, [id]);
     return rows[0] ? endedSession(rows[0]) : null;
   }
 
   async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<EndedSession[]> {
-    const rows = await this.#run("revoking sessions", this.#sql.revokeByUser, [
+    const rows = await this.run("revoking sessions", this.#sql.revokeByUser, [
       userId, options.audience, options.exceptId, options.issuedBefore,
     ]);
     return rows.map(endedSession);
   }
 
   async listLive(audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
-    const rows = await this.#run("listing sessions", this.#sql.listLive, [this.#now(), audience, limit]);
+    const rows = await this.run("listing sessions", this.#sql.listLive, [this.#now(), audience, limit]);
     return rows.map((row) => ({ id: row.id as string, data: (row.data as Record<string, unknown>) ?? {}, expiresAt: row.expires_at as Date }));
   }
 
   async countLive(audience: string | null): Promise<number> {
-    const rows = await this.#run("counting sessions", this.#sql.countLive, [this.#now(), audience]);
+    const rows = await this.run("counting sessions", this.#sql.countLive, [this.#now(), audience]);
     return (rows[0]?.n as number | undefined) ?? 0;
   }
 
   async removeAll(audience: string | null): Promise<number> {
-    const rows = await this.#run("deleting sessions", this.#sql.removeAll, [audience]);
+    const rows = await this.run("deleting sessions", this.#sql.removeAll, [audience]);
     return (rows[0]?.n as number | undefined) ?? 0;
   }
 }
@@ -303,7 +301,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
       const batch = await this.#inTransaction("pruning", async (tx) => {
         const lock = run.wait ? await tx.query(WAIT_FOR_LOCK, [lockKey]) : await tx.query(sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
-        const rows = await tx.query(sql.pruneBatch, [now, after, run.batchSize]);
+        const rows = await this.run("pruning", sql.pruneBatch, [now, after, run.batchSize], tx);
         return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
       });
       if (batch === null) return { ...total, locked: false };
@@ -322,12 +320,14 @@ class PgSessionTable extends SqlRows implements SessionTable {
 
   /**
    * Applies the pending migrations from `sql/` in one transaction, under an advisory
-   * lock, so several instances starting at once migrate exactly once.
+   * lock, so several instances starting at once migrate exactly once, then (re)defines
+   * every SQL function from `sql/functions.sql`, so each has one definition.
    */
   async migrate(options: { unlogged: boolean }): Promise<number[]> {
     const schema = quoteIdent(this.name.schema);
     const history = `${schema}.${quoteIdent(`${this.name.table}_migrations`)}`;
-    const lockKey = `pgsession:migrate:${this.name.schema}.${this.name.table}`;
+    // Per schema: the tables of one schema share its functions, which every migrate re-applies.
+    const lockKey = `pgsession:migrate:${this.name.schema}`;
     return this.#inTransaction("migrating", async (tx) => {
       await tx.query(WAIT_FOR_LOCK, [lockKey]);
       await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
@@ -344,6 +344,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
         ]);
         versions.push(migration.version);
       }
+      await tx.exec(renderFunctions(this.name));
       return versions;
     });
   }
