@@ -11,9 +11,9 @@
  */
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
-import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
 
-export type { FetchErrorHandler, FetchSessionOptions } from "./fetch-carrier.js";
+export type { FetchErrorHandler, FetchSessionOptions } from "./fetch/run.js";
 
 /**
  * A fetch handler that receives the request's session (and whatever else the runtime passes).

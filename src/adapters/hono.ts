@@ -10,10 +10,10 @@
 import type { MiddlewareHandler } from "hono";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
-import { kindOf } from "./answers.js";
-import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
+import { kindOf } from "./shared/failure.js";
 
-export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch-carrier.js";
+export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch/run.js";
 
 /**
  * The variables the middleware sets; use as `new Hono<{ Variables: SessionVariables }>()`.

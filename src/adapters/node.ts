@@ -14,7 +14,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { isThenable } from "../lib/thenable.js";
-import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
+import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node/run.js";
+import { sendAnswer } from "./node/write-response.js";
+import { otherErrorAnswer } from "./shared/failure.js";
 
 /**
  * A node:http handler that receives the request's session.
@@ -42,7 +44,7 @@ export interface NodeSessionOptions extends NodeFailureOptions {
 
 function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse): void {
   console.error("pgsession: request failed:", err);
-  if (!sendAnswer(res, { status: 500, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
+  if (!sendAnswer(res, otherErrorAnswer(err, false))) res.destroy();
 }
 
 /**
@@ -120,4 +122,4 @@ export function createSessionMiddleware<Data extends SessionData = SessionData>(
   };
 }
 
-export type { NodeErrorHandler, NodeFailureOptions } from "./node-carrier.js";
+export type { NodeErrorHandler, NodeFailureOptions } from "./node/run.js";
