@@ -23,6 +23,7 @@ import type { Sessions } from "../manager/manager.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node/run.js";
 import { sendAnswer } from "./node/write-response.js";
 import { otherErrorAnswer } from "./shared/failure.js";
+import { checkOptions, checkSessions, FAILURE_OPTIONS } from "./shared/options.js";
 
 export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";
 export type { NodeErrorHandler, NodeFailureOptions as ExpressSessionOptions } from "./node/run.js";
@@ -54,6 +55,8 @@ declare global {
 export function sessionMiddleware<Data extends SessionData = Express.PgSessionData>(
   sessions: Sessions<Data>, options: NodeFailureOptions = {},
 ): RequestHandler {
+  checkSessions(sessions);
+  checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");
   // Shared by all requests (startNodeSession passes the request and response): no closure per request.
   const onOther: NodeErrorHandler = (err, _req, res) => {
     // Past next(): the response is ours to answer; Express's error chain has moved on.

@@ -16,6 +16,7 @@ import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { readNodeRequest } from "./node/read-request.js";
 import { failureAnswer, failureCookieBeside, kindOf, type FailureAnswer, type FailureContext, type FailureKind, type PlainAnswer } from "./shared/failure.js";
+import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 declare module "fastify" {
   /** The data of `request.session`; augment it to type your keys. */
@@ -69,7 +70,12 @@ function setCookiesOf(reply: FastifyReply): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
+// Fastify's own register options stay in the object it hands the plugin.
+const PLUGIN_OPTIONS: OptionSpec = { sessions: "sessions", ...FAILURE_OPTIONS, prefix: "any", logLevel: "any", logSerializers: "any" };
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
+  checkOptions(options, PLUGIN_OPTIONS, "pgsessionPlugin");
+  checkSessions(options.sessions);
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
   // Requests whose failure is answered already, and which failure it was.

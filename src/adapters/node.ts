@@ -17,6 +17,7 @@ import { isThenable } from "../lib/thenable.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node/run.js";
 import { sendAnswer } from "./node/write-response.js";
 import { otherErrorAnswer } from "./shared/failure.js";
+import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 /**
  * A node:http handler that receives the request's session.
@@ -42,6 +43,8 @@ export interface NodeSessionOptions extends NodeFailureOptions {
   onError?: NodeErrorHandler;
 }
 
+const NODE_OPTIONS: OptionSpec = { ...FAILURE_OPTIONS, onError: "function" };
+
 function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse): void {
   console.error("pgsession: request failed:", err);
   if (!sendAnswer(res, otherErrorAnswer(err, false))) res.destroy();
@@ -64,6 +67,9 @@ function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse
 export function withSession<Data extends SessionData = SessionData>(
   sessions: Sessions<Data>, handler: SessionHandler<Data>, options: NodeSessionOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  checkSessions(sessions);
+  checkValue("handler", "function", handler, false);
+  checkOptions(options, NODE_OPTIONS, "withSession");
   const onError = options.onError ?? defaultOnError;
   return async function pgsessionHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let run: NodeSessionRun<Data> | null;
@@ -109,6 +115,8 @@ export function withSession<Data extends SessionData = SessionData>(
  * ```
  */
 export function createSessionMiddleware<Data extends SessionData = SessionData>(sessions: Sessions<Data>, options: NodeSessionOptions = {}) {
+  checkSessions(sessions);
+  checkOptions(options, NODE_OPTIONS, "createSessionMiddleware");
   const onError = options.onError ?? defaultOnError;
   // The rest of the stack runs after next() returns, so the commit waits for the first output.
   return async function pgsession(req: IncomingMessage & { session?: Session<Data> }, res: ServerResponse, next: (err?: unknown) => unknown): Promise<void> {
