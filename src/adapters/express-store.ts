@@ -51,7 +51,7 @@ export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
  */
 export interface PgSessionStoreOptions {
   /** A pgsession instance to store into (its schema, table, audience and timeouts). */
-  sessions?: Sessions<any>;
+  sessions?: Sessions<object>;
   /** A node-postgres Pool (stays yours), when `sessions` is not given. */
   pool?: unknown;
   /** A connection string, when neither `sessions` nor `pool` is given. Default: `DATABASE_URL`. */
@@ -103,7 +103,7 @@ function validSid(sid: unknown): sid is string {
  */
 export class PgSessionStore extends Base {
   readonly #options: PgSessionStoreOptions;
-  #ready: Promise<Sessions<any>> | undefined;
+  #ready: Promise<Sessions<object>> | undefined;
   #stopPruning: (() => void) | undefined;
 
   constructor(options: PgSessionStoreOptions = {}) {
@@ -112,11 +112,11 @@ export class PgSessionStore extends Base {
   }
 
   /** The pgsession instance behind the store (created on first use when not given). */
-  sessions(): Promise<Sessions<any>> {
+  sessions(): Promise<Sessions<object>> {
     return (this.#ready ??= this.#open());
   }
 
-  async #open(): Promise<Sessions<any>> {
+  async #open(): Promise<Sessions<object>> {
     const options = this.#options;
     let sessions = options.sessions;
     if (!sessions) {
@@ -151,7 +151,7 @@ export class PgSessionStore extends Base {
   }
 
   /** The low-level store behind this one, addressed by express-session's sids. */
-  async #bySid(): Promise<{ sessions: Sessions<any>; store: TokenStore }> {
+  async #bySid(): Promise<{ sessions: Sessions<object>; store: TokenStore }> {
     const sessions = await this.sessions();
     return { sessions, store: sessions.store.withForeignKeys() };
   }

@@ -14,8 +14,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
-import { clearingCookie, conflictAnswer, goneAnswer, kindOf, storeErrorAnswer, type ErrorKind, type PlainAnswer } from "./answers.js";
-import { readNodeRequest } from "./node-carrier.js";
+import { readNodeRequest } from "./node/read-request.js";
+import { failureAnswer, failureCookieBeside, kindOf, type FailureAnswer, type FailureContext, type FailureKind, type PlainAnswer } from "./shared/failure.js";
+import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 declare module "fastify" {
   /** The data of `request.session`; augment it to type your keys. */
@@ -46,7 +47,7 @@ export type FastifyErrorHandler = (err: unknown, request: FastifyRequest, reply:
  */
 export interface FastifySessionOptions {
   /** The session manager from `createSessions`. */
-  sessions: Sessions<any>;
+  sessions: Sessions<object>;
   /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
   trustProxy?: boolean;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
@@ -63,37 +64,41 @@ function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
   return answer.body;
 }
 
-/** Whether the reply already sets the session cookie (the app's own cookies do not count). */
-function setsSessionCookie(reply: FastifyReply, name: string): boolean {
+/** The Set-Cookie lines the reply holds. */
+function setCookiesOf(reply: FastifyReply): string[] {
   const value = reply.getHeader("set-cookie");
-  const lines = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
-  return lines.some((line) => String(line).startsWith(`${name}=`));
+  return value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
+// Fastify's own register options stay in the object it hands the plugin.
+const PLUGIN_OPTIONS: OptionSpec = { sessions: "sessions", ...FAILURE_OPTIONS, prefix: "any", logLevel: "any", logSerializers: "any" };
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, options) => {
+  checkOptions(options, PLUGIN_OPTIONS, "pgsessionPlugin");
+  checkSessions(options.sessions);
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
-  // Requests whose failure is answered already, and how (a gone session also clears the cookie).
-  const failed = new WeakMap<FastifyRequest, NonNullable<ErrorKind>>();
-  const secureOf = (request: FastifyRequest) => readNodeRequest(request.raw, trustProxy).context.secure === true;
-  const answer = (err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
-    failed.set(request, kindOf(err) ?? "store");
-    const secure = secureOf(request);
-    if (kindOf(err) === "store") {
-      // Only a login, rotation or logout already stored changes the cookie of a 503.
-      const stored = request.session ? sessions.unsentCookie(request.session) : null;
-      if (!options.onStoreError) return answerWith(reply, storeErrorAnswer(stored));
-      if (stored !== null) reply.header("set-cookie", stored);
-      return options.onStoreError(err, request, reply);
-    }
-    if (kindOf(err) === "conflict") return answerWith(reply, conflictAnswer(request.session ? sessions.unsentCookie(request.session) : null));
-    return options.onSessionGone ? options.onSessionGone(err, request, reply) : answerWith(reply, goneAnswer(sessions, secure));
+  // Requests whose failure is answered already, and which failure it was.
+  const failed = new WeakMap<FastifyRequest, FailureKind>();
+  const contextFor = (request: FastifyRequest): FailureContext =>
+    ({ sessions, session: request.session, secure: readNodeRequest(request.raw, trustProxy).context.secure === true });
+  const answer = (failure: FailureAnswer<FastifyErrorHandler>, err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
+    failed.set(request, failure.kind);
+    if (!failure.handler) return answerWith(reply, failure.answer);
+    if (failure.setCookie !== null) reply.header("set-cookie", failure.setCookie);
+    return failure.handler(err, request, reply);
   };
 
-  // An onStoreError/onSessionGone that throws goes to `fail`: Fastify's error handler answers instead.
+  // Answers `err` if it is a failure pgsession answers; an onStoreError/onSessionGone that
+  // throws goes to `fail`, and so does any other error: Fastify's error handler answers instead.
   const answerOrFail = (err: unknown, request: FastifyRequest, reply: FastifyReply, fail: (err: Error) => void): { body: unknown } | null => {
+    const failure = failureAnswer(err, contextFor(request), options);
+    if (failure === null) {
+      fail(err as Error);
+      return null;
+    }
     try {
-      return { body: answer(err, request, reply) };
+      return { body: answer(failure, err, request, reply) };
     } catch (answerErr) {
       fail(answerErr as Error);
       return null;
@@ -107,10 +112,9 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   fastify.addHook("onRequest", (request, reply, done) => {
     const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
     sessions.resolve(cookieHeader, context).then((session) => {
-      request.session = session;
+      request.session = session as FastifyRequest["session"];
       done();
     }, (err: unknown) => {
-      if (kindOf(err) === null) return done(err as Error);
       const answered = answerOrFail(err, request, reply, done);
       // Answered here: done() is not called, so the route's handler never runs.
       if (answered) reply.send(answered.body);
@@ -126,19 +130,20 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // Callback style, not async: a request that changed nothing passes through synchronously,
   // so its reply ends within the handler's own tick. An async hook would leave the reply
   // unsent when an async handler returns `reply.send(...)`, and Fastify then awaits the
-  // reply thenable through stream.finished (measured at about 20 µs per request).
+  // reply thenable through stream.finished, on every request.
   fastify.addHook("onSend", (request, reply, payload, done) => {
     const failure = failed.get(request);
-    if (failure === "gone" && !setsSessionCookie(reply, sessions.options.cookie.name)) reply.header("set-cookie", clearingCookie(sessions, secureOf(request)));
-    // A handler's store error after a stored login or rotation: the 503 carries the new token.
-    const stored = (failure === "store" || failure === "conflict") && request.session ? sessions.unsentCookie(request.session) : null;
-    if (stored !== null) reply.header("set-cookie", stored);
-    if (failure !== undefined || !request.session || !sessions.needsCommit(request.session)) return done(null, payload);
+    if (failure !== undefined) {
+      // Answered by Fastify's error handler or the app's: the answer still carries the failure's cookie.
+      const cookie = failureCookieBeside(failure, contextFor(request), setCookiesOf(reply));
+      if (cookie !== null) reply.header("set-cookie", cookie);
+      return done(null, payload);
+    }
+    if (!request.session || !sessions.needsCommit(request.session)) return done(null, payload);
     sessions.commit(request.session).then((setCookie) => {
       if (setCookie) reply.header("set-cookie", setCookie);
       done(null, payload);
     }, (err: unknown) => {
-      if (kindOf(err) === null) return done(err as Error);
       const answered = answerOrFail(err, request, reply, done);
       if (answered) done(null, answered.body);
     });

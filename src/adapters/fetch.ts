@@ -11,9 +11,10 @@
  */
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
-import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
+import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS } from "./shared/options.js";
 
-export type { FetchErrorHandler, FetchSessionOptions } from "./fetch-carrier.js";
+export type { FetchErrorHandler, FetchSessionOptions } from "./fetch/run.js";
 
 /**
  * A fetch handler that receives the request's session (and whatever else the runtime passes).
@@ -43,6 +44,9 @@ export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]
 export function withSession<Data extends SessionData = SessionData, Args extends unknown[] = []>(
   sessions: Sessions<Data>, handler: FetchSessionHandler<Data, Args>, options: FetchSessionOptions = {},
 ): (request: Request, ...args: Args) => Promise<Response> {
+  checkSessions(sessions);
+  checkValue("handler", "function", handler, false);
+  checkOptions(options, FAILURE_OPTIONS, "withSession");
   return function pgsessionFetch(request: Request, ...args: Args): Promise<Response> {
     return runWithSession(sessions, request, options, (session) => handler(request, session, ...args));
   };

@@ -10,10 +10,11 @@
 import type { MiddlewareHandler } from "hono";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
-import { kindOf } from "./answers.js";
-import { runWithSession, type FetchSessionOptions } from "./fetch-carrier.js";
+import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
+import { kindOf } from "./shared/failure.js";
+import { checkOptions, checkSessions, FAILURE_OPTIONS } from "./shared/options.js";
 
-export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch-carrier.js";
+export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch/run.js";
 
 /**
  * The variables the middleware sets; use as `new Hono<{ Variables: SessionVariables }>()`.
@@ -44,6 +45,8 @@ export type SessionVariables<Data extends SessionData = SessionData> = {
 export function sessionMiddleware<Data extends SessionData = SessionData>(
   sessions: Sessions<Data>, options: FetchSessionOptions = {},
 ): MiddlewareHandler<{ Variables: SessionVariables<Data> }> {
+  checkSessions(sessions);
+  checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");
   return async function pgsession(c, next) {
     const response = await runWithSession(sessions, c.req.raw, options, async (session) => {
       c.set("session", session);

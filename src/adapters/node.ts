@@ -14,7 +14,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { isThenable } from "../lib/thenable.js";
-import { sendAnswer, startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node-carrier.js";
+import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node/run.js";
+import { sendAnswer } from "./node/write-response.js";
+import { otherErrorAnswer } from "./shared/failure.js";
+import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 /**
  * A node:http handler that receives the request's session.
@@ -40,9 +43,11 @@ export interface NodeSessionOptions extends NodeFailureOptions {
   onError?: NodeErrorHandler;
 }
 
+const NODE_OPTIONS: OptionSpec = { ...FAILURE_OPTIONS, onError: "function" };
+
 function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse): void {
   console.error("pgsession: request failed:", err);
-  if (!sendAnswer(res, { status: 500, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "Internal Server Error\n" })) res.destroy();
+  if (!sendAnswer(res, otherErrorAnswer(err, false))) res.destroy();
 }
 
 /**
@@ -62,6 +67,9 @@ function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse
 export function withSession<Data extends SessionData = SessionData>(
   sessions: Sessions<Data>, handler: SessionHandler<Data>, options: NodeSessionOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  checkSessions(sessions);
+  checkValue("handler", "function", handler, false);
+  checkOptions(options, NODE_OPTIONS, "withSession");
   const onError = options.onError ?? defaultOnError;
   return async function pgsessionHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let run: NodeSessionRun<Data> | null;
@@ -107,6 +115,8 @@ export function withSession<Data extends SessionData = SessionData>(
  * ```
  */
 export function createSessionMiddleware<Data extends SessionData = SessionData>(sessions: Sessions<Data>, options: NodeSessionOptions = {}) {
+  checkSessions(sessions);
+  checkOptions(options, NODE_OPTIONS, "createSessionMiddleware");
   const onError = options.onError ?? defaultOnError;
   // The rest of the stack runs after next() returns, so the commit waits for the first output.
   return async function pgsession(req: IncomingMessage & { session?: Session<Data> }, res: ServerResponse, next: (err?: unknown) => unknown): Promise<void> {
@@ -120,4 +130,4 @@ export function createSessionMiddleware<Data extends SessionData = SessionData>(
   };
 }
 
-export type { NodeErrorHandler, NodeFailureOptions } from "./node-carrier.js";
+export type { NodeErrorHandler, NodeFailureOptions } from "./node/run.js";

@@ -66,7 +66,7 @@ const FIELDS = [
 
 // Every record key but the two the decoder derives has its field: the compiler names a missing one.
 type Missing = Exclude<keyof SessionRecord, (typeof FIELDS)[number]["name"] | "touched" | "dataLength">;
-const complete: Record<Missing, never> = {};
+const _complete: Record<Missing, never> = {};
 
 /**
  * The packed row's column, `r`, for a statement over the sessions row `s`.

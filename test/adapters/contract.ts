@@ -4,13 +4,15 @@
  * each suite in a schema of its own. An adapter test calls `runAdapterContract` with a
  * function that serves `handleRoute` (routes.ts) through its framework.
  */
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
+import type { SessionData } from "../../src/session/session.js";
 import { hashToken } from "../../src/session/token.js";
 import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
-import { hasPostgres, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
+import { DATABASE_URL, hasPostgres, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
 import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";
 import type { AppData } from "./routes.js";
 
@@ -32,6 +34,34 @@ const DATABASES: TargetKind[] = [
 /** Options of the sessions under test: a custom name and attributes to check exactly. */
 export function testOptions(schema: string, store: NonNullable<SessionsOptions["store"]>): SessionsOptions {
   return { store, schema, cookie: { name: COOKIE, sameSite: "strict", priority: "high" } };
+}
+
+/** The sessions of one suite, in a schema of their own (see {@link suiteSessions}). */
+export interface SuiteSessions<Data extends SessionData> {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  /** Set before the suite's first test. */
+  readonly sessions: Sessions<Data>;
+}
+
+/**
+ * Sessions for the suite it is called in, on the real server: created and migrated before
+ * its tests, their schema dropped after. `options` builds them (default {@link testOptions}).
+ */
+export function suiteSessions<Data extends SessionData = AppData>(
+  prefix: string, options: (schema: string, store: NonNullable<SessionsOptions["store"]>) => SessionsOptions = testOptions,
+): SuiteSessions<Data> {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  const suite = { pool, schema: uniqueSchema(prefix), sessions: undefined as unknown as Sessions<Data> };
+  beforeAll(async () => {
+    suite.sessions = createSessions<Data>(options(suite.schema, pgStore(pool)));
+    await suite.sessions.migrate();
+  });
+  afterAll(async () => {
+    await pool.query(`DROP SCHEMA IF EXISTS ${suite.schema} CASCADE`);
+    await pool.end();
+  });
+  return suite;
 }
 
 /** Runs the contract for the adapter `serve` puts in front, once on each database. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { withSession } from "../../src/adapters/fetch.js";
-import { appendSetCookie } from "../../src/adapters/fetch-carrier.js";
+import { appendSetCookie } from "../../src/adapters/fetch/write-response.js";
 import { runAdapterContract } from "./contract.js";
 import { handleRoute } from "./routes.js";
 

@@ -3,34 +3,21 @@
  * headers survive, and a failed write never answers 2xx.
  */
 import { createServer } from "node:http";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createSessionMiddleware, withSession } from "../../src/adapters/node.js";
-import { createSessions, type Sessions } from "../../src/index.js";
-import type { Session } from "../../src/session/session.js";
-import { pgStore } from "../../src/store/pg.js";
-import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import type { Session, SessionData } from "../../src/session/session.js";
+import { hasPostgres } from "../support/db.js";
 import { listen, parseSetCookie } from "./client.js";
+import { suiteSessions } from "./contract.js";
 
 describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
-  const schema = uniqueSchema("node_commit");
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 });
-  let sessions: Sessions;
-  const count = async () => (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.sessions`)).rows[0].n as number;
-
-  beforeAll(async () => {
-    sessions = createSessions({ store: pgStore(pool), schema });
-    await sessions.migrate();
-  });
-  afterAll(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pool.end();
-  });
+  const suite = suiteSessions<SessionData>("node_commit", (schema, store) => ({ store, schema }));
+  const count = async () => (await suite.pool.query(`SELECT count(*)::int AS n FROM ${suite.schema}.sessions`)).rows[0].n as number;
 
   it("stores the session before the client sees the headers, even for a streamed response", async () => {
     let finish!: () => void;
     const release = new Promise<void>((resolve) => (finish = resolve));
-    const server = createServer(withSession(sessions, async (_req, res, session) => {
+    const server = createServer(withSession(suite.sessions, async (_req, res, session) => {
       session.set("streamed", true);
       res.writeHead(200, { "content-type": "text/plain" });
       res.write("first chunk\n");
@@ -54,7 +41,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("appends its cookie to the app's Set-Cookie headers (setHeader and writeHead alike)", async () => {
-    const server = createServer(withSession(sessions, (_req, res, session) => {
+    const server = createServer(withSession(suite.sessions, (_req, res, session) => {
       session.set("x", 1);
       res.setHeader("Set-Cookie", ["a=1; Path=/", "b=2; Path=/"]);
       res.writeHead(200, { "Set-Cookie": "c=3; Path=/", "content-type": "text/plain" });
@@ -72,7 +59,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
 
   it("puts its cookie beside the headers of the app's writeHead, leaving the app's object as it was", async () => {
     const given: Record<string, object> = {};
-    const server = createServer(withSession(sessions, (req, res, session) => {
+    const server = createServer(withSession(suite.sessions, (req, res, session) => {
       session.set("x", 1);
       const headers: Record<string, string> = req.url === "/bare"
         ? Object.assign(Object.create(null) as Record<string, string>, { "content-type": "text/plain", "x-kind": "bare" })
@@ -103,7 +90,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("keeps both cookies when writeHead names Set-Cookie in a flat list or after a status message", async () => {
-    const server = createServer(withSession(sessions, (req, res, session) => {
+    const server = createServer(withSession(suite.sessions, (req, res, session) => {
       session.set("x", 1);
       if (req.url === "/flat") res.writeHead(200, ["Set-Cookie", "c=3; Path=/", "Content-Type", "text/plain"]);
       else res.writeHead(201, "Made", { "set-cookie": ["d=4; Path=/"], "x-kind": "message" });
@@ -123,7 +110,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("passes writeHead's other headers through with the held response, merged with those set before", async () => {
-    const server = createServer(withSession(sessions, (_req, res, session) => {
+    const server = createServer(withSession(suite.sessions, (_req, res, session) => {
       session.set("x", 1);
       res.setHeader("x-before", "kept");
       res.setHeader("x-replaced", "old");
@@ -143,7 +130,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("answers 500 when the handler throws before responding, and leaves the process running", async () => {
-    const server = createServer(withSession(sessions, () => {
+    const server = createServer(withSession(suite.sessions, () => {
       throw new Error("on purpose");
     }, { onError: (_err, _req, res) => { res.statusCode = 500; res.end("custom"); } }));
     const { base, close } = await listen(server);
@@ -158,7 +145,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
 
   it("tells the app its held response has started, and cuts a response whose handler failed midway", async () => {
     let seen: boolean[] = [];
-    const server = createServer(withSession(sessions, async (_req, res, session) => {
+    const server = createServer(withSession(suite.sessions, async (_req, res, session) => {
       session.set("midway", true);
       seen = [res.headersSent];
       res.write("partial");
@@ -177,7 +164,7 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("works as a connect-style middleware, committing at the first output", async () => {
-    const middleware = createSessionMiddleware(sessions);
+    const middleware = createSessionMiddleware(suite.sessions);
     const server = createServer((req, res) => {
       const request = req as typeof req & { session?: Session };
       void middleware(request, res, () => {

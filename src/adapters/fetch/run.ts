@@ -1,0 +1,63 @@
+/**
+ * Internal: one request's session on fetch's Request / Response, for `pgsession/fetch`
+ * and `pgsession/hono`: resolve it, run the handler, commit, and put the Set-Cookie on the
+ * Response it returns; failures are answered as `shared/failure.ts` decides.
+ * @module
+ */
+import type { Sessions } from "../../manager/manager.js";
+import type { Session, SessionData } from "../../session/session.js";
+import { failureAnswer } from "../shared/failure.js";
+import { readFetchRequest } from "./read-request.js";
+import { appendSetCookie, toResponse } from "./write-response.js";
+
+/**
+ * Answers a failure with a Response.
+ *
+ * @example
+ * ```ts
+ * const onStoreError: FetchErrorHandler = () => new Response("try again soon", { status: 503, headers: { "retry-after": "30" } });
+ * ```
+ */
+export type FetchErrorHandler = (err: unknown, request: Request) => Response | Promise<Response>;
+
+/**
+ * Options of the fetch and Hono adapters: proxy trust and failure answers.
+ *
+ * @example
+ * ```ts
+ * withSession(sessions, handler, { trustProxy: true, onSessionGone: () => Response.redirect("https://example.com/login", 303) });
+ * ```
+ */
+export interface FetchSessionOptions {
+  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
+  trustProxy?: boolean;
+  /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
+  onStoreError?: FetchErrorHandler;
+  /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
+  onSessionGone?: FetchErrorHandler;
+}
+
+/**
+ * Resolves the session of `request`, runs `handler`, commits, and returns its Response with
+ * the Set-Cookie appended. The failures pgsession answers (from resolve, the handler or
+ * the commit) are answered as `failureAnswer` decides; other errors are rethrown.
+ */
+export async function runWithSession<Data extends SessionData>(
+  sessions: Sessions<Data>, request: Request, options: FetchSessionOptions,
+  handler: (session: Session<Data>) => Response | Promise<Response>, ip?: string | null,
+): Promise<Response> {
+  const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy, ip);
+  let session: Session<Data> | undefined;
+  try {
+    session = await sessions.resolve(cookieHeader, context);
+    const response = await handler(session);
+    const setCookie = await sessions.commit(session);
+    return setCookie ? appendSetCookie(response, setCookie) : response;
+  } catch (err) {
+    const failure = failureAnswer(err, { sessions, session, secure: context.secure === true }, options);
+    if (failure === null) throw err;
+    if (!failure.handler) return toResponse(failure.answer);
+    const answer = await failure.handler(err, request);
+    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie);
+  }
+}
