@@ -3,7 +3,7 @@
  * object through property descriptors on every query; built from a bare text it copies
  * nothing, and this module then sets the fields its constructor would have set from a
  * config (`name`, `values`, and for a checked-out client `callback`). pg declares none of
- * them in its types, so `test/pg-driver.test.ts` compares this query with one pg builds from
+ * them in its types, so `test/contract/pg-driver.test.ts` compares this query with one pg builds from
  * a config, field by field, and fails when a pg release changes what its constructor sets.
  * Used only for clients of the `pg` this package imports; any other pool (another copy of
  * pg, pg-native) gets pg's documented config object. The gain is in docs/performance.md.

@@ -4,12 +4,12 @@
  * revokeUserSessions({ issuedBefore }).
  */
 import { describe, expect, it } from "vitest";
-import { SessionReauthRequiredError } from "../src/errors.js";
-import type { SessionEventName } from "../src/session/events.js";
-import type { Sessions } from "../src/index.js";
-import { isRecentLogin, requireRecentLogin } from "../src/session/step-up.js";
-import { fakeClock } from "./support/db.js";
-import { describeEachTarget, tokenOf } from "./support/suite.js";
+import { SessionReauthRequiredError } from "../../src/errors.js";
+import type { SessionEventName } from "../../src/session/events.js";
+import type { Sessions } from "../../src/index.js";
+import { isRecentLogin, requireRecentLogin } from "../../src/session/step-up.js";
+import { fakeClock } from "../support/db.js";
+import { describeEachTarget, tokenOf } from "../support/suite.js";
 
 const EVENTS: SessionEventName[] = ["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"];
 
@@ -282,7 +282,7 @@ describeEachTarget("events, limits and step-up", (ctx) => {
 
 describe("maxSessionsPerUser option", () => {
   it("is validated at start-up", async () => {
-    const { createSessions } = await import("../src/index.js");
+    const { createSessions } = await import("../../src/index.js");
     expect(() => createSessions({ maxSessionsPerUser: 0 })).toThrow(/maxSessionsPerUser/);
     expect(() => createSessions({ maxSessionsPerUser: 1.5 })).toThrow(/maxSessionsPerUser/);
   });

@@ -6,11 +6,11 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SessionCipher } from "../src/session/encryption.js";
-import { SessionConfigError, SessionConflictError } from "../src/errors.js";
-import { hashToken } from "../src/session/token.js";
-import { DATABASE_URL } from "./support/db.js";
-import { describeEachTarget, tokenOf } from "./support/suite.js";
+import { SessionCipher } from "../../src/session/encryption.js";
+import { SessionConfigError, SessionConflictError } from "../../src/errors.js";
+import { hashToken } from "../../src/session/token.js";
+import { DATABASE_URL } from "../support/db.js";
+import { describeEachTarget, tokenOf } from "../support/suite.js";
 
 /** pg_dump of one table's data, or null when pg_dump is not installed. */
 function pgDump(schema: string): string | null {
@@ -206,9 +206,9 @@ describeEachTarget("encryption at rest", (ctx) => {
 
 describe("express-session store and encryption", () => {
   it("PgSessionStore refuses an encrypted session manager instead of writing plaintext", async () => {
-    const { PgSessionStore } = await import("../src/adapters/express-store.js");
-    const { createSessions } = await import("../src/index.js");
-    const { pgliteStore } = await import("../src/store/pglite.js");
+    const { PgSessionStore } = await import("../../src/adapters/express-store.js");
+    const { createSessions } = await import("../../src/index.js");
+    const { pgliteStore } = await import("../../src/store/pglite.js");
     const sessions = createSessions({ store: pgliteStore(), encrypt: { keys: [k1] } });
     const store = new PgSessionStore({ sessions, pruneSessionInterval: false });
     await expect(store.sessions()).rejects.toBeInstanceOf(SessionConfigError);

@@ -6,12 +6,12 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCookie, MAX_COOKIE_HEADER } from "../src/session/cookie.js";
-import { SessionDataError } from "../src/errors.js";
-import { createSessions, type Sessions } from "../src/index.js";
-import { hashToken } from "../src/session/token.js";
-import type { StoreDriver } from "../src/driver.js";
-import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
+import { readCookie, MAX_COOKIE_HEADER } from "../../src/session/cookie.js";
+import { SessionDataError } from "../../src/errors.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import { hashToken } from "../../src/session/token.js";
+import type { StoreDriver } from "../../src/driver.js";
+import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
 
 const tokenChar = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 /** Strings with anything in them: separators, quotes, %, NUL, lone surrogates, non-ASCII. */

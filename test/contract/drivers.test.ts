@@ -6,11 +6,11 @@ import net from "node:net";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/index.js";
-import { SessionStoreError } from "../src/errors.js";
-import { pgStore } from "../src/store/pg.js";
-import { postgresStore } from "../src/store/postgres.js";
-import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
+import { createSessions } from "../../src/index.js";
+import { SessionStoreError } from "../../src/errors.js";
+import { pgStore } from "../../src/store/pg.js";
+import { postgresStore } from "../../src/store/postgres.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

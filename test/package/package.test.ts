@@ -2,11 +2,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   exports: Record<string, string | { "pgsession-source": string; types: string; default: string }>;
   files: string[];
 };
-const root = new URL("../", import.meta.url);
+const root = new URL("../../", import.meta.url);
 
 describe("package.json", () => {
   it("maps every subpath to a built file whose source exists", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { StoreDriver } from "../src/driver.js";
-import { createSessions } from "../src/index.js";
+import type { StoreDriver } from "../../src/driver.js";
+import { createSessions } from "../../src/index.js";
 
 /** A driver whose database is unreachable. */
 function unreachable(): StoreDriver {

@@ -10,9 +10,9 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const EXAMPLES = ["node", "express", "fastify", "hono", "fetch"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */

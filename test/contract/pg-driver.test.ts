@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/index.js";
-import { pgStore } from "../src/store/pg.js";
-import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
+import { createSessions } from "../../src/index.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 
 /** A real pool that `instanceof pg.Pool` does not recognize, as one from another copy of `pg`. */
 function foreignPool(pool: pg.Pool): pg.Pool {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createSessions } from "../src/index.js";
-import { SessionConfigError } from "../src/errors.js";
-import type { SessionsOptions } from "../src/manager/options.js";
+import { createSessions } from "../../src/index.js";
+import { SessionConfigError } from "../../src/errors.js";
+import type { SessionsOptions } from "../../src/manager/options.js";
 
 const KEY = { id: "k1", key: randomBytes(32) };
 

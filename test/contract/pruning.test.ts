@@ -8,12 +8,12 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/index.js";
-import type { Queryable, StoreDriver } from "../src/driver.js";
-import { pgStore } from "../src/store/pg.js";
-import { DATABASE_URL, hasPostgres, pgliteTarget, uniqueSchema, type TestTarget } from "./support/db.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import type { Queryable, StoreDriver } from "../../src/driver.js";
+import { pgStore } from "../../src/store/pg.js";
+import { DATABASE_URL, hasPostgres, pgliteTarget, uniqueSchema, type TestTarget } from "../support/db.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` every 20 ms, at most `tries` times; true once it holds. */

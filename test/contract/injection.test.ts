@@ -5,11 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/index.js";
-import { generatePublicId } from "../src/session/token.js";
-import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
-import { tokenOf } from "./support/suite.js";
-import type { StoreDriver } from "../src/driver.js";
+import { createSessions } from "../../src/index.js";
+import { generatePublicId } from "../../src/session/token.js";
+import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
+import { tokenOf } from "../support/suite.js";
+import type { StoreDriver } from "../../src/driver.js";
 
 /** A deterministic source: call n (from 1) gives `size` bytes, each `(n * 37 + i) % 256`; records every call. */
 function sequencedBytes() {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions } from "../src/index.js";
-import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../src/session/token.js";
-import { describeEachTarget, tokenOf } from "./support/suite.js";
+import { createSessions } from "../../src/index.js";
+import { generatePublicId, generateToken, hashToken, isWellFormedToken } from "../../src/session/token.js";
+import { describeEachTarget, tokenOf } from "../support/suite.js";
 
 describeEachTarget("the SQL side", (ctx) => {
   describe("sessions.transaction", () => {
@@ -220,7 +220,7 @@ describeEachTarget("the SQL side", (ctx) => {
 
 describe("tagged template misuse", () => {
   it("is a clear TypeError", async () => {
-    const { createSessionSql } = await import("../src/store/session-sql.js");
+    const { createSessionSql } = await import("../../src/store/session-sql.js");
     const sql = createSessionSql({ query: async () => [], exec: async () => {} });
     expect(() => (sql as unknown as (text: string) => unknown)("SELECT 1")).toThrow(TypeError);
     expect(await sql`SELECT ${1}`).toEqual([]);

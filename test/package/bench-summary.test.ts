@@ -3,9 +3,9 @@
  * the runs made only to count statements, giving work but no throughput.
  */
 import { describe, expect, it } from "vitest";
-import type { RunRecord } from "../bench/lib/measure.js";
-import type { DbWork } from "../bench/lib/pgstats.js";
-import { pairedRatios, summarizeRuns } from "../bench/lib/summary.js";
+import type { RunRecord } from "../../bench/lib/measure.js";
+import type { DbWork } from "../../bench/lib/pgstats.js";
+import { pairedRatios, summarizeRuns } from "../../bench/lib/summary.js";
 
 const work: DbWork = { statementsPerRequest: 2, rowWritesPerRequest: 1, rowsInserted: 0, rowsUpdated: 10, rowsHotUpdated: 10, rowsDeleted: 0, transactions: 20 };
 

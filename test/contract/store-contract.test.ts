@@ -5,14 +5,14 @@
  * uses instead of now(), so nothing sleeps.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/index.js";
-import type { SessionsOptions } from "../src/manager/options.js";
-import { hashToken } from "../src/session/token.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import type { SessionsOptions } from "../../src/manager/options.js";
+import { hashToken } from "../../src/session/token.js";
 import {
   SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError,
-} from "../src/errors.js";
-import type { StoreDriver } from "../src/driver.js";
-import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
+} from "../../src/errors.js";
+import type { StoreDriver } from "../../src/driver.js";
+import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/index.js";
-import { SessionStoreError } from "../src/errors.js";
-import type { Session } from "../src/session/session.js";
-import { postgresStore } from "../src/store/postgres.js";
-import { DATABASE_URL, hasPostgres, uniqueSchema } from "./support/db.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import { SessionStoreError } from "../../src/errors.js";
+import type { Session } from "../../src/session/session.js";
+import { postgresStore } from "../../src/store/postgres.js";
+import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // postgres.js 3.4's sql.end() never resolves once a connection of it died with a query

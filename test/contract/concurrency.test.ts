@@ -3,10 +3,10 @@
  * pruning beside live traffic, logouts and rotations racing requests in flight.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessions, type Sessions } from "../src/index.js";
-import { SessionConflictError, SessionGoneError } from "../src/errors.js";
-import type { StoreDriver } from "../src/driver.js";
-import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "./support/db.js";
+import { createSessions, type Sessions } from "../../src/index.js";
+import { SessionConflictError, SessionGoneError } from "../../src/errors.js";
+import type { StoreDriver } from "../../src/driver.js";
+import { allTargets, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
 
 const cookieOf = (setCookie: string | null) => (setCookie as string).split(";")[0] as string;
 
