@@ -105,20 +105,28 @@ const config = {
   basePort: 21100,
 };
 // wrk takes its duration in whole seconds.
-if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1) stop(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
+if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1)
+  stop(`--slice must be a whole number of seconds, at least 1, not ${flags.slice}`);
 // A run's output goes to a git-ignored directory; only --publish writes the report the
 // repository keeps, so that it changes when someone means to refresh it, not on every run.
 if (flags.publish && flags.out !== undefined) stop("--publish writes bench/results/ and takes no --out");
 const outDir = flags.out ?? fileURLToPath(new URL(flags.publish ? "./results/" : "./.results/", import.meta.url));
 const serverNames = flags.servers?.split(",");
 const unknownServers = serverNames?.filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
-if (unknownServers.length > 0) stop(`no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
+if (unknownServers.length > 0)
+  stop(`no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
 const selected = serverNames ? SERVERS.filter((s) => serverNames.includes(s.name)) : [...SERVERS];
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const portOf = (spec: ServerSpec) => config.basePort + SERVERS.indexOf(spec);
 const launch = (spec: ServerSpec, extra: { table?: string; touchAfter?: string; nodeArgs?: string[]; port?: number } = {}) =>
-  startServer(spec, { databaseUrl: config.databaseUrl, schema: config.schema, poolSize: config.poolSize, port: extra.port ?? portOf(spec), ...extra });
+  startServer(spec, {
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    poolSize: config.poolSize,
+    port: extra.port ?? portOf(spec),
+    ...extra,
+  });
 const specOf = (name: string) => SERVERS.find((s) => s.name === name) as ServerSpec;
 
 async function withServer<T>(server: Promise<RunningServer>, fn: (server: RunningServer) => Promise<T>): Promise<T> {
@@ -141,9 +149,13 @@ async function checkpoint(stats: pg.Pool): Promise<void> {
 
 /** One line of the run log per record. */
 function logRecord(entry: RunRecord, note?: string): void {
-  const w = entry.work ? `, ${entry.work.statementsPerRequest.toFixed(2)} stmt/req, ${entry.work.rowWritesPerRequest.toFixed(3)} row writes/req` : "";
+  const w = entry.work
+    ? `, ${entry.work.statementsPerRequest.toFixed(2)} stmt/req, ${entry.work.rowWritesPerRequest.toFixed(3)} row writes/req`
+    : "";
   const cpu = `, CPU µs/req: server ${entry.serverCpuUs?.toFixed(0)}, db ${entry.dbCpuUs?.toFixed(0)}, WAL ${entry.walBytes?.toFixed(0)} B/req`;
-  log(`  ${entry.server.padEnd(18)} ${entry.scenario.padEnd(5)} ${entry.rps.toFixed(0).padStart(6)} req/s  p99 ${(entry.p99Us / 1000).toFixed(1)} ms${cpu}${w}${entry.errors ? `, ${entry.errors} ERRORS` : ""}${note ? ` (${note})` : ""}`);
+  log(
+    `  ${entry.server.padEnd(18)} ${entry.scenario.padEnd(5)} ${entry.rps.toFixed(0).padStart(6)} req/s  p99 ${(entry.p99Us / 1000).toFixed(1)} ms${cpu}${w}${entry.errors ? `, ${entry.errors} ERRORS` : ""}${note ? ` (${note})` : ""}`,
+  );
 }
 
 /**
@@ -184,16 +196,32 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
             if (round === 1) {
               for (const server of pair) {
                 if (scenario !== "read") await checkpoint(stats);
-                const counted = await measureRun(server, scenario, cookieFiles.get(server.spec.name) ?? null, { ...config.shape, durationS: config.countS }, {
-                  round: 0, db: stats, counters: true, schema: config.schema, others: servers,
-                });
+                const counted = await measureRun(
+                  server,
+                  scenario,
+                  cookieFiles.get(server.spec.name) ?? null,
+                  { ...config.shape, durationS: config.countS },
+                  {
+                    round: 0,
+                    db: stats,
+                    counters: true,
+                    schema: config.schema,
+                    others: servers,
+                  },
+                );
                 runs.push(counted);
                 logRecord(counted, "counted alone");
               }
             }
             if (scenario !== "read") await checkpoint(stats);
             const [a, b] = pair as [RunningServer, RunningServer];
-            const measured = await measurePair([a, b], scenario, [cookieFiles.get(a.spec.name) ?? null, cookieFiles.get(b.spec.name) ?? null], config.shape, { round, db: stats });
+            const measured = await measurePair(
+              [a, b],
+              scenario,
+              [cookieFiles.get(a.spec.name) ?? null, cookieFiles.get(b.spec.name) ?? null],
+              config.shape,
+              { round, db: stats },
+            );
             runs.push(...measured);
             for (const entry of measured) logRecord(entry, `${entry.slices} slices`);
           }
@@ -202,7 +230,11 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
             if (spec.kind === "ceiling" && scenario !== "read") continue;
             if (scenario !== "read") await checkpoint(stats);
             const entry = await measureRun(server, scenario, cookieFiles.get(spec.name) ?? null, config.shape, {
-              round, db: stats, counters: round === 1, schema: config.schema, others: servers,
+              round,
+              db: stats,
+              counters: round === 1,
+              schema: config.schema,
+              others: servers,
             });
             runs.push(entry);
             logRecord(entry);
@@ -222,7 +254,13 @@ async function runHot(stats: pg.Pool, work: string): Promise<BenchResults["hot"]
   return withServer(launch(specOf("pgsession-node"), { table, touchAfter: "0ms", port: config.basePort + 50 }), async (server) => {
     const file = join(work, "touch.cookies");
     await createSessionCookies(server.port, "session", config.sessions, file);
-    const record = await measureRun(server, "read", file, { ...config.shape, durationS: config.hotS }, { round: 1, db: stats, counters: true, schema: config.schema, table });
+    const record = await measureRun(
+      server,
+      "read",
+      file,
+      { ...config.shape, durationS: config.hotS },
+      { round: 1, db: stats, counters: true, schema: config.schema, table },
+    );
     const w = record.work;
     const hotRatio = w && w.rowsUpdated > 0 ? w.rowsHotUpdated / w.rowsUpdated : 0;
     log(`  touch-heavy /read: ${record.rps.toFixed(0)} req/s, ${w?.rowsUpdated} updates, HOT ${(hotRatio * 100).toFixed(1)} %`);
@@ -240,7 +278,13 @@ async function runProfiles(work: string): Promise<Record<string, ProfileSummary>
     let window = { startUs: 0, endUs: 0 };
     await withServer(launch(spec, { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir] }), async (server) => {
       const file = join(work, `${name}.cookies`);
-      const load = { port: server.port, path: "/read", cookieFile: file, connections: config.shape.connections, threads: config.shape.threads };
+      const load = {
+        port: server.port,
+        path: "/read",
+        cookieFile: file,
+        connections: config.shape.connections,
+        threads: config.shape.threads,
+      };
       await runWrk({ ...load, durationS: 2 });
       const startUs = Number(process.hrtime.bigint() / 1000n);
       const result = await runWrk({ ...load, durationS: config.profileS });
@@ -279,32 +323,61 @@ async function main(): Promise<void> {
     const database = await describeDatabase(stats);
     await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE; CREATE SCHEMA "${config.schema}"`);
     const loadBefore = loadavg();
-    log(`${config.mode} run: ${config.rounds} rounds x ${config.shape.durationS} s, ${config.shape.connections} connections, ${config.sessions} sessions`);
+    log(
+      `${config.mode} run: ${config.rounds} rounds x ${config.shape.durationS} s, ${config.shape.connections} connections, ${config.sessions} sessions`,
+    );
     const runs = await runRounds(stats, work);
     const hot = flags["no-hot"] ? null : await runHot(stats, work);
-    const profiles = flags["no-profile"] || !selected.some((s) => s.name === "pgsession-node") || !selected.some((s) => s.name === "floor-node")
-      ? {} : await runProfiles(work);
+    const profiles =
+      flags["no-profile"] || !selected.some((s) => s.name === "pgsession-node") || !selected.some((s) => s.name === "floor-node")
+        ? {}
+        : await runProfiles(work);
     let prune: PruneReport | null = null;
     if (!flags["no-prune"]) {
       log(`prune: ${config.pruneExpired} expired among ${config.pruneLive} live rows`);
-      prune = await runPruneBench({
-        databaseUrl: config.databaseUrl, schema: config.schema, port: config.basePort + 60, poolSize: config.poolSize,
-        expired: config.pruneExpired, live: config.pruneLive, sessions: config.sessions, batchSize: config.pruneBatch, pauseMs: config.prunePauseMs,
-        baselineS: Math.max(config.shape.durationS, 5), shape: config.shape, cookieFile: join(work, "prune.cookies"),
-      }, log);
+      prune = await runPruneBench(
+        {
+          databaseUrl: config.databaseUrl,
+          schema: config.schema,
+          port: config.basePort + 60,
+          poolSize: config.poolSize,
+          expired: config.pruneExpired,
+          live: config.pruneLive,
+          sessions: config.sessions,
+          batchSize: config.pruneBatch,
+          pauseMs: config.prunePauseMs,
+          baselineS: Math.max(config.shape.durationS, 5),
+          shape: config.shape,
+          cookieFile: join(work, "prune.cookies"),
+        },
+        log,
+      );
     }
     const results: BenchResults = {
       meta: {
-        date: new Date().toISOString(), node: process.version, wrk: wrkVersion, postgres: database.version, pgSettings: database.settings,
-        cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`, loadBefore, loadAfter: loadavg(), durationS: (Date.now() - started) / 1000,
+        date: new Date().toISOString(),
+        node: process.version,
+        wrk: wrkVersion,
+        postgres: database.version,
+        pgSettings: database.settings,
+        cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
+        loadBefore,
+        loadAfter: loadavg(),
+        durationS: (Date.now() - started) / 1000,
       },
       config: { ...config, databaseUrl: undefined, servers: selected.map((s) => s.name) },
-      servers: selected, runs, hot, profiles, prune,
+      servers: selected,
+      runs,
+      hot,
+      profiles,
+      prune,
     };
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     writeReport(results, outDir);
-    log(`wrote ${join(outDir, "REPORT.md")}${flags.publish || flags.out !== undefined ? "" : " (not published: --publish writes bench/results/)"}`);
+    log(
+      `wrote ${join(outDir, "REPORT.md")}${flags.publish || flags.out !== undefined ? "" : " (not published: --publish writes bench/results/)"}`,
+    );
     if (!flags.keep) await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
   } finally {
     rmSync(work, { recursive: true, force: true });

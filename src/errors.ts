@@ -179,9 +179,12 @@ export class SessionReauthRequiredError extends SessionError {
   readonly authenticatedAt: Date | null;
 
   constructor(authenticatedAt: Date | null, maxAgeMs: number) {
-    super("ERR_SESSION_REAUTH_REQUIRED", authenticatedAt === null
-      ? "pgsession: this action needs a logged-in user"
-      : `pgsession: this action needs a login within the last ${Math.round(maxAgeMs / 1000)} s`);
+    super(
+      "ERR_SESSION_REAUTH_REQUIRED",
+      authenticatedAt === null
+        ? "pgsession: this action needs a logged-in user"
+        : `pgsession: this action needs a login within the last ${Math.round(maxAgeMs / 1000)} s`,
+    );
     this.authenticatedAt = authenticatedAt;
   }
 }

@@ -13,9 +13,14 @@ export interface Bar {
 }
 
 const COLORS: Record<string, string> = {
-  "pgsession-node": "#1b5e20", "pgsession-express": "#43a047", "pgsession-fastify": "#81c784",
-  "floor-node": "#37474f", "floor-express": "#78909c", "floor-fastify": "#b0bec5",
-  "express-session": "#c62828", "fastify-session": "#ef6c00",
+  "pgsession-node": "#1b5e20",
+  "pgsession-express": "#43a047",
+  "pgsession-fastify": "#81c784",
+  "floor-node": "#37474f",
+  "floor-express": "#78909c",
+  "floor-fastify": "#b0bec5",
+  "express-session": "#c62828",
+  "fastify-session": "#ef6c00",
 };
 
 const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
@@ -45,7 +50,12 @@ export function renderChart(title: string, groups: Record<string, Bar[]>, footno
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const names = Object.keys(groups);
-  const max = Math.max(1, ...Object.values(groups).flat().map((b) => b.max));
+  const max = Math.max(
+    1,
+    ...Object.values(groups)
+      .flat()
+      .map((b) => b.max),
+  );
   const step = niceStep(max);
   const yMax = Math.ceil(max / step) * step;
   const y = (value: number) => top + plotH - (value / yMax) * plotH;
@@ -55,11 +65,19 @@ export function renderChart(title: string, groups: Record<string, Bar[]>, footno
     `<text x="${left}" y="28" font-size="16" font-weight="bold">${escape(title)}</text>`,
   ];
   for (let v = 0; v <= yMax + 1e-9; v += step) {
-    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e0e0e0"/>`,
-      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString("en-US")}</text>`);
+    out.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e0e0e0"/>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString("en-US")}</text>`,
+    );
   }
   const groupW = plotW / Math.max(1, names.length);
-  const servers = [...new Set(Object.values(groups).flat().map((b) => b.server))];
+  const servers = [
+    ...new Set(
+      Object.values(groups)
+        .flat()
+        .map((b) => b.server),
+    ),
+  ];
   names.forEach((name, g) => {
     const bars = groups[name] ?? [];
     const barW = (groupW * 0.8) / Math.max(1, servers.length);
@@ -67,19 +85,27 @@ export function renderChart(title: string, groups: Record<string, Bar[]>, footno
     for (const bar of bars) {
       const x = x0 + servers.indexOf(bar.server) * barW;
       const color = COLORS[bar.server] ?? "#888";
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(bar.median).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(bar.median)).toFixed(1)}" fill="${color}"><title>${escape(`${bar.server} ${name}: ${Math.round(bar.median)} req/s (${Math.round(bar.min)}–${Math.round(bar.max)})`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(bar.median).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(bar.median)).toFixed(1)}" fill="${color}"><title>${escape(`${bar.server} ${name}: ${Math.round(bar.median)} req/s (${Math.round(bar.min)}–${Math.round(bar.max)})`)}</title></rect>`,
+      );
       const cx = (x + (barW - 2) / 2).toFixed(1);
       out.push(`<line x1="${cx}" x2="${cx}" y1="${y(bar.min).toFixed(1)}" y2="${y(bar.max).toFixed(1)}" stroke="#000" stroke-width="1"/>`);
     }
-    out.push(`<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 22}" text-anchor="middle" font-size="14">/${escape(name)}</text>`);
+    out.push(
+      `<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 22}" text-anchor="middle" font-size="14">/${escape(name)}</text>`,
+    );
   });
-  out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#000"/>`,
+  out.push(
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#000"/>`,
     `<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#000"/>`,
-    `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">requests/s (median, whiskers min–max)</text>`);
+    `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">requests/s (median, whiskers min–max)</text>`,
+  );
   servers.forEach((server, i) => {
     const ly = top + 10 + i * 22;
-    out.push(`<rect x="${left + plotW + 20}" y="${ly - 10}" width="14" height="14" fill="${COLORS[server] ?? "#888"}"/>`,
-      `<text x="${left + plotW + 40}" y="${ly + 1}">${escape(server)}</text>`);
+    out.push(
+      `<rect x="${left + plotW + 20}" y="${ly - 10}" width="14" height="14" fill="${COLORS[server] ?? "#888"}"/>`,
+      `<text x="${left + plotW + 40}" y="${ly + 1}">${escape(server)}</text>`,
+    );
   });
   // One text line per footnote line ("\n"), 15 px apart, kept clear of the axis labels above them.
   const notes = footnote.split("\n");

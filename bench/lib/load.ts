@@ -46,8 +46,17 @@ export interface LoadOptions {
  */
 export function runWrk(options: LoadOptions): Promise<WrkResult> {
   const args = [
-    `-t${options.threads}`, `-c${options.connections}`, `-d${options.durationS}s`, "--timeout", "10s",
-    "-s", SCRIPT, `http://127.0.0.1:${options.port}`, "--", options.path, options.cookieFile ?? "",
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.durationS}s`,
+    "--timeout",
+    "10s",
+    "-s",
+    SCRIPT,
+    `http://127.0.0.1:${options.port}`,
+    "--",
+    options.path,
+    options.cookieFile ?? "",
   ];
   const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
   const onStop = () => child.kill("SIGINT");
@@ -86,7 +95,10 @@ export async function createSessionCookies(port: number, cookieName: string, cou
       next += 1;
       const response = await fetch(`${base}/login`);
       await response.arrayBuffer();
-      const cookie = response.headers.getSetCookie().map((c) => c.split(";", 1)[0] ?? "").find((c) => c.startsWith(`${cookieName}=`));
+      const cookie = response.headers
+        .getSetCookie()
+        .map((c) => c.split(";", 1)[0] ?? "")
+        .find((c) => c.startsWith(`${cookieName}=`));
       if (response.status !== 200 || !cookie) throw new Error(`GET ${base}/login: status ${response.status}, no ${cookieName} cookie`);
       cookies.push(cookie);
     }

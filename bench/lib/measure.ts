@@ -71,7 +71,8 @@ export async function flushStats(servers: readonly RunningServer[]): Promise<voi
 /** The backends connected to the benchmark's database, except the one asking. */
 async function backendPids(db: pg.Pool): Promise<number[]> {
   const { rows } = await db.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
   return rows.map((row) => row.pid);
 }
 
@@ -126,8 +127,14 @@ async function measureWindow(server: RunningServer, load: WrkTarget, durationS: 
   const walAfter = await walPosition(db);
   const delta = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
   return {
-    result, serverCpuS: delta(cpuBefore, cpuAfter), dbCpuS: delta(dbBefore, dbAfter), walBytes: delta(walBefore, walAfter),
-    machine: machineBefore && machineAfter ? { busy: machineAfter.busy - machineBefore.busy, total: machineAfter.total - machineBefore.total } : null,
+    result,
+    serverCpuS: delta(cpuBefore, cpuAfter),
+    dbCpuS: delta(dbBefore, dbAfter),
+    walBytes: delta(walBefore, walAfter),
+    machine:
+      machineBefore && machineAfter
+        ? { busy: machineAfter.busy - machineBefore.busy, total: machineAfter.total - machineBefore.total }
+        : null,
   };
 }
 
@@ -142,18 +149,34 @@ function toRecord(server: RunningServer, scenario: Scenario, round: number, wind
   const total = sum(windows.map((w) => w.machine?.total ?? null));
   const errors = windows.reduce((n, { result: { errors: e } }) => n + e.connect + e.read + e.write + e.status + e.timeout, 0);
   return {
-    server: server.spec.name, scenario, round, rps: durationUs > 0 ? requests / (durationUs / 1e6) : 0, requests,
-    p50Us: median(windows.map((w) => w.result.p50Us)), p99Us: median(windows.map((w) => w.result.p99Us)), errors,
-    rssMiB: residentMiB(server.pid), serverCpuUs: perRequest(sum(windows.map((w) => w.serverCpuS)), 1e6),
-    dbCpuUs: perRequest(sum(windows.map((w) => w.dbCpuS)), 1e6), machineBusy: busy !== null && total ? busy / total : null,
-    walBytes: perRequest(sum(windows.map((w) => w.walBytes)), 1), work, ...(windows.length > 1 ? { slices: windows.length } : {}),
+    server: server.spec.name,
+    scenario,
+    round,
+    rps: durationUs > 0 ? requests / (durationUs / 1e6) : 0,
+    requests,
+    p50Us: median(windows.map((w) => w.result.p50Us)),
+    p99Us: median(windows.map((w) => w.result.p99Us)),
+    errors,
+    rssMiB: residentMiB(server.pid),
+    serverCpuUs: perRequest(sum(windows.map((w) => w.serverCpuS)), 1e6),
+    dbCpuUs: perRequest(sum(windows.map((w) => w.dbCpuS)), 1e6),
+    machineBusy: busy !== null && total ? busy / total : null,
+    walBytes: perRequest(sum(windows.map((w) => w.walBytes)), 1),
+    work,
+    ...(windows.length > 1 ? { slices: windows.length } : {}),
   };
 }
 
 /** The wrk settings of one scenario on one server. */
 function loadOf(server: RunningServer, scenario: Scenario, cookieFile: string | null, shape: LoadShape): WrkTarget {
   const path = server.spec.kind === "ceiling" ? "/" : `/${scenario}`;
-  return { port: server.port, path, cookieFile: scenario === "login" ? null : cookieFile, connections: shape.connections, threads: shape.threads };
+  return {
+    port: server.port,
+    path,
+    cookieFile: scenario === "login" ? null : cookieFile,
+    connections: shape.connections,
+    threads: shape.threads,
+  };
 }
 
 /**
@@ -164,22 +187,28 @@ function loadOf(server: RunningServer, scenario: Scenario, cookieFile: string | 
  * const record = await measureRun(server, "read", cookieFile, shape, { round: 1, db: pool, counters: true, schema: "pgsession_bench" });
  * ```
  */
-export async function measureRun(server: RunningServer, scenario: Scenario, cookieFile: string | null, shape: LoadShape, options: {
-  round: number;
-  /** Pool of the benchmark's database (statistics, backend pids). */
-  db: pg.Pool;
-  /** Count statements and row writes (adds two statistics flushes of about a second each). */
-  counters: boolean;
-  schema: string;
-  table?: string;
-  /**
-   * The other servers running meanwhile. Their backends' statistics are flushed too before
-   * counting: the counters are the database's, and a backend that went idle less than a
-   * second after its last flush reports its last transactions only 10 s later, inside this
-   * run (seen as 2.05 statements per /write: about 850 reads of the server run before).
-   */
-  others?: readonly RunningServer[];
-}): Promise<RunRecord> {
+export async function measureRun(
+  server: RunningServer,
+  scenario: Scenario,
+  cookieFile: string | null,
+  shape: LoadShape,
+  options: {
+    round: number;
+    /** Pool of the benchmark's database (statistics, backend pids). */
+    db: pg.Pool;
+    /** Count statements and row writes (adds two statistics flushes of about a second each). */
+    counters: boolean;
+    schema: string;
+    table?: string;
+    /**
+     * The other servers running meanwhile. Their backends' statistics are flushed too before
+     * counting: the counters are the database's, and a backend that went idle less than a
+     * second after its last flush reports its last transactions only 10 s later, inside this
+     * run (seen as 2.05 statements per /write: about 850 reads of the server run before).
+     */
+    others?: readonly RunningServer[];
+  },
+): Promise<RunRecord> {
   const load = loadOf(server, scenario, cookieFile, shape);
   if (shape.warmupS > 0) await runWrk({ ...load, durationS: shape.warmupS });
   const table = options.table ?? tableOf(server.spec.name);
@@ -219,8 +248,13 @@ export function sliceCycles(shape: Pick<LoadShape, "durationS" | "sliceS">): num
  * const [a, b] = await measurePair([pgsession, floor], "read", [fileA, fileB], shape, { round: 2, db: pool });
  * ```
  */
-export async function measurePair(servers: readonly [RunningServer, RunningServer], scenario: Scenario, cookieFiles: readonly [string | null, string | null],
-  shape: LoadShape, options: { round: number; db: pg.Pool }): Promise<[RunRecord, RunRecord]> {
+export async function measurePair(
+  servers: readonly [RunningServer, RunningServer],
+  scenario: Scenario,
+  cookieFiles: readonly [string | null, string | null],
+  shape: LoadShape,
+  options: { round: number; db: pg.Pool },
+): Promise<[RunRecord, RunRecord]> {
   const loads = servers.map((server, i) => loadOf(server, scenario, cookieFiles[i] ?? null, shape));
   if (shape.warmupS > 0) for (const load of loads) await runWrk({ ...load, durationS: shape.warmupS });
   const windows: [Window[], Window[]] = [[], []];

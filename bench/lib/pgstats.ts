@@ -50,8 +50,12 @@ export async function readCounters(client: pg.Pool | pg.Client, schema: string, 
   const row = rows[0] ?? {};
   const n = (value: string | null | undefined) => Number(value ?? 0);
   return {
-    xactCommit: n(row.xact_commit), xactRollback: n(row.xact_rollback), tupIns: n(row.n_tup_ins),
-    tupUpd: n(row.n_tup_upd), tupHotUpd: n(row.n_tup_hot_upd), tupDel: n(row.n_tup_del),
+    xactCommit: n(row.xact_commit),
+    xactRollback: n(row.xact_rollback),
+    tupIns: n(row.n_tup_ins),
+    tupUpd: n(row.n_tup_upd),
+    tupHotUpd: n(row.n_tup_hot_upd),
+    tupDel: n(row.n_tup_del),
   };
 }
 
@@ -73,7 +77,11 @@ export function workPerRequest(before: DbCounters, after: DbCounters, requests: 
   return {
     statementsPerRequest: per(transactions),
     rowWritesPerRequest: per(rowsInserted + rowsUpdated + rowsDeleted),
-    rowsInserted, rowsUpdated, rowsHotUpdated: after.tupHotUpd - before.tupHotUpd, rowsDeleted, transactions,
+    rowsInserted,
+    rowsUpdated,
+    rowsHotUpdated: after.tupHotUpd - before.tupHotUpd,
+    rowsDeleted,
+    transactions,
   };
 }
 

@@ -69,7 +69,12 @@ function originOf(name: string, location: string): string {
  * const summary = summarizeProfile("bench/results/profiles/read.cpuprofile", 40_000);
  * ```
  */
-export function summarizeProfile(file: string, requests: number, window: { startUs: number; endUs: number } | null = null, topCount = 15): ProfileSummary {
+export function summarizeProfile(
+  file: string,
+  requests: number,
+  window: { startUs: number; endUs: number } | null = null,
+  topCount = 15,
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<string, { name: string; location: string; us: number }>();
@@ -91,15 +96,25 @@ export function summarizeProfile(file: string, requests: number, window: { start
     busyUs += delta;
   }
   const byOrigin: Record<string, number> = {};
-  const all: HotFunction[] = [...selfUs.values()].map((e) => ({
-    name: e.name, location: e.location, selfMs: e.us / 1000, share: busyUs ? e.us / busyUs : 0, usPerRequest: requests ? e.us / requests : 0,
-  })).sort((a, b) => b.selfMs - a.selfMs);
+  const all: HotFunction[] = [...selfUs.values()]
+    .map((e) => ({
+      name: e.name,
+      location: e.location,
+      selfMs: e.us / 1000,
+      share: busyUs ? e.us / busyUs : 0,
+      usPerRequest: requests ? e.us / requests : 0,
+    }))
+    .sort((a, b) => b.selfMs - a.selfMs);
   for (const fn of all) {
     const origin = originOf(fn.name, fn.location);
     byOrigin[origin] = (byOrigin[origin] ?? 0) + fn.usPerRequest;
   }
   return {
-    requests, busyMs: busyUs / 1000, busyUsPerRequest: requests ? busyUs / requests : 0, byOrigin,
-    top: all.slice(0, topCount), library: all.filter((fn) => fn.location.startsWith("src/")).slice(0, topCount),
+    requests,
+    busyMs: busyUs / 1000,
+    busyUsPerRequest: requests ? busyUs / requests : 0,
+    byOrigin,
+    top: all.slice(0, topCount),
+    library: all.filter((fn) => fn.location.startsWith("src/")).slice(0, topCount),
   };
 }

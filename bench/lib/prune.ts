@@ -68,7 +68,12 @@ async function seed(pool: pg.Pool, schema: string, count: number, expired: boole
   );
 }
 
-const summary = (r: WrkResult) => ({ rps: r.rps, p50Us: r.p50Us, p99Us: r.p99Us, errors: r.errors.connect + r.errors.read + r.errors.write + r.errors.status + r.errors.timeout });
+const summary = (r: WrkResult) => ({
+  rps: r.rps,
+  p50Us: r.p50Us,
+  p99Us: r.p99Us,
+  errors: r.errors.connect + r.errors.read + r.errors.write + r.errors.status + r.errors.timeout,
+});
 
 /**
  * Runs the prune benchmark end to end (its own server process and table, dropped after).
@@ -91,13 +96,23 @@ export async function runPruneBench(settings: PruneSettings, log: (line: string)
     await admin.query(`VACUUM ANALYZE "${settings.schema}"."${TABLE}"`);
     const seedSeconds = (performance.now() - seedStart) / 1000;
     log(`  seeded ${settings.expired} expired and ${settings.live} live rows in ${seedSeconds.toFixed(1)} s`);
-    const load = { port: server.port, path: "/read", cookieFile: settings.cookieFile, connections: settings.shape.connections, threads: settings.shape.threads };
+    const load = {
+      port: server.port,
+      path: "/read",
+      cookieFile: settings.cookieFile,
+      connections: settings.shape.connections,
+      threads: settings.shape.threads,
+    };
     await runWrk({ ...load, durationS: settings.shape.warmupS || 1 });
     const baseline = await runWrk({ ...load, durationS: settings.baselineS });
     log(`  /read without prune: ${baseline.rps.toFixed(0)} req/s, p99 ${(baseline.p99Us / 1000).toFixed(1)} ms`);
 
     // The prune runs in this process, through the public API, with a pool of its own.
-    const pruner = createSessions({ store: pgStore({ connectionString: settings.databaseUrl, max: 2 }), schema: settings.schema, table: TABLE });
+    const pruner = createSessions({
+      store: pgStore({ connectionString: settings.databaseUrl, max: 2 }),
+      schema: settings.schema,
+      table: TABLE,
+    });
     const stop = new AbortController();
     const during = runWrk({ ...load, durationS: 900, stop: stop.signal });
     const start = performance.now();
@@ -113,11 +128,23 @@ export async function runPruneBench(settings: PruneSettings, log: (line: string)
     const after = await runWrk({ ...load, durationS: settings.baselineS });
     log(`  /read after the prune: ${after.rps.toFixed(0)} req/s, p99 ${(after.p99Us / 1000).toFixed(1)} ms`);
     const rowsLeft = Number((await admin.query(`SELECT count(*) AS n FROM "${settings.schema}"."${TABLE}"`)).rows[0]?.n);
-    log(`  prune: ${deleted} rows in ${durationS.toFixed(1)} s; /read meanwhile ${loaded.rps.toFixed(0)} req/s, p99 ${(loaded.p99Us / 1000).toFixed(1)} ms`);
+    log(
+      `  prune: ${deleted} rows in ${durationS.toFixed(1)} s; /read meanwhile ${loaded.rps.toFixed(0)} req/s, p99 ${(loaded.p99Us / 1000).toFixed(1)} ms`,
+    );
     return {
-      expiredRows: settings.expired, liveRows: settings.live, batchSize: settings.batchSize, pauseMs: settings.pauseMs, seedSeconds, deleted, durationS,
-      rowsPerS: deleted / durationS, baseline: summary(baseline), baselineAfter: summary(after), during: summary(loaded),
-      p99Ratio: loaded.p99Us / Math.min(baseline.p99Us, after.p99Us), rowsLeft,
+      expiredRows: settings.expired,
+      liveRows: settings.live,
+      batchSize: settings.batchSize,
+      pauseMs: settings.pauseMs,
+      seedSeconds,
+      deleted,
+      durationS,
+      rowsPerS: deleted / durationS,
+      baseline: summary(baseline),
+      baselineAfter: summary(after),
+      during: summary(loaded),
+      p99Ratio: loaded.p99Us / Math.min(baseline.p99Us, after.p99Us),
+      rowsLeft,
     };
   } finally {
     await stopServer(server);

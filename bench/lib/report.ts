@@ -16,10 +16,29 @@ import { checkTargets, pairedRatios, summarizeRuns, type Cell, type RatioOf } fr
 /** Everything one benchmark run produced (results.json). */
 export interface BenchResults {
   meta: {
-    date: string; node: string; wrk: string; postgres: string; pgSettings: Record<string, string>; cpus: string;
-    loadBefore: number[]; loadAfter: number[]; durationS: number;
+    date: string;
+    node: string;
+    wrk: string;
+    postgres: string;
+    pgSettings: Record<string, string>;
+    cpus: string;
+    loadBefore: number[];
+    loadAfter: number[];
+    durationS: number;
   };
-  config: Record<string, unknown> & { mode: string; rounds: number; sessions: number; poolSize: number; shape: { connections: number; threads: number; durationS: number; warmupS: number; /** Absent in results written before pairs were interleaved. */ sliceS?: number } };
+  config: Record<string, unknown> & {
+    mode: string;
+    rounds: number;
+    sessions: number;
+    poolSize: number;
+    shape: {
+      connections: number;
+      threads: number;
+      durationS: number;
+      warmupS: number;
+      /** Absent in results written before pairs were interleaved. */ sliceS?: number;
+    };
+  };
   servers: ServerSpec[];
   runs: RunRecord[];
   hot: { record: RunRecord; hotRatio: number } | null;
@@ -38,7 +57,8 @@ const mark = (met: boolean | null) => (met === null ? "–" : met ? "✓" : "✗
 function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<string, Cell>, ratio: RatioOf): string[] {
   const get = (name: string) => cells.get(`${name}/${scenario}`);
   const lines = [
-    `### /${scenario}`, "",
+    `### /${scenario}`,
+    "",
     "| server | req/s (median) | min–max | p50 ms | p99 ms | × its floor | × fastify-session | × express-session | server CPU µs/req | CPU × its floor | PostgreSQL CPU µs/req | WAL B/req | stmt/req | row writes/req | RSS MiB | machine busy | errors |",
     "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
@@ -47,7 +67,9 @@ function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<str
     if (!cell || spec.kind === "ceiling") continue;
     const floor = get(`floor-${spec.family}`);
     const w = cell.work;
-    lines.push(`| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : rx(ratio(spec.name, `floor-${spec.family}`, scenario))} | ${rx(ratio(spec.name, "fastify-session", scenario))} | ${rx(ratio(spec.name, "express-session", scenario))} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${cell.walBytes?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`);
+    lines.push(
+      `| ${spec.name} | ${int(cell.median)} | ${int(cell.min)}–${int(cell.max)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${spec.kind === "floor" ? "–" : rx(ratio(spec.name, `floor-${spec.family}`, scenario))} | ${rx(ratio(spec.name, "fastify-session", scenario))} | ${rx(ratio(spec.name, "express-session", scenario))} | ${cell.serverCpuUs?.toFixed(0) ?? "–"} | ${spec.kind === "floor" ? "–" : x(cell.serverCpuUs ?? undefined, floor?.serverCpuUs ?? undefined)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${cell.walBytes?.toFixed(0) ?? "–"} | ${w ? w.statementsPerRequest.toFixed(2) : "–"} | ${w ? w.rowWritesPerRequest.toFixed(3) : "–"} | ${cell.rssMiB?.toFixed(0) ?? "–"} | ${cell.machineBusy === null ? "–" : `${(cell.machineBusy * 100).toFixed(0)} %`} | ${cell.errors} |`,
+    );
   }
   return [...lines, ""];
 }
@@ -55,18 +77,25 @@ function scenarioTable(scenario: Scenario, servers: ServerSpec[], cells: Map<str
 function attributionSection(cells: Map<string, Cell>): string[] {
   const get = (name: string, scenario: Scenario) => cells.get(`${name}/${scenario}`);
   if (!get("pgsession-core", "read") || !get("floor-node", "read") || !get("pgsession-node", "read")) return [];
-  const lines = ["## Where pgsession's extra cost goes (CPU per request, medians)", "",
+  const lines = [
+    "## Where pgsession's extra cost goes (CPU per request, medians)",
+    "",
     "pgsession-core runs pgsession's framework-free core (`resolve`, `commit`) on node:http without the adapter: " +
-      "core − floor is the cost of the core and the store in Node; node − core is the node:http adapter's. PostgreSQL CPU is that of the server's backends.", "",
+      "core − floor is the cost of the core and the store in Node; node − core is the node:http adapter's. PostgreSQL CPU is that of the server's backends.",
+    "",
     "| scenario | floor-node (Node) | pgsession-core (Node) | pgsession-node (Node) | core + store | adapter | floor-node (PostgreSQL) | pgsession-node (PostgreSQL) | SQL difference |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|"];
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
   const us = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(0));
-  const diff = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? "–" : `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(0)}`);
+  const diff = (a: number | null | undefined, b: number | null | undefined) =>
+    a == null || b == null ? "–" : `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(0)}`;
   for (const scenario of SCENARIOS) {
     const floor = get("floor-node", scenario);
     const core = get("pgsession-core", scenario);
     const node = get("pgsession-node", scenario);
-    lines.push(`| /${scenario} | ${us(floor?.serverCpuUs)} | ${us(core?.serverCpuUs)} | ${us(node?.serverCpuUs)} | ${diff(core?.serverCpuUs, floor?.serverCpuUs)} | ${diff(node?.serverCpuUs, core?.serverCpuUs)} | ${us(floor?.dbCpuUs)} | ${us(node?.dbCpuUs)} | ${diff(node?.dbCpuUs, floor?.dbCpuUs)} |`);
+    lines.push(
+      `| /${scenario} | ${us(floor?.serverCpuUs)} | ${us(core?.serverCpuUs)} | ${us(node?.serverCpuUs)} | ${diff(core?.serverCpuUs, floor?.serverCpuUs)} | ${diff(node?.serverCpuUs, core?.serverCpuUs)} | ${us(floor?.dbCpuUs)} | ${us(node?.dbCpuUs)} | ${diff(node?.dbCpuUs, floor?.dbCpuUs)} |`,
+    );
   }
   return [...lines, ""];
 }
@@ -74,22 +103,37 @@ function attributionSection(cells: Map<string, Cell>): string[] {
 function profileSection(profiles: Record<string, ProfileSummary>): string[] {
   const names = Object.keys(profiles);
   if (names.length === 0) return [];
-  const lines = ["## CPU profile of /read (server process, measured window only)", "",
-    "Sampled time of the main thread per request (V8 samples wall time, so a thread descheduled inside a syscall, typically `writev` waking a PostgreSQL backend on the other core, counts there; the CPU columns above come from /proc and are the CPU measure). Locations are lines of the compiled JavaScript.", "",
-    "| server | sampled µs per request | src (library) | dependencies | node internals | gc | bench code |", "|---|--:|--:|--:|--:|--:|--:|"];
+  const lines = [
+    "## CPU profile of /read (server process, measured window only)",
+    "",
+    "Sampled time of the main thread per request (V8 samples wall time, so a thread descheduled inside a syscall, typically `writev` waking a PostgreSQL backend on the other core, counts there; the CPU columns above come from /proc and are the CPU measure). Locations are lines of the compiled JavaScript.",
+    "",
+    "| server | sampled µs per request | src (library) | dependencies | node internals | gc | bench code |",
+    "|---|--:|--:|--:|--:|--:|--:|",
+  ];
   for (const name of names) {
     const p = profiles[name] as ProfileSummary;
     const o = (key: string) => (p.byOrigin[key] ?? 0).toFixed(1);
-    lines.push(`| ${name} | ${p.busyUsPerRequest.toFixed(1)} | ${o("src")} | ${o("dependencies")} | ${o("node")} | ${o("gc")} | ${o("bench")} |`);
+    lines.push(
+      `| ${name} | ${p.busyUsPerRequest.toFixed(1)} | ${o("src")} | ${o("dependencies")} | ${o("node")} | ${o("gc")} | ${o("bench")} |`,
+    );
   }
   const pgs = profiles["pgsession-node"];
   if (pgs) {
-    lines.push("", "Library functions (src/) by self time, pgsession-node /read:", "", "| function | where | µs/request | share of CPU |", "|---|---|--:|--:|");
-    for (const fn of pgs.library.slice(0, 12)) lines.push(`| ${fn.name} | ${fn.location} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
+    lines.push(
+      "",
+      "Library functions (src/) by self time, pgsession-node /read:",
+      "",
+      "| function | where | µs/request | share of CPU |",
+      "|---|---|--:|--:|",
+    );
+    for (const fn of pgs.library.slice(0, 12))
+      lines.push(`| ${fn.name} | ${fn.location} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
   }
   for (const name of names) {
     lines.push("", `Top functions overall, ${name} /read:`, "", "| function | where | µs/request | share |", "|---|---|--:|--:|");
-    for (const fn of (profiles[name] as ProfileSummary).top.slice(0, 12)) lines.push(`| ${fn.name} | ${fn.location || "–"} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
+    for (const fn of (profiles[name] as ProfileSummary).top.slice(0, 12))
+      lines.push(`| ${fn.name} | ${fn.location || "–"} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
   }
   return [...lines, ""];
 }
@@ -112,7 +156,8 @@ export function writeReport(results: BenchResults, dir: string): void {
   const cycles = shape.sliceS ? sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) : 0;
   const checks = checkTargets(cells, ratio, { hotRatio: results.hot?.hotRatio ?? null, pruneP99Ratio: results.prune?.p99Ratio ?? null });
   const lines: string[] = [
-    "# pgsession benchmark report", "",
+    "# pgsession benchmark report",
+    "",
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
       (shape.sliceS
         ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter and its floor are measured interleaved: both warm up for ${shape.warmupS} s, ` +
@@ -121,68 +166,132 @@ export function writeReport(results: BenchResults, dir: string): void {
           `wrk ${shape.connections} connections, ${shape.threads} threads; writing measurements start after a CHECKPOINT; `
         : `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
           `each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads) after ${shape.warmupS} s of warm-up, writing runs after a CHECKPOINT, `) +
-      `over ${config.sessions} pre-created sessions; PostgreSQL pool of ${config.poolSize} in every server.`, "",
+      `over ${config.sessions} pre-created sessions; PostgreSQL pool of ${config.poolSize} in every server.`,
+    "",
     `Machine: ${meta.cpus}; load average before ${meta.loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${meta.loadAfter.map((l) => l.toFixed(2)).join(" ")}. ` +
-      `Node ${meta.node}; ${meta.wrk}; ${meta.postgres.split(" on ")[0]} (${Object.entries(meta.pgSettings).map(([k, v]) => `${k}=${v}`).join(", ")}).`, "",
-    "![requests/s per scenario and server](chart.svg)", "",
-    "## Targets (issue 7)", "", "| target | measured | met |", "|---|---|:-:|",
-    ...checks.map((c) => `| ${c.target} | ${c.measured} | ${mark(c.met)} |`), "",
-    "## Headline", "", "| | /read | /write | /login |", "|---|--:|--:|--:|",
+      `Node ${meta.node}; ${meta.wrk}; ${meta.postgres.split(" on ")[0]} (${Object.entries(meta.pgSettings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}).`,
+    "",
+    "![requests/s per scenario and server](chart.svg)",
+    "",
+    "## Targets (issue 7)",
+    "",
+    "| target | measured | met |",
+    "|---|---|:-:|",
+    ...checks.map((c) => `| ${c.target} | ${c.measured} | ${mark(c.met)} |`),
+    "",
+    "## Headline",
+    "",
+    "| | /read | /write | /login |",
+    "|---|--:|--:|--:|",
   ];
   for (const family of ["node", "express", "fastify"] as const) {
     const row = SCENARIOS.map((s) => {
       const c = cells.get(`pgsession-${family}/${s}`);
       const pgs = `pgsession-${family}`;
-      return c ? `${int(c.median)} (${rx(ratio(pgs, `floor-${family}`, s))} floor, ${rx(ratio(pgs, "fastify-session", s))} fastify-session, ${rx(ratio(pgs, "express-session", s))} express-session)` : "–";
+      return c
+        ? `${int(c.median)} (${rx(ratio(pgs, `floor-${family}`, s))} floor, ${rx(ratio(pgs, "fastify-session", s))} fastify-session, ${rx(ratio(pgs, "express-session", s))} express-session)`
+        : "–";
     });
     lines.push(`| pgsession-${family} | ${row.join(" | ")} |`);
   }
-  lines.push("", ceiling ? `HTTP ceiling (node:http answering a constant): ${int(ceiling.median)} req/s (${int(ceiling.min)}–${int(ceiling.max)}), p99 ${ms(ceiling.p99Us)} ms, RSS ${ceiling.rssMiB?.toFixed(0)} MiB.` : "", "",
-    "## Servers", "", ...servers.map((s) => `- **${s.name}**: ${s.label}`), "",
-    "## Results per scenario", "",
-    "Medians over the rounds (min–max beside them). Ratios are paired: in each round the two servers' requests/s, measured seconds apart (a pgsession adapter and its floor: over the same interleaved seconds), then the median over the rounds (the targets table also gives the ratio of the medians). pgsession's adapters are compared with the floor of the same framework; the peers with theirs.", "");
+  lines.push(
+    "",
+    ceiling
+      ? `HTTP ceiling (node:http answering a constant): ${int(ceiling.median)} req/s (${int(ceiling.min)}–${int(ceiling.max)}), p99 ${ms(ceiling.p99Us)} ms, RSS ${ceiling.rssMiB?.toFixed(0)} MiB.`
+      : "",
+    "",
+    "## Servers",
+    "",
+    ...servers.map((s) => `- **${s.name}**: ${s.label}`),
+    "",
+    "## Results per scenario",
+    "",
+    "Medians over the rounds (min–max beside them). Ratios are paired: in each round the two servers' requests/s, measured seconds apart (a pgsession adapter and its floor: over the same interleaved seconds), then the median over the rounds (the targets table also gives the ratio of the medians). pgsession's adapters are compared with the floor of the same framework; the peers with theirs.",
+    "",
+  );
   for (const scenario of SCENARIOS) lines.push(...scenarioTable(scenario, servers, cells, ratio));
   if (results.hot) {
     const w = results.hot.record.work;
-    lines.push("## HOT updates (touch-heavy run)", "",
+    lines.push(
+      "## HOT updates (touch-heavy run)",
+      "",
       `pgsession-node with \`touchAfter: 0\` (every read touches), /read for ${results.hot.record.requests ? int(results.hot.record.requests) : "?"} requests: ${int(results.hot.record.rps)} req/s, ` +
-      `${w?.statementsPerRequest.toFixed(2)} statements and ${w?.rowWritesPerRequest.toFixed(3)} row writes per request; ` +
-      `n_tup_upd ${w?.rowsUpdated}, n_tup_hot_upd ${w?.rowsHotUpdated}: **HOT ratio ${results.hot.hotRatio.toFixed(3)}**.`, "");
+        `${w?.statementsPerRequest.toFixed(2)} statements and ${w?.rowWritesPerRequest.toFixed(3)} row writes per request; ` +
+        `n_tup_upd ${w?.rowsUpdated}, n_tup_hot_upd ${w?.rowsHotUpdated}: **HOT ratio ${results.hot.hotRatio.toFixed(3)}**.`,
+      "",
+    );
     const write = cells.get("pgsession-node/write")?.work;
-    if (write && write.rowsUpdated > 0) lines.push(`Data writes (pgsession-node /write, first round): HOT ratio ${(write.rowsHotUpdated / write.rowsUpdated).toFixed(3)}.`, "");
+    if (write && write.rowsUpdated > 0)
+      lines.push(
+        `Data writes (pgsession-node /write, first round): HOT ratio ${(write.rowsHotUpdated / write.rowsUpdated).toFixed(3)}.`,
+        "",
+      );
   }
   if (results.prune) {
     const p = results.prune;
-    lines.push("## Prune", "",
+    lines.push(
+      "## Prune",
+      "",
       `${int(p.expiredRows)} expired rows among ${int(p.liveRows)} live ones (seeded in ${p.seedSeconds.toFixed(1)} s), removed by \`sessions.prune({ batchSize: ${p.batchSize}${p.pauseMs ? `, pause: ${p.pauseMs}` : ""} })\` ` +
-      `in another process while wrk ran /read on pgsession-node.`, "",
-      "| | value |", "|---|--:|",
-      `| rows deleted | ${int(p.deleted)} |`, `| duration | ${p.durationS.toFixed(1)} s |`, `| rows/s | ${int(p.rowsPerS)} |`,
+        `in another process while wrk ran /read on pgsession-node.`,
+      "",
+      "| | value |",
+      "|---|--:|",
+      `| rows deleted | ${int(p.deleted)} |`,
+      `| duration | ${p.durationS.toFixed(1)} s |`,
+      `| rows/s | ${int(p.rowsPerS)} |`,
       `| rows left (live + the benchmark's own sessions) | ${int(p.rowsLeft)} |`,
       `| /read without prune${p.baselineAfter ? ", before it" : ""}: req/s, p50, p99 | ${int(p.baseline.rps)}, ${ms(p.baseline.p50Us)} ms, ${ms(p.baseline.p99Us)} ms |`,
-      ...(p.baselineAfter ? [`| /read without prune, after it: req/s, p50, p99 | ${int(p.baselineAfter.rps)}, ${ms(p.baselineAfter.p50Us)} ms, ${ms(p.baselineAfter.p99Us)} ms |`] : []),
+      ...(p.baselineAfter
+        ? [
+            `| /read without prune, after it: req/s, p50, p99 | ${int(p.baselineAfter.rps)}, ${ms(p.baselineAfter.p50Us)} ms, ${ms(p.baselineAfter.p99Us)} ms |`,
+          ]
+        : []),
       `| /read during prune: req/s, p50, p99 | ${int(p.during.rps)}, ${ms(p.during.p50Us)} ms, ${ms(p.during.p99Us)} ms |`,
-      `| p99 ratio (target <= 2)${p.baselineAfter ? ", against the lower baseline p99" : ""} | ${p.p99Ratio.toFixed(2)}x |`, "");
+      `| p99 ratio (target <= 2)${p.baselineAfter ? ", against the lower baseline p99" : ""} | ${p.p99Ratio.toFixed(2)}x |`,
+      "",
+    );
   }
-  lines.push(...attributionSection(cells), ...profileSection(results.profiles),
-    "## How to read the numbers", "",
+  lines.push(
+    ...attributionSection(cells),
+    ...profileSection(results.profiles),
+    "## How to read the numbers",
+    "",
     "- **stmt/req**: the database's committed transactions (`pg_stat_database.xact_commit`) during the run, divided by the requests wrk completed. Every statement outside BEGIN..COMMIT is one transaction, so this counts statements (a transaction block would count once). It covers the whole database: anything else running on it adds noise. Before and after each measured run every backend of the server's pool runs one `SELECT 1` so that PostgreSQL 15 flushes its pending statistics; those statements are subtracted.",
     "- **row writes/req**: `n_tup_ins + n_tup_upd + n_tup_del` of the server's own table (`pg_stat_user_tables`). Measured in the first round only (for pgsession's adapters and the floors, by a run of the server alone: the database's transaction counter cannot be split between two servers interleaved seconds apart).",
     "- **server CPU µs/req**: user + system CPU time of the server process during the run (/proc/<pid>/stat) per request. Less sensitive than requests/s to other load on the machine; **PostgreSQL CPU µs/req** is the same for the backends connected to the benchmark's database (the server's pool); **machine busy** is the share of all cores busy during the run (wrk, PostgreSQL, the server and anything else).",
     "- **WAL B/req**: bytes of WAL the cluster wrote during the run (`pg_current_wal_insert_lsn()` before and after) per request, medians. Writing runs start after a `CHECKPOINT`, so the first change to each page in a run also writes its full-page image (8 kB): a write that dirties random pages of an index costs more WAL than one that appends.",
     "- **RSS**: VmRSS of the server process after the run (the largest over the rounds).",
     "- **p50/p99**: wrk's latency percentiles (exact, from the Lua `done` hook), medians over the rounds (for an interleaved server, each round's value is the median of its slices).",
-    "- The load generator, the servers and PostgreSQL share the machine; on 2 cores the single Node process of each server is the bottleneck, so requests/s mostly measure CPU per request in Node.", "");
+    "- The load generator, the servers and PostgreSQL share the machine; on 2 cores the single Node process of each server is the bottleneck, so requests/s mostly measure CPU per request in Node.",
+    "",
+  );
   const doc = relative(dir, PERFORMANCE_DOC).split(sep).join("/");
-  lines.push("## Design decisions and their measurements", "",
-    `What each performance decision in the code saves, where it lives and which test guards it, what was tried and rejected: [docs/performance.md](${doc}).`, "");
+  lines.push(
+    "## Design decisions and their measurements",
+    "",
+    `What each performance decision in the code saves, where it lives and which test guards it, what was tried and rejected: [docs/performance.md](${doc}).`,
+    "",
+  );
   writeFileSync(join(dir, "REPORT.md"), lines.join("\n"));
-  const groups = Object.fromEntries(SCENARIOS.map((s) => [s, servers.filter((sv) => sv.kind !== "ceiling" && sv.kind !== "diagnostic")
-    .map((sv) => cells.get(`${sv.name}/${s}`)).filter((c): c is Cell => c !== undefined)
-    .map((c) => ({ server: c.server, median: c.median, min: c.min, max: c.max }))]));
+  const groups = Object.fromEntries(
+    SCENARIOS.map((s) => [
+      s,
+      servers
+        .filter((sv) => sv.kind !== "ceiling" && sv.kind !== "diagnostic")
+        .map((sv) => cells.get(`${sv.name}/${s}`))
+        .filter((c): c is Cell => c !== undefined)
+        .map((c) => ({ server: c.server, median: c.median, min: c.min, max: c.max })),
+    ]),
+  );
   const pairS = 2 * cycles * (shape.sliceS ?? 0);
-  const timing = pairS ? `${pairS} s per pgsession adapter and floor (interleaved), ${shape.durationS} s per other server` : `${shape.durationS} s per server`;
-  const footnote = `${config.mode} run, ${meta.date.slice(0, 10)}: median of ${config.rounds} rounds, wrk ${shape.connections} connections, ${timing}.` +
+  const timing = pairS
+    ? `${pairS} s per pgsession adapter and floor (interleaved), ${shape.durationS} s per other server`
+    : `${shape.durationS} s per server`;
+  const footnote =
+    `${config.mode} run, ${meta.date.slice(0, 10)}: median of ${config.rounds} rounds, wrk ${shape.connections} connections, ${timing}.` +
     (ceiling ? `\nHTTP ceiling (constant, no database): ${int(ceiling.median)} req/s.` : "");
   writeFileSync(join(dir, "chart.svg"), renderChart("pgsession benchmark: requests/s per scenario and server", groups, footnote));
 }

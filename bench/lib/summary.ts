@@ -67,10 +67,21 @@ export function summarizeRuns(runs: RunRecord[]): Map<string, Cell> {
     const busy = list.map((r) => r.machineBusy).filter((v): v is number => v !== null && v !== undefined);
     const wal = list.map((r) => r.walBytes).filter((v): v is number => v !== null && v !== undefined);
     cells.set(key, {
-      server: first.server, scenario: first.scenario, rounds: list.length, median: median(rps), min: Math.min(...rps), max: Math.max(...rps),
-      p50Us: median(list.map((r) => r.p50Us)), p99Us: median(list.map((r) => r.p99Us)), rssMiB: rss.length ? Math.max(...rss) : null,
-      serverCpuUs: cpu.length ? median(cpu) : null, dbCpuUs: db.length ? median(db) : null, machineBusy: busy.length ? median(busy) : null, walBytes: wal.length ? median(wal) : null,
-      errors: list.reduce((sum, r) => sum + r.errors, 0), work: counted.get(key) ?? list.find((r) => r.work)?.work ?? null,
+      server: first.server,
+      scenario: first.scenario,
+      rounds: list.length,
+      median: median(rps),
+      min: Math.min(...rps),
+      max: Math.max(...rps),
+      p50Us: median(list.map((r) => r.p50Us)),
+      p99Us: median(list.map((r) => r.p99Us)),
+      rssMiB: rss.length ? Math.max(...rss) : null,
+      serverCpuUs: cpu.length ? median(cpu) : null,
+      dbCpuUs: db.length ? median(db) : null,
+      machineBusy: busy.length ? median(busy) : null,
+      walBytes: wal.length ? median(wal) : null,
+      errors: list.reduce((sum, r) => sum + r.errors, 0),
+      work: counted.get(key) ?? list.find((r) => r.work)?.work ?? null,
     });
   }
   return cells;
@@ -121,7 +132,10 @@ export function pairedRatios(runs: RunRecord[]): RatioOf {
     }
     if (ratios.length === 0) return null;
     return {
-      median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length,
+      median: median(ratios),
+      min: Math.min(...ratios),
+      max: Math.max(...ratios),
+      rounds: ratios.length,
       ofMedians: median([...x.values()]) / median([...y.values()]),
     };
   };
@@ -155,8 +169,10 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
   const atLeast = (target: string, value: Ratio | null, bound: number, strict = false) =>
     checks.push({
       target,
-      measured: value === null ? "not measured"
-        : `${value.median.toFixed(2)}x (rounds ${value.min.toFixed(2)}–${value.max.toFixed(2)}; ratio of medians ${value.ofMedians.toFixed(2)}x)`,
+      measured:
+        value === null
+          ? "not measured"
+          : `${value.median.toFixed(2)}x (rounds ${value.min.toFixed(2)}–${value.max.toFixed(2)}; ratio of medians ${value.ofMedians.toFixed(2)}x)`,
       met: value === null ? null : strict ? value.median > bound : value.median >= bound,
     });
   const peerOf = { node: "fastify-session", express: "express-session", fastify: "fastify-session" } as const;
@@ -173,7 +189,9 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
     const write = cells.get(`${pgs}/write`)?.work;
     checks.push({
       target: `${pgs} /write: two statements per request (the read, one UPDATE)`,
-      measured: write ? `${write.statementsPerRequest.toFixed(2)} stmt/req, ${write.rowWritesPerRequest.toFixed(2)} row writes/req` : "not measured",
+      measured: write
+        ? `${write.statementsPerRequest.toFixed(2)} stmt/req, ${write.rowWritesPerRequest.toFixed(2)} row writes/req`
+        : "not measured",
       met: write ? Math.abs(write.statementsPerRequest - 2) < 0.05 && Math.abs(write.rowWritesPerRequest - 1) < 0.05 : null,
     });
     atLeast(`${pgs} /write >= 0.9x ${floor} (SELECT + UPDATE)`, ratio(pgs, floor, "write"), 0.9);

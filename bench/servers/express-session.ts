@@ -14,7 +14,11 @@ const app = express();
 app.use(session({ store, secret: PEER_SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: ONE_DAY_MS } }));
 for (const path of ["/login", "/read", "/write"]) {
   app.get(path, (req, res) => {
-    const { status, body } = handlePeerRoute(path, (req as unknown as { session: Record<string, any> }).session, () => newSessionData().userId);
+    const { status, body } = handlePeerRoute(
+      path,
+      (req as unknown as { session: Record<string, any> }).session,
+      () => newSessionData().userId,
+    );
     // As the Express floors answer: res.status only for a failure (on Express's responses
     // each property store takes V8's slow path, about 2 µs).
     if (status !== 200) res.status(status);

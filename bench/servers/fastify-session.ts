@@ -17,11 +17,19 @@ startControl(env, pool);
 const app = Fastify({ logger: false });
 await app.register(fastifyCookie);
 await app.register(fastifySession, {
-  store, secret: PEER_SECRET, saveUninitialized: false, rolling: false, cookie: { secure: false, maxAge: ONE_DAY_MS },
+  store,
+  secret: PEER_SECRET,
+  saveUninitialized: false,
+  rolling: false,
+  cookie: { secure: false, maxAge: ONE_DAY_MS },
 });
 for (const path of ["/login", "/read", "/write"]) {
   app.get(path, async (request, reply) => {
-    const { status, body } = handlePeerRoute(path, (request as unknown as { session: Record<string, any> }).session, () => newSessionData().userId);
+    const { status, body } = handlePeerRoute(
+      path,
+      (request as unknown as { session: Record<string, any> }).session,
+      () => newSessionData().userId,
+    );
     // The body is returned, as the Fastify floor does: every Fastify server answers in the same style.
     reply.code(status);
     return body;

@@ -24,15 +24,17 @@ app.get("/login", async (_req, res) => {
   const id = await db.create(newSessionData());
   res.cookie("sid", id, { httpOnly: true, sameSite: "lax", maxAge: 86_400_000 }).send("ok");
 });
-const readOrWrite = (write: boolean): express.RequestHandler => async (req: Loaded, res) => {
-  const loaded = req.floor;
-  if (!loaded) return void res.status(401).send("no session");
-  if (write) {
-    loaded.data.n += 1;
-    await db.update(loaded.id, loaded.data);
-  }
-  res.send(String(loaded.data.n));
-};
+const readOrWrite =
+  (write: boolean): express.RequestHandler =>
+  async (req: Loaded, res) => {
+    const loaded = req.floor;
+    if (!loaded) return void res.status(401).send("no session");
+    if (write) {
+      loaded.data.n += 1;
+      await db.update(loaded.id, loaded.data);
+    }
+    res.send(String(loaded.data.n));
+  };
 app.get("/read", readOrWrite(false));
 app.get("/write", readOrWrite(true));
 app.listen(env.port, "127.0.0.1", () => announceReady("floor-express-middleware"));

@@ -13,16 +13,18 @@ app.get("/login", async (_req, res) => {
   const id = await db.create(newSessionData());
   res.cookie("sid", id, { httpOnly: true, sameSite: "lax", maxAge: 86_400_000 }).send("ok");
 });
-const readOrWrite = (write: boolean): express.RequestHandler => async (req, res) => {
-  const id = cookieValue(req.headers.cookie, "sid");
-  const data = id ? await db.read(id) : null;
-  if (!id || !data) return void res.status(401).send("no session");
-  if (write) {
-    data.n += 1;
-    await db.update(id, data);
-  }
-  res.send(String(data.n));
-};
+const readOrWrite =
+  (write: boolean): express.RequestHandler =>
+  async (req, res) => {
+    const id = cookieValue(req.headers.cookie, "sid");
+    const data = id ? await db.read(id) : null;
+    if (!id || !data) return void res.status(401).send("no session");
+    if (write) {
+      data.n += 1;
+      await db.update(id, data);
+    }
+    res.send(String(data.n));
+  };
 app.get("/read", readOrWrite(false));
 app.get("/write", readOrWrite(true));
 app.listen(env.port, "127.0.0.1", () => announceReady("floor-express"));

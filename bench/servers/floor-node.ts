@@ -15,7 +15,9 @@ const server = createServer(async (req, res) => {
   try {
     if (req.url === "/login") {
       const id = await db.create(newSessionData());
-      res.writeHead(200, { "content-type": "text/plain", "set-cookie": `sid=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400` }).end("ok");
+      res
+        .writeHead(200, { "content-type": "text/plain", "set-cookie": `sid=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400` })
+        .end("ok");
       return;
     }
     const id = cookieValue(req.headers.cookie, "sid");

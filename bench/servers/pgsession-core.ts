@@ -15,7 +15,11 @@ startControl(env, pool);
 
 const server = createServer(async (req, res) => {
   try {
-    const session = await sessions.resolve(req.headers.cookie, { secure: false, ip: req.socket.remoteAddress ?? null, userAgent: req.headers["user-agent"] ?? null });
+    const session = await sessions.resolve(req.headers.cookie, {
+      secure: false,
+      ip: req.socket.remoteAddress ?? null,
+      userAgent: req.headers["user-agent"] ?? null,
+    });
     const { status, body } = handleRoute(req.url, session);
     const setCookie = await sessions.commit(session);
     const headers: OutgoingHttpHeaders = { "content-type": "text/plain" };

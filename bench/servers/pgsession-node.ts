@@ -9,8 +9,10 @@ const pool = createPool(env);
 const sessions = await createBenchSessions(pool, env);
 startControl(env, pool);
 
-const server = createServer(withSession(sessions, (req, res, session) => {
-  const { status, body } = handleRoute(req.url, session);
-  res.writeHead(status, { "content-type": "text/plain" }).end(body);
-}));
+const server = createServer(
+  withSession(sessions, (req, res, session) => {
+    const { status, body } = handleRoute(req.url, session);
+    res.writeHead(status, { "content-type": "text/plain" }).end(body);
+  }),
+);
 server.listen(env.port, "127.0.0.1", () => announceReady("pgsession-node"));

@@ -20,7 +20,9 @@ import { newSessionData, type BenchData } from "./floor-db.js";
  */
 export async function createBenchSessions(pool: pg.Pool, env: ServerEnv): Promise<Sessions<BenchData>> {
   const sessions = createSessions<BenchData>({
-    store: pgStore(pool), schema: env.schema, table: env.table,
+    store: pgStore(pool),
+    schema: env.schema,
+    table: env.table,
     ...(env.touchAfter !== undefined && { touchAfter: env.touchAfter }),
   });
   await sessions.migrate();

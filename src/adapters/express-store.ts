@@ -26,7 +26,9 @@ import type { TokenStore } from "../manager/token-store.js";
  * const stored: StoredExpressSession = { cookie: { maxAge: 3_600_000 }, views: 3 };
  * ```
  */
-export type StoredExpressSession = { cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null } } & Record<string, unknown>;
+export type StoredExpressSession = {
+  cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null };
+} & Record<string, unknown>;
 
 /**
  * Node-style callback, as express-session passes them.
@@ -83,7 +85,10 @@ const Base: typeof EventEmitter = (() => {
 })();
 
 function done<T>(promise: Promise<T>, callback: StoreCallback<T> | undefined): void {
-  promise.then((value) => callback?.(null, value), (err: unknown) => callback?.(err));
+  promise.then(
+    (value) => callback?.(null, value),
+    (err: unknown) => callback?.(err),
+  );
 }
 
 /** The injected test clock, or null for the database clock. */
@@ -124,13 +129,20 @@ export class PgSessionStore extends Base {
       const store: StoreDriver = options.pool
         ? pgStore(options.pool as Parameters<typeof pgStore>[0])
         : pgStore({ connectionString: options.conString ?? process.env.DATABASE_URL });
-      sessions = createSessions({ store, ...(options.schemaName && { schema: options.schemaName }), ...(options.tableName && { table: options.tableName }) });
+      sessions = createSessions({
+        store,
+        ...(options.schemaName && { schema: options.schemaName }),
+        ...(options.tableName && { table: options.tableName }),
+      });
     }
     // express-session hands the store its data in clear and keys it by its own sid, which this
     // store does not seal: refuse rather than write plaintext into a table the application
     // believes encrypted.
     if (sessions.options.encrypt) {
-      throw new SessionConfigError("sessions", "PgSessionStore does not support the encrypt option: use pgsession's own middleware for encrypted sessions");
+      throw new SessionConfigError(
+        "sessions",
+        "PgSessionStore does not support the encrypt option: use pgsession's own middleware for encrypted sessions",
+      );
     }
     if (options.createTableIfMissing ?? !options.sessions) await sessions.migrate();
     const every = options.pruneSessionInterval ?? 900;
@@ -158,30 +170,39 @@ export class PgSessionStore extends Base {
 
   /** Reads a live session (extending its idle expiry when due). */
   get(sid: string, callback: StoreCallback<StoredExpressSession | null>): void {
-    done((async () => {
-      if (!validSid(sid)) return null;
-      const found = await (await this.#bySid()).store.touch(sid);
-      return found ? (found.data as StoredExpressSession) : null;
-    })(), callback);
+    done(
+      (async () => {
+        if (!validSid(sid)) return null;
+        const found = await (await this.#bySid()).store.touch(sid);
+        return found ? (found.data as StoredExpressSession) : null;
+      })(),
+      callback,
+    );
   }
 
   /** Stores the session: replaces the data of a live one, inserts one never stored. */
   set(sid: string, session: StoredExpressSession, callback?: StoreCallback<void>): void {
-    done((async () => {
-      if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
-      const { sessions, store } = await this.#bySid();
-      const size = Buffer.byteLength(JSON.stringify(session));
-      if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
-      await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
-    })(), callback);
+    done(
+      (async () => {
+        if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
+        const { sessions, store } = await this.#bySid();
+        const size = Buffer.byteLength(JSON.stringify(session));
+        if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
+        await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
+      })(),
+      callback,
+    );
   }
 
   /** Extends the idle expiry (at most once per `touchAfter`). */
   touch(sid: string, _session: StoredExpressSession, callback?: StoreCallback<void>): void {
-    done((async () => {
-      if (!validSid(sid)) return;
-      await (await this.#bySid()).store.touch(sid);
-    })(), callback);
+    done(
+      (async () => {
+        if (!validSid(sid)) return;
+        await (await this.#bySid()).store.touch(sid);
+      })(),
+      callback,
+    );
   }
 
   /**
@@ -189,18 +210,24 @@ export class PgSessionStore extends Base {
    * still in flight that saves afterwards is refused instead of re-creating it.
    */
   destroy(sid: string, callback?: StoreCallback<void>): void {
-    done((async () => {
-      if (!validSid(sid)) return;
-      await (await this.#bySid()).store.end(sid);
-    })(), callback);
+    done(
+      (async () => {
+        if (!validSid(sid)) return;
+        await (await this.#bySid()).store.end(sid);
+      })(),
+      callback,
+    );
   }
 
   /** Every live session (at most 10 000), keyed by public session id: sids are not stored. */
   all(callback: StoreCallback<Record<string, StoredExpressSession>>): void {
-    done((async () => {
-      const rows = await (await this.#bySid()).store.list(LIST_LIMIT);
-      return Object.fromEntries(rows.map((row) => [row.id, row.data as StoredExpressSession]));
-    })(), callback);
+    done(
+      (async () => {
+        const rows = await (await this.#bySid()).store.list(LIST_LIMIT);
+        return Object.fromEntries(rows.map((row) => [row.id, row.data as StoredExpressSession]));
+      })(),
+      callback,
+    );
   }
 
   /** How many sessions are live. */
@@ -210,9 +237,12 @@ export class PgSessionStore extends Base {
 
   /** Deletes every session. */
   clear(callback?: StoreCallback<void>): void {
-    done((async () => {
-      await (await this.#bySid()).store.clear();
-    })(), callback);
+    done(
+      (async () => {
+        await (await this.#bySid()).store.clear();
+      })(),
+      callback,
+    );
   }
 
   /** Stops pruning and, when the store created its pgsession instance, closes it. */

@@ -53,7 +53,8 @@ declare global {
  * ```
  */
 export function sessionMiddleware<Data extends SessionData = Express.PgSessionData>(
-  sessions: Sessions<Data>, options: NodeFailureOptions = {},
+  sessions: Sessions<Data>,
+  options: NodeFailureOptions = {},
 ): RequestHandler {
   checkSessions(sessions);
   checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");

@@ -15,7 +15,15 @@ import fp from "fastify-plugin";
 import type { Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { readNodeRequest } from "./node/read-request.js";
-import { failureAnswer, failureCookieBeside, kindOf, type FailureAnswer, type FailureContext, type FailureKind, type PlainAnswer } from "./shared/failure.js";
+import {
+  failureAnswer,
+  failureCookieBeside,
+  kindOf,
+  type FailureAnswer,
+  type FailureContext,
+  type FailureKind,
+  type PlainAnswer,
+} from "./shared/failure.js";
 import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 declare module "fastify" {
@@ -80,8 +88,11 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
   // Requests whose failure is answered already, and which failure it was.
   const failed = new WeakMap<FastifyRequest, FailureKind>();
-  const contextFor = (request: FastifyRequest): FailureContext =>
-    ({ sessions, session: request.session, secure: readNodeRequest(request.raw, trustProxy).context.secure === true });
+  const contextFor = (request: FastifyRequest): FailureContext => ({
+    sessions,
+    session: request.session,
+    secure: readNodeRequest(request.raw, trustProxy).context.secure === true,
+  });
   const answer = (failure: FailureAnswer<FastifyErrorHandler>, err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, failure.kind);
     if (!failure.handler) return answerWith(reply, failure.answer);
@@ -91,7 +102,12 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
 
   // Answers `err` if it is a failure pgsession answers; an onStoreError/onSessionGone that
   // throws goes to `fail`, and so does any other error: Fastify's error handler answers instead.
-  const answerOrFail = (err: unknown, request: FastifyRequest, reply: FastifyReply, fail: (err: Error) => void): { body: unknown } | null => {
+  const answerOrFail = (
+    err: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    fail: (err: Error) => void,
+  ): { body: unknown } | null => {
     const failure = failureAnswer(err, contextFor(request), options);
     if (failure === null) {
       fail(err as Error);
@@ -111,14 +127,17 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // reaction to the returned promise on every request.
   fastify.addHook("onRequest", (request, reply, done) => {
     const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
-    sessions.resolve(cookieHeader, context).then((session) => {
-      request.session = session as FastifyRequest["session"];
-      done();
-    }, (err: unknown) => {
-      const answered = answerOrFail(err, request, reply, done);
-      // Answered here: done() is not called, so the route's handler never runs.
-      if (answered) reply.send(answered.body);
-    });
+    sessions.resolve(cookieHeader, context).then(
+      (session) => {
+        request.session = session as FastifyRequest["session"];
+        done();
+      },
+      (err: unknown) => {
+        const answered = answerOrFail(err, request, reply, done);
+        // Answered here: done() is not called, so the route's handler never runs.
+        if (answered) reply.send(answered.body);
+      },
+    );
   });
 
   // A handler's store error (a failed login) is answered as it is: nothing more is committed.
@@ -140,13 +159,16 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
       return done(null, payload);
     }
     if (!request.session || !sessions.needsCommit(request.session)) return done(null, payload);
-    sessions.commit(request.session).then((setCookie) => {
-      if (setCookie) reply.header("set-cookie", setCookie);
-      done(null, payload);
-    }, (err: unknown) => {
-      const answered = answerOrFail(err, request, reply, done);
-      if (answered) done(null, answered.body);
-    });
+    sessions.commit(request.session).then(
+      (setCookie) => {
+        if (setCookie) reply.header("set-cookie", setCookie);
+        done(null, payload);
+      },
+      (err: unknown) => {
+        const answered = answerOrFail(err, request, reply, done);
+        if (answered) done(null, answered.body);
+      },
+    );
   });
 };
 

@@ -24,8 +24,11 @@ export type { FetchErrorHandler, FetchSessionOptions } from "./fetch/run.js";
  * const handler: FetchSessionHandler<{ visits: number }, []> = (request, session) => Response.json({ id: session.id });
  * ```
  */
-export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]> =
-  (request: Request, session: Session<Data>, ...args: Args) => Response | Promise<Response>;
+export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]> = (
+  request: Request,
+  session: Session<Data>,
+  ...args: Args
+) => Response | Promise<Response>;
 
 /**
  * Wraps a fetch handler: resolves the session from the Request's Cookie header, passes it
@@ -42,7 +45,9 @@ export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]
  * ```
  */
 export function withSession<Data extends SessionData = SessionData, Args extends unknown[] = []>(
-  sessions: Sessions<Data>, handler: FetchSessionHandler<Data, Args>, options: FetchSessionOptions = {},
+  sessions: Sessions<Data>,
+  handler: FetchSessionHandler<Data, Args>,
+  options: FetchSessionOptions = {},
 ): (request: Request, ...args: Args) => Promise<Response> {
   checkSessions(sessions);
   checkValue("handler", "function", handler, false);

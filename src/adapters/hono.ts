@@ -43,7 +43,8 @@ export type SessionVariables<Data extends SessionData = SessionData> = {
  * ```
  */
 export function sessionMiddleware<Data extends SessionData = SessionData>(
-  sessions: Sessions<Data>, options: FetchSessionOptions = {},
+  sessions: Sessions<Data>,
+  options: FetchSessionOptions = {},
 ): MiddlewareHandler<{ Variables: SessionVariables<Data> }> {
   checkSessions(sessions);
   checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");

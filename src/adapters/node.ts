@@ -27,8 +27,11 @@ import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS, type OptionSp
  * const handler: SessionHandler = (req, res, session) => res.end(session.isAuthenticated ? "hi" : "who?");
  * ```
  */
-export type SessionHandler<Data extends SessionData = SessionData> =
-  (req: IncomingMessage, res: ServerResponse, session: Session<Data>) => unknown;
+export type SessionHandler<Data extends SessionData = SessionData> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: Session<Data>,
+) => unknown;
 
 /**
  * Options of {@link withSession}.
@@ -65,7 +68,9 @@ function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse
  * ```
  */
 export function withSession<Data extends SessionData = SessionData>(
-  sessions: Sessions<Data>, handler: SessionHandler<Data>, options: NodeSessionOptions = {},
+  sessions: Sessions<Data>,
+  handler: SessionHandler<Data>,
+  options: NodeSessionOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   checkSessions(sessions);
   checkValue("handler", "function", handler, false);
@@ -114,12 +119,19 @@ export function withSession<Data extends SessionData = SessionData>(
  * createServer((req, res) => middleware(req, res, () => res.end(String(req.session.id))));
  * ```
  */
-export function createSessionMiddleware<Data extends SessionData = SessionData>(sessions: Sessions<Data>, options: NodeSessionOptions = {}) {
+export function createSessionMiddleware<Data extends SessionData = SessionData>(
+  sessions: Sessions<Data>,
+  options: NodeSessionOptions = {},
+) {
   checkSessions(sessions);
   checkOptions(options, NODE_OPTIONS, "createSessionMiddleware");
   const onError = options.onError ?? defaultOnError;
   // The rest of the stack runs after next() returns, so the commit waits for the first output.
-  return async function pgsession(req: IncomingMessage & { session?: Session<Data> }, res: ServerResponse, next: (err?: unknown) => unknown): Promise<void> {
+  return async function pgsession(
+    req: IncomingMessage & { session?: Session<Data> },
+    res: ServerResponse,
+    next: (err?: unknown) => unknown,
+  ): Promise<void> {
     const run = await startNodeSession(sessions, req, res, options, onError).catch((err: unknown) => {
       next(err);
       return null;

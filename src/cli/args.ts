@@ -154,7 +154,8 @@ export function optionalInteger(values: Values, name: string, command: string, m
 export function optionalDurationMs(values: Values, name: string, command: string, maxMs: number): number | undefined {
   const value = optionalString(values, name, command);
   if (value === undefined) return undefined;
-  const invalid = () => new CliUsageError(`--${name} must be a duration from 0 to ${maxMs} ms (e.g. "20ms", "1s"), not ${JSON.stringify(value)}`, command);
+  const invalid = () =>
+    new CliUsageError(`--${name} must be a duration from 0 to ${maxMs} ms (e.g. "20ms", "1s"), not ${JSON.stringify(value)}`, command);
   let ms: number;
   try {
     ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value, `--${name}`, { allowZero: true });

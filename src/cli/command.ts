@@ -81,7 +81,9 @@ export interface Command {
  * PGlite database the CLI created), whatever `fn` does.
  */
 export async function withSessions<T>(
-  ctx: CommandContext, fn: (sessions: Sessions, target: Target) => Promise<T>, options: { unlogged?: boolean } = {},
+  ctx: CommandContext,
+  fn: (sessions: Sessions, target: Target) => Promise<T>,
+  options: { unlogged?: boolean } = {},
 ): Promise<T> {
   const { sessions, target } = await openSessions(ctx.common, ctx.env, ctx.cwd, options);
   try {

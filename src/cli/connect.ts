@@ -44,7 +44,11 @@ export const DEFAULT_DATA_DIR = ".pgsession";
  * chooseTarget({ databaseUrl: undefined, dataDir: undefined }, {}, "/app"); // PGlite in /app/.pgsession
  * ```
  */
-export function chooseTarget(common: Pick<CommonValues, "databaseUrl" | "dataDir">, env: NodeJS.ProcessEnv, cwd: string): Target & { url?: string } {
+export function chooseTarget(
+  common: Pick<CommonValues, "databaseUrl" | "dataDir">,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Target & { url?: string } {
   const url = common.databaseUrl ?? (env.DATABASE_URL || undefined);
   if (url !== undefined && common.dataDir === undefined) return { kind: "postgresql", location: redact(url), url };
   if (common.dataDir === undefined && PG_VARIABLES.some((name) => env[name])) {
@@ -93,7 +97,10 @@ export async function openDriver(target: Target & { url?: string }): Promise<Sto
  * ```
  */
 export async function openSessions<Data extends Record<string, unknown> = Record<string, unknown>>(
-  common: CommonValues, env: NodeJS.ProcessEnv, cwd: string, options: Omit<SessionsOptions, "store" | "schema" | "table"> = {},
+  common: CommonValues,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  options: Omit<SessionsOptions, "store" | "schema" | "table"> = {},
 ): Promise<{ sessions: Sessions<Data>; target: Target }> {
   const target = chooseTarget(common, env, cwd);
   const driver = await openDriver(target);

@@ -17,7 +17,13 @@ import { statusCommand } from "./commands/status.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  migrateCommand, statusCommand, pruneCommand, listCommand, revokeCommand, statsCommand, demoCommand,
+  migrateCommand,
+  statusCommand,
+  pruneCommand,
+  listCommand,
+  revokeCommand,
+  statsCommand,
+  demoCommand,
 ];
 
 const MAIN_HELP = `Usage: pgsession <command> [options]
@@ -83,7 +89,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     io.stderr.write(`pgsession${command ? ` ${command.name}` : ""}: ${message.replace(/^pgsession: /, "")}\n`);
     if (err instanceof CliUsageError) {
-      io.stderr.write(err.command ? `Run \`pgsession ${err.command} --help\` for its options.\n` : "Run `pgsession --help` for the commands.\n");
+      io.stderr.write(
+        err.command ? `Run \`pgsession ${err.command} --help\` for its options.\n` : "Run `pgsession --help` for the commands.\n",
+      );
     } else if (code === EXIT.failure) {
       io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
     }

@@ -6,10 +6,22 @@ import { chooseTarget, redact } from "./connect.js";
 describe("describeUserAgent", () => {
   it.each([
     ["Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox 128 on Linux"],
-    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", "Edge 126 on Windows"],
-    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Safari 17 on macOS"],
-    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36", "Chrome 126 on Android"],
-    ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0.0.0 Safari/537.36", "Headless Chrome 130 on Linux"],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+      "Edge 126 on Windows",
+    ],
+    [
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+      "Safari 17 on macOS",
+    ],
+    [
+      "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+      "Chrome 126 on Android",
+    ],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0.0.0 Safari/537.36",
+      "Headless Chrome 130 on Linux",
+    ],
     ["curl/8.5.0", "curl 8"],
     [null, "unknown device"],
     ["x".repeat(80), `${"x".repeat(39)}…`],
@@ -27,12 +39,24 @@ describe("escapeHtml", () => {
 describe("chooseTarget", () => {
   it("prefers --database-url, then DATABASE_URL, then PG* variables, then PGlite in ./.pgsession", () => {
     const none = { databaseUrl: undefined, dataDir: undefined };
-    expect(chooseTarget({ ...none, databaseUrl: "postgres://u:pw@h/db" }, { DATABASE_URL: "postgres://other/db" }, "/app"))
-      .toMatchObject({ kind: "postgresql", location: "postgres://u:***@h/db", url: "postgres://u:pw@h/db" });
-    expect(chooseTarget(none, { DATABASE_URL: "postgres://other/db" }, "/app")).toMatchObject({ kind: "postgresql", url: "postgres://other/db" });
-    expect(chooseTarget(none, { PGHOST: "db.internal", PGDATABASE: "app" }, "/app")).toMatchObject({ kind: "postgresql", location: "PG* variables (db.internal:5432/app)" });
+    expect(chooseTarget({ ...none, databaseUrl: "postgres://u:pw@h/db" }, { DATABASE_URL: "postgres://other/db" }, "/app")).toMatchObject({
+      kind: "postgresql",
+      location: "postgres://u:***@h/db",
+      url: "postgres://u:pw@h/db",
+    });
+    expect(chooseTarget(none, { DATABASE_URL: "postgres://other/db" }, "/app")).toMatchObject({
+      kind: "postgresql",
+      url: "postgres://other/db",
+    });
+    expect(chooseTarget(none, { PGHOST: "db.internal", PGDATABASE: "app" }, "/app")).toMatchObject({
+      kind: "postgresql",
+      location: "PG* variables (db.internal:5432/app)",
+    });
     expect(chooseTarget(none, {}, "/app")).toEqual({ kind: "pglite", location: "/app/.pgsession" });
-    expect(chooseTarget({ ...none, dataDir: "data" }, { DATABASE_URL: "postgres://x/y" }, "/app")).toEqual({ kind: "pglite", location: "/app/data" });
+    expect(chooseTarget({ ...none, dataDir: "data" }, { DATABASE_URL: "postgres://x/y" }, "/app")).toEqual({
+      kind: "pglite",
+      location: "/app/data",
+    });
   });
 
   it("never shows a password", () => {

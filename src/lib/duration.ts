@@ -39,7 +39,10 @@ export function parseDuration(value: Duration, option: string, { allowZero = fal
       const start = PART.lastIndex;
       const match = PART.exec(text);
       if (!match || match.index !== start) {
-        throw new SessionConfigError(option, `"${value}" is not a duration (use a number of milliseconds or e.g. "30s", "15m", "24h", "7d")`);
+        throw new SessionConfigError(
+          option,
+          `"${value}" is not a duration (use a number of milliseconds or e.g. "30s", "15m", "24h", "7d")`,
+        );
       }
       ms += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
     }
@@ -50,7 +53,10 @@ export function parseDuration(value: Duration, option: string, { allowZero = fal
   // Checked after rounding: 0.4 ms (or "0.4ms") is 0 ms, and must fail exactly as 0 does.
   const rounded = Math.round(ms);
   if (!Number.isFinite(ms) || ms < 0 || (!allowZero && rounded === 0)) {
-    throw new SessionConfigError(option, `must be a ${allowZero ? "non-negative" : "positive"} finite duration of at least 1 ms, got ${describe(value)}`);
+    throw new SessionConfigError(
+      option,
+      `must be a ${allowZero ? "non-negative" : "positive"} finite duration of at least 1 ms, got ${describe(value)}`,
+    );
   }
   if (rounded > 100 * 365 * UNIT_MS.d!) throw new SessionConfigError(option, `is longer than 100 years`);
   return rounded;

@@ -37,4 +37,3 @@ export function validateIdentifier(name: unknown, option: string): string {
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
-

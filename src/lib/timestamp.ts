@@ -30,8 +30,15 @@ export function parseTimestamptz(text: string): Date {
 function fastEpochMs(s: string): number {
   const n = s.length;
   // The shortest: "YYYY-MM-DDTHH:MM:SS+HH" (22 characters).
-  if (n < 22 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84
-    || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return NaN;
+  if (
+    n < 22 ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  )
+    return NaN;
   // Small integers throughout (-1 for a non-digit), which V8 keeps unboxed.
   const century = twoDigits(s, 0);
   const yy = twoDigits(s, 2);
@@ -41,8 +48,22 @@ function fastEpochMs(s: string): number {
   const minute = twoDigits(s, 14);
   const second = twoDigits(s, 17);
   const year = century * 100 + yy;
-  if (century < 0 || yy < 0 || year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)
-    || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return NaN;
+  if (
+    century < 0 ||
+    yy < 0 ||
+    year < 1 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  )
+    return NaN;
   let i = 19;
   let fraction = 0;
   if (s.charCodeAt(i) === 46) {

@@ -25,7 +25,8 @@ export async function commitSession(ctx: ManagerContext, session: Session<object
   switch (state.phase) {
     case "superseded":
       // Stored, these changes would start a session whose cookie replaces the login's.
-      if (setsAnyKey(state)) throw new SessionConflictError("a login replaced this session's token while the request ran; nothing was saved");
+      if (setsAnyKey(state))
+        throw new SessionConflictError("a login replaced this session's token while the request ran; nothing was saved");
       return null;
     case "new":
     case "loggedOut":

@@ -32,9 +32,21 @@ export function freshState(ctx: ManagerContext, context: RequestContext, phase: 
   const createdAt = clockOf(ctx);
   const { idleMs, absoluteMs } = ctx.options.standard;
   return {
-    phase, token: null, tokenHash: null, publicId: null, record: null, data: emptyData(), changes: new Map(), cleared: false,
-    cookieDue: false, dataKey: null, context, dataLength: 2, createdAt,
-    expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)), controller: ctx.controller,
+    phase,
+    token: null,
+    tokenHash: null,
+    publicId: null,
+    record: null,
+    data: emptyData(),
+    changes: new Map(),
+    cleared: false,
+    cookieDue: false,
+    dataKey: null,
+    context,
+    dataLength: 2,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + Math.min(idleMs, absoluteMs)),
+    controller: ctx.controller,
   };
 }
 
@@ -80,13 +92,16 @@ export function cookieOf(ctx: ManagerContext, state: SessionState, value: string
 /** Throws the error a write that matched no row stands for. */
 export function failWrite(reason: MissReason, what: "save" | "rotate"): never {
   if (reason === "gone") throw new SessionGoneError();
-  if (reason === "stale") throw new SessionConflictError(`cannot ${what}: another request already replaced this session's token (a rotation or a login)`);
+  if (reason === "stale")
+    throw new SessionConflictError(`cannot ${what}: another request already replaced this session's token (a rotation or a login)`);
   throw new SessionConflictError("the session was written by another request since it was read (compare-and-set failed)");
 }
 
 /** Emits a lifecycle event for a session, if anyone listens. */
 export function emit<E extends Exclude<SessionEventName, "pruned">>(
-  ctx: ManagerContext, name: E, session: SessionEvent | null,
+  ctx: ManagerContext,
+  name: E,
+  session: SessionEvent | null,
   extra?: Omit<Parameters<SessionEventListener<E>>[0], keyof SessionEvent>,
 ): void {
   if (!session || !ctx.events.has(name)) return;

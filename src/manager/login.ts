@@ -62,9 +62,10 @@ async function bindUser(ctx: ManagerContext, state: SessionState, userId: string
   const policy = loginTimeouts(ctx, options);
   if (state.phase === "stored" && !state.record?.current) detach(ctx, state);
   const wasStored = state.phase === "stored";
-  const bind = (rows: SessionRows): Promise<void> => wasStored
-    ? replaceToken(ctx, state, { userId, remember, ...policy, ...recordedClient(state.context) }, rows)
-    : insertSession(ctx, state, userId, policy, remember, rows);
+  const bind = (rows: SessionRows): Promise<void> =>
+    wasStored
+      ? replaceToken(ctx, state, { userId, remember, ...policy, ...recordedClient(state.context) }, rows)
+      : insertSession(ctx, state, userId, policy, remember, rows);
   const event = wasStored ? "rotated" : "created";
   const limit = ctx.options.maxSessionsPerUser;
   if (limit === null) {

@@ -47,7 +47,10 @@ export class SessionManager<Data extends object = SessionData> {
   constructor(options: ResolvedOptions, table: SessionTable) {
     this.options = options;
     const ctx: ManagerContext = {
-      options, table, codec: dataCodec(options.encrypt), events: new SessionEvents(),
+      options,
+      table,
+      codec: dataCodec(options.encrypt),
+      events: new SessionEvents(),
       controller: {
         newPublicId: (createdAt) => newPublicId(ctx, createdAt),
         absoluteTimeoutMs: options.standard.absoluteMs,
@@ -180,8 +183,11 @@ export class SessionManager<Data extends object = SessionData> {
    * logout. Works in `audience`, by default this instance's (`audience: null`: every
    * audience). Resolves to the count.
    */
-  revokeUserSessions(userId: string, options: { audience?: string | null; except?: Session<Data> | string; issuedBefore?: Date } = {}): Promise<number> {
-    const exceptId = typeof options.except === "string" ? options.except : options.except?.id ?? null;
+  revokeUserSessions(
+    userId: string,
+    options: { audience?: string | null; except?: Session<Data> | string; issuedBefore?: Date } = {},
+  ): Promise<number> {
+    const exceptId = typeof options.except === "string" ? options.except : (options.except?.id ?? null);
     return revokeUserSessions(this.#ctx, userId, options, exceptId);
   }
 

@@ -69,7 +69,6 @@ export interface SessionsOptions {
   maxSessionsPerUser?: number;
 }
 
-
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
   readonly schema: string;
@@ -90,9 +89,24 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set([
-  "store", "schema", "table", "unlogged", "cookie", "idleTimeout", "absoluteTimeout", "remember", "touchAfter",
-  "staleTtl", "saveUninitialized", "trustProxy", "maxDataSize", "audience", "now", "randomBytes",
-  "encrypt", "maxSessionsPerUser",
+  "store",
+  "schema",
+  "table",
+  "unlogged",
+  "cookie",
+  "idleTimeout",
+  "absoluteTimeout",
+  "remember",
+  "touchAfter",
+  "staleTtl",
+  "saveUninitialized",
+  "trustProxy",
+  "maxDataSize",
+  "audience",
+  "now",
+  "randomBytes",
+  "encrypt",
+  "maxSessionsPerUser",
 ]);
 
 function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
@@ -120,7 +134,8 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     if (!KNOWN.has(key)) throw new SessionConfigError(key, "is not an option of createSessions");
   }
   const remember = options.remember ?? {};
-  if (typeof remember !== "object" || remember === null) throw new SessionConfigError("remember", "expected { idleTimeout, absoluteTimeout }");
+  if (typeof remember !== "object" || remember === null)
+    throw new SessionConfigError("remember", "expected { idleTimeout, absoluteTimeout }");
   const maxDataSize = options.maxDataSize ?? 64 * 1024;
   if (!Number.isInteger(maxDataSize) || maxDataSize < 2 || maxDataSize > 64 * 1024 * 1024) {
     throw new SessionConfigError("maxDataSize", "must be a whole number of bytes between 2 and 67108864");

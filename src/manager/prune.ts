@@ -62,7 +62,10 @@ function pauseOf(value: Duration | undefined, option: string, fallback = 0): num
   return ms;
 }
 
-async function runPrune(ctx: ManagerContext, run: { batchSize: number; wait: boolean; pauseMs: number; onBatch?: (progress: PruneProgress) => void }): Promise<number> {
+async function runPrune(
+  ctx: ManagerContext,
+  run: { batchSize: number; wait: boolean; pauseMs: number; onBatch?: (progress: PruneProgress) => void },
+): Promise<number> {
   const result = await ctx.table.prune({
     ...run,
     onExpired: (expired) => {
@@ -76,7 +79,9 @@ async function runPrune(ctx: ManagerContext, run: { batchSize: number; wait: boo
 /** Deletes expired sessions now, waiting for another instance's prune to finish first; the count. */
 export async function pruneNow(ctx: ManagerContext, options: PruneOptions): Promise<number> {
   return runPrune(ctx, {
-    batchSize: batchSizeOf(options.batchSize, "prune.batchSize"), wait: true, pauseMs: pauseOf(options.pause, "prune.pause"),
+    batchSize: batchSizeOf(options.batchSize, "prune.batchSize"),
+    wait: true,
+    pauseMs: pauseOf(options.pause, "prune.pause"),
     ...(options.onProgress && { onBatch: options.onProgress }),
   });
 }
@@ -87,7 +92,12 @@ export function startBackgroundPrune(ctx: ManagerContext, options: BackgroundPru
   const batchSize = batchSizeOf(options.batchSize, "startPruning.batchSize");
   const pauseMs = pauseOf(options.pause, "startPruning.pause", DEFAULT_BACKGROUND_PRUNE_PAUSE_MS);
   // Store errors already say "pgsession: pruning failed: ..."; anything else gets that prefix.
-  const onError = options.onError ?? ((err: unknown) => console.warn(err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`));
+  const onError =
+    options.onError ??
+    ((err: unknown) =>
+      console.warn(
+        err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`,
+      ));
   return startTimer(everyMs, async () => {
     try {
       await runPrune(ctx, { batchSize, wait: false, pauseMs });

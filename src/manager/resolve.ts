@@ -13,7 +13,9 @@ import { emit, freshState, type ManagerContext } from "./context.js";
  * Rejects with `SessionStoreError` when the database fails: never "no session".
  */
 export async function resolveToken<Data extends object>(
-  ctx: ManagerContext, token: string | null | undefined, context: RequestContext,
+  ctx: ManagerContext,
+  token: string | null | undefined,
+  context: RequestContext,
 ): Promise<Session<Data>> {
   if (!isWellFormedToken(token)) return new Session<Data>(freshState(ctx, context));
   const tokenHash = tokenHashBytes(token);
@@ -24,9 +26,21 @@ export async function resolveToken<Data extends object>(
   const opened = ctx.codec.open(record.data, { token, publicId: record.id }, record.current);
   if (opened === null) return new Session<Data>(freshState(ctx, context));
   const state: SessionState = {
-    phase: "stored", token, tokenHash, publicId: record.id, record, data: opened.data, changes: new Map(), cleared: false,
-    cookieDue: false, dataKey: opened.dataKey, context, dataLength: record.dataLength, createdAt: record.createdAt,
-    expiresAt: record.expiresAt, controller: ctx.controller,
+    phase: "stored",
+    token,
+    tokenHash,
+    publicId: record.id,
+    record,
+    data: opened.data,
+    changes: new Map(),
+    cleared: false,
+    cookieDue: false,
+    dataKey: opened.dataKey,
+    context,
+    dataLength: record.dataLength,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    controller: ctx.controller,
   };
   if (record.touched) emit(ctx, "touched", record);
   return new Session<Data>(state);

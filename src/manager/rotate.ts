@@ -13,7 +13,12 @@ import { checkSize, ownerOf, saveData } from "./write.js";
  * statement; with `login`, binds the user and timeouts too. Only the holder of the
  * current token may rotate, so a session has one successor.
  */
-export async function replaceToken(ctx: ManagerContext, state: SessionState, login: LoginChange | null, rows: SessionRows = ctx.table): Promise<void> {
+export async function replaceToken(
+  ctx: ManagerContext,
+  state: SessionState,
+  login: LoginChange | null,
+  rows: SessionRows = ctx.table,
+): Promise<void> {
   const record = state.record as SessionRecord;
   if (!record.current) failWrite("stale", "rotate");
   if (isDirty(state)) checkSize(ctx, state);
@@ -31,7 +36,13 @@ export async function replaceToken(ctx: ManagerContext, state: SessionState, log
   const result = await rows.rotate(state.tokenHash as Uint8Array, next.tokenHash, ctx.options.staleMs, changes ?? undefined, login);
   if (typeof result === "string") failWrite(result, "rotate");
   const opened = ctx.codec.open(result.data, { token: next.token, publicId: result.id }, true);
-  Object.assign(state, { record: result, token: next.token, tokenHash: next.tokenHash, data: opened ? opened.data : state.data, cookieDue: true });
+  Object.assign(state, {
+    record: result,
+    token: next.token,
+    tokenHash: next.tokenHash,
+    data: opened ? opened.data : state.data,
+    cookieDue: true,
+  });
   markWritten(state);
 }
 

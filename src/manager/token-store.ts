@@ -98,8 +98,17 @@ export class TokenStore {
     const id = generatePublicId(ctx.options.randomBytes, (ctx.options.now?.() ?? new Date()).getTime());
     const { column } = ctx.codec.seal(checkData(data), { token, publicId: id });
     await ctx.table.insert({
-      id, tokenHash: tokenHashBytes(token), userId, audience: ctx.options.audience, data: column, remember: false, ip: null, userAgent: null,
-      idleMs: lifetime.idleMs, touchAfterMs: lifetime.touchAfterMs, absoluteMs: lifetime.absoluteMs,
+      id,
+      tokenHash: tokenHashBytes(token),
+      userId,
+      audience: ctx.options.audience,
+      data: column,
+      remember: false,
+      ip: null,
+      userAgent: null,
+      idleMs: lifetime.idleMs,
+      touchAfterMs: lifetime.touchAfterMs,
+      absoluteMs: lifetime.absoluteMs,
     });
   }
 

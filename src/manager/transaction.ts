@@ -12,9 +12,10 @@ import { publicIdOf } from "./write.js";
 
 /** The query function of a transaction, reporting database failures as `SessionStoreError` (with their SQLSTATE). */
 function reportingFailures(sql: SessionSql): SessionSql {
-  const wrap = <T>(run: () => Promise<T>): Promise<T> => run().catch((err: unknown) => {
-    throw toStoreError(err, "a statement of the session transaction");
-  });
+  const wrap = <T>(run: () => Promise<T>): Promise<T> =>
+    run().catch((err: unknown) => {
+      throw toStoreError(err, "a statement of the session transaction");
+    });
   const tagged = (strings: TemplateStringsArray, ...values: unknown[]) => wrap(() => sql(strings, ...values));
   return Object.assign(tagged, { query: (text: string, params?: readonly unknown[]) => wrap(() => sql.query(text, params)) }) as SessionSql;
 }
@@ -34,7 +35,8 @@ export async function runInSession<T>(ctx: ManagerContext, session: Session<obje
       const who: TransactionSession = { id: publicIdOf(ctx, state), userId: null, audience: ctx.options.audience };
       if (state.phase === "stored") {
         const row = await tx.rows.peek(state.tokenHash as Uint8Array);
-        if (row === null) throw new SessionGoneError("pgsession: the session ended (revoked, logged out or expired) before its transaction ran");
+        if (row === null)
+          throw new SessionGoneError("pgsession: the session ended (revoked, logged out or expired) before its transaction ran");
         who.userId = row.userId;
         who.audience = row.audience;
       }

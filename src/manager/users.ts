@@ -17,7 +17,12 @@ function audienceOf(ctx: ManagerContext, options: { audience?: string | null }):
 }
 
 /** Live sessions of a user, most recently seen first, with `current` marking the one whose public id is `currentId`. */
-export async function listUserSessions(ctx: ManagerContext, userId: string, options: { audience?: string | null }, currentId: string | undefined): Promise<UserSession[]> {
+export async function listUserSessions(
+  ctx: ManagerContext,
+  userId: string,
+  options: { audience?: string | null },
+  currentId: string | undefined,
+): Promise<UserSession[]> {
   const rows = await ctx.table.listByUser(userId, audienceOf(ctx, options));
   return rows.map((row) => ({ ...row, current: row.id === currentId }));
 }
@@ -32,9 +37,16 @@ export async function revokeSession(ctx: ManagerContext, publicId: string): Prom
 
 /** Revokes a user's sessions (all, all but `exceptId`, or those issued before `issuedBefore`); the count. */
 export async function revokeUserSessions(
-  ctx: ManagerContext, userId: string, options: { audience?: string | null; issuedBefore?: Date }, exceptId: string | null,
+  ctx: ManagerContext,
+  userId: string,
+  options: { audience?: string | null; issuedBefore?: Date },
+  exceptId: string | null,
 ): Promise<number> {
-  const removed = await ctx.table.revokeByUser(userId, { audience: audienceOf(ctx, options), exceptId, issuedBefore: options.issuedBefore ?? null });
+  const removed = await ctx.table.revokeByUser(userId, {
+    audience: audienceOf(ctx, options),
+    exceptId,
+    issuedBefore: options.issuedBefore ?? null,
+  });
   for (const session of removed) emit(ctx, "revoked", session, { reason: "revoked" });
   return removed.length;
 }

@@ -48,7 +48,12 @@ export function ownerOf(state: SessionState): DataOwner {
 
 /** Stores a session that is not stored yet, with its first token; the state becomes `stored` with its cookie due. */
 export async function insertSession(
-  ctx: ManagerContext, state: SessionState, userId: string | null, policy: TimeoutPolicy, remember: boolean, rows: SessionRows = ctx.table,
+  ctx: ManagerContext,
+  state: SessionState,
+  userId: string | null,
+  policy: TimeoutPolicy,
+  remember: boolean,
+  rows: SessionRows = ctx.table,
 ): Promise<void> {
   checkSize(ctx, state);
   const { token, tokenHash } = newToken(ctx);
@@ -56,8 +61,16 @@ export async function insertSession(
   const sealed = ctx.codec.seal(state.data, { token, publicId: id });
   const client = recordedClient(state.context);
   const record = await rows.insert({
-    id, tokenHash, userId, audience: ctx.options.audience, data: sealed.column, remember, ...client,
-    idleMs: policy.idleMs, touchAfterMs: policy.touchAfterMs, absoluteMs: policy.absoluteMs,
+    id,
+    tokenHash,
+    userId,
+    audience: ctx.options.audience,
+    data: sealed.column,
+    remember,
+    ...client,
+    idleMs: policy.idleMs,
+    touchAfterMs: policy.touchAfterMs,
+    absoluteMs: policy.absoluteMs,
   });
   Object.assign(state, { phase: "stored", token, tokenHash, record, dataKey: sealed.dataKey, cookieDue: true });
   markWritten(state);
@@ -70,7 +83,12 @@ export async function insertSession(
  * the row is read again, this request's changes are applied on top, and the write retried
  * (unless `strict`, a caller's own compare-and-set).
  */
-export async function saveData(ctx: ManagerContext, state: SessionState, strict: boolean, rows: SessionRows = ctx.table): Promise<number | MissReason> {
+export async function saveData(
+  ctx: ManagerContext,
+  state: SessionState,
+  strict: boolean,
+  rows: SessionRows = ctx.table,
+): Promise<number | MissReason> {
   const record = state.record;
   if (!record) return "gone";
   const tokenHash = state.tokenHash as Uint8Array;

@@ -60,7 +60,10 @@ function sealedCodec(cipher: SessionCipher): DataCodec {
     },
     rotation(owner, newToken, dataKey) {
       // The new token unwraps the key from now on; the old one for the grace window.
-      const set = { $key: cipher.wrapKey(dataKey, newToken, owner.publicId), $prevKey: cipher.wrapKey(dataKey, owner.token, owner.publicId) };
+      const set = {
+        $key: cipher.wrapKey(dataKey, newToken, owner.publicId),
+        $prevKey: cipher.wrapKey(dataKey, owner.token, owner.publicId),
+      };
       return { deleted: "[]", set: JSON.stringify(set), cleared: false };
     },
   };

@@ -15,11 +15,20 @@ describe("readCookie", () => {
 
   it("answers null, never throws, for anything doubtful", () => {
     const cases: unknown[] = [
-      undefined, null, "", 42, {}, ["a=1", 7],
+      undefined,
+      null,
+      "",
+      42,
+      {},
+      ["a=1", 7],
       `session=${TOKEN}; session=${TOKEN}`, // duplicates: a cookie-tossing attempt or a stale Path
       [`session=${TOKEN}`, `session=other`],
-      "session", "=;;=;", ";;;", "session;", // malformed pairs
-      "x".repeat(MAX_COOKIE_HEADER + 1), `a=${"x".repeat(MAX_COOKIE_HEADER)}; session=${TOKEN}`, // over-long
+      "session",
+      "=;;=;",
+      ";;;",
+      "session;", // malformed pairs
+      "x".repeat(MAX_COOKIE_HEADER + 1),
+      `a=${"x".repeat(MAX_COOKIE_HEADER)}; session=${TOKEN}`, // over-long
     ];
     for (const header of cases) expect(readCookie(header as string, "session")).toBeNull();
   });
@@ -75,8 +84,15 @@ describe("createCookiePolicy", () => {
   it("serializes every attribute", () => {
     const policy = createCookiePolicy({ name: "__Host-s", sameSite: "none", partitioned: true, priority: "high", maxAge: "1h" });
     const line = serializeSessionCookie(policy, { value: TOKEN, maxAgeMs: 3_600_000, secure: false, now: new Date(0) });
-    expect(line).toBe(`__Host-s=${TOKEN}; Max-Age=3600; Path=/; Expires=Thu, 01 Jan 1970 01:00:00 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None`);
-    const plain = serializeSessionCookie(createCookiePolicy({ domain: "example.com", httpOnly: false }), { value: TOKEN, maxAgeMs: undefined, secure: true, now: new Date(0) });
+    expect(line).toBe(
+      `__Host-s=${TOKEN}; Max-Age=3600; Path=/; Expires=Thu, 01 Jan 1970 01:00:00 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None`,
+    );
+    const plain = serializeSessionCookie(createCookiePolicy({ domain: "example.com", httpOnly: false }), {
+      value: TOKEN,
+      maxAgeMs: undefined,
+      secure: true,
+      now: new Date(0),
+    });
     expect(plain).toBe(`session=${TOKEN}; Domain=example.com; Path=/; Secure; SameSite=Lax`);
   });
 });
@@ -84,20 +100,29 @@ describe("createCookiePolicy", () => {
 describe("serializeSessionCookie: browser-session cookies from cached attributes", () => {
   it("gives exactly what the cookie package serializes, for every combination", () => {
     const policies: CookieOptions[] = [
-      {}, { name: "sid", path: "/app", domain: "example.com", httpOnly: false, sameSite: "strict", priority: "low" },
-      { name: "__Host-s", sameSite: "none", partitioned: true, priority: "high" }, { name: "__Secure-x", domain: ".example.org" },
-      { secure: true }, { secure: false, sameSite: "lax" },
+      {},
+      { name: "sid", path: "/app", domain: "example.com", httpOnly: false, sameSite: "strict", priority: "low" },
+      { name: "__Host-s", sameSite: "none", partitioned: true, priority: "high" },
+      { name: "__Secure-x", domain: ".example.org" },
+      { secure: true },
+      { secure: false, sameSite: "lax" },
     ];
     for (const options of policies) {
       const policy = createCookiePolicy(options);
       for (const secure of [true, false]) {
         // Twice: the first call fills the cache, the second reads it.
         for (let i = 0; i < 2; i++) {
-          expect(serializeSessionCookie(policy, { value: TOKEN, maxAgeMs: undefined, secure, now: new Date() })).toBe(serialize(policy.name, TOKEN, {
-            path: policy.path, ...(policy.domain !== undefined && { domain: policy.domain }), httpOnly: policy.httpOnly,
-            secure: isSecureFor(policy, secure), sameSite: policy.sameSite, ...(policy.partitioned && { partitioned: true }),
-            ...(policy.priority !== undefined && { priority: policy.priority }),
-          }));
+          expect(serializeSessionCookie(policy, { value: TOKEN, maxAgeMs: undefined, secure, now: new Date() })).toBe(
+            serialize(policy.name, TOKEN, {
+              path: policy.path,
+              ...(policy.domain !== undefined && { domain: policy.domain }),
+              httpOnly: policy.httpOnly,
+              secure: isSecureFor(policy, secure),
+              sameSite: policy.sameSite,
+              ...(policy.partitioned && { partitioned: true }),
+              ...(policy.priority !== undefined && { priority: policy.priority }),
+            }),
+          );
         }
       }
     }
@@ -110,7 +135,13 @@ describe("serializeSessionCookie: browser-session cookies from cached attributes
 });
 
 describe("contextOf", () => {
-  const facts = { tls: false, remoteAddress: "10.0.0.2", forwardedProto: "https, http", forwardedFor: "203.0.113.9, 10.0.0.1", userAgent: "ua" };
+  const facts = {
+    tls: false,
+    remoteAddress: "10.0.0.2",
+    forwardedProto: "https, http",
+    forwardedFor: "203.0.113.9, 10.0.0.1",
+    userAgent: "ua",
+  };
   it("believes the proxy only with trustProxy", () => {
     expect(contextOf(facts, false)).toEqual({ secure: false, ip: "10.0.0.2", userAgent: "ua" });
     expect(contextOf(facts, true)).toEqual({ secure: true, ip: "203.0.113.9", userAgent: "ua" });
@@ -124,8 +155,12 @@ describe("serializeSessionCookie: Secure and clearing", () => {
   it("turns Secure on for HTTPS requests when secure is auto, always for prefixes, never when off", () => {
     expect(serializeSessionCookie(createCookiePolicy(), { value: "t", maxAgeMs: undefined, secure: true, now })).toContain("; Secure");
     expect(serializeSessionCookie(createCookiePolicy(), { value: "t", maxAgeMs: undefined, secure: false, now })).not.toContain("Secure");
-    expect(serializeSessionCookie(createCookiePolicy({ name: "__Host-s" }), { value: "t", maxAgeMs: undefined, secure: false, now })).toContain("; Secure");
-    expect(serializeSessionCookie(createCookiePolicy({ secure: false }), { value: "t", maxAgeMs: undefined, secure: true, now })).not.toContain("Secure");
+    expect(
+      serializeSessionCookie(createCookiePolicy({ name: "__Host-s" }), { value: "t", maxAgeMs: undefined, secure: false, now }),
+    ).toContain("; Secure");
+    expect(
+      serializeSessionCookie(createCookiePolicy({ secure: false }), { value: "t", maxAgeMs: undefined, secure: true, now }),
+    ).not.toContain("Secure");
   });
   it("clears with Max-Age=0 and an Expires in the past", () => {
     expect(serializeSessionCookie(createCookiePolicy(), { value: "", maxAgeMs: 0, secure: false, now })).toBe(

@@ -94,7 +94,7 @@ export function createCookiePolicy(options: CookieOptions = {}): CookiePolicy {
   const needsSecure = (why: string, option: string) => {
     if (secure === false) throw new SessionConfigError(option, `${why} requires a Secure cookie, but cookie.secure is false`);
   };
-  if (sameSite === "none") needsSecure('SameSite=None', "cookie.sameSite");
+  if (sameSite === "none") needsSecure("SameSite=None", "cookie.sameSite");
   if (partitioned) needsSecure("Partitioned", "cookie.partitioned");
   // Browsers apply the prefix rules whatever the case of the prefix ("__host-" too).
   const lowerName = name.toLowerCase();

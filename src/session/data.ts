@@ -25,7 +25,9 @@ const MAX_KEY_LENGTH = 256;
 /** Checks a session key: 1 to 256 characters, no NUL; throws `SessionDataError`. */
 export function checkKey(key: unknown): string {
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes("\u0000")) {
-    throw new SessionDataError(`session keys must be strings of 1 to ${MAX_KEY_LENGTH} characters without NUL, got ${JSON.stringify(String(key)).slice(0, 80)}`);
+    throw new SessionDataError(
+      `session keys must be strings of 1 to ${MAX_KEY_LENGTH} characters without NUL, got ${JSON.stringify(String(key)).slice(0, 80)}`,
+    );
   }
   return key;
 }
@@ -103,6 +105,8 @@ export function serializeValue(key: string, value: unknown): string | undefined 
   } catch (cause) {
     if (cause instanceof SessionDataError) throw cause;
     // Deeper than the stack (RangeError), or a getter or toJSON that threw.
-    throw new SessionDataError(`session data: the value of ${JSON.stringify(key)} cannot be stored as JSON (${(cause as Error).message})`, { cause });
+    throw new SessionDataError(`session data: the value of ${JSON.stringify(key)} cannot be stored as JSON (${(cause as Error).message})`, {
+      cause,
+    });
   }
 }

@@ -132,7 +132,8 @@ export class SessionCipher {
     this.#keys = new Map();
     options.keys.forEach((entry, i) => {
       const id = (entry as EncryptionKey | undefined)?.id;
-      if (typeof id !== "string" || !KEY_ID.test(id)) throw new SessionConfigError(`encrypt.keys[${i}].id`, "must be 1 to 32 letters, digits, _ or -");
+      if (typeof id !== "string" || !KEY_ID.test(id))
+        throw new SessionConfigError(`encrypt.keys[${i}].id`, "must be 1 to 32 letters, digits, _ or -");
       if (this.#keys.has(id)) throw new SessionConfigError(`encrypt.keys[${i}].id`, `${JSON.stringify(id)} is listed twice`);
       this.#keys.set(id, toKeyBytes(entry.key, `encrypt.keys[${i}].key`));
     });

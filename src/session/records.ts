@@ -190,4 +190,3 @@ export interface TransactionSession {
   userId: string | null;
   audience: string | null;
 }
-

@@ -40,6 +40,6 @@ function first(value: string | readonly string[] | null | undefined): string | n
 export function contextOf(facts: RequestFacts, trustProxy: boolean): RequestContext {
   const forwardedHttps = trustProxy && first(facts.forwardedProto)?.toLowerCase() === "https";
   const ip = (trustProxy ? first(facts.forwardedFor) : null) ?? facts.remoteAddress ?? null;
-  const userAgent = typeof facts.userAgent === "string" ? facts.userAgent : facts.userAgent?.[0] ?? null;
+  const userAgent = typeof facts.userAgent === "string" ? facts.userAgent : (facts.userAgent?.[0] ?? null);
   return { secure: facts.tls || forwardedHttps, ip, userAgent };
 }

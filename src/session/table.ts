@@ -6,8 +6,22 @@
  */
 
 import type {
-  DataChanges, EndedSession, FindResult, LoginChange, MigrationStatus, MissReason, NewSessionRow, PruneResult, PruneRun,
-  SessionRecord, SessionSql, SessionStats, SessionSummary, TableCounts, TableName, TransactionSession,
+  DataChanges,
+  EndedSession,
+  FindResult,
+  LoginChange,
+  MigrationStatus,
+  MissReason,
+  NewSessionRow,
+  PruneResult,
+  PruneRun,
+  SessionRecord,
+  SessionSql,
+  SessionStats,
+  SessionSummary,
+  TableCounts,
+  TableName,
+  TransactionSession,
 } from "./records.js";
 
 export type * from "./records.js";
@@ -23,7 +37,13 @@ export interface SessionRows {
   /** Merges changed keys into a live session (by public id when given); the new version, or why nothing was written. */
   save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason>;
   /** Gives the session a new token (and, for a login, a user), merging pending changes. */
-  rotate(tokenHash: Uint8Array, newTokenHash: Uint8Array, staleMs: number, changes?: DataChanges, login?: LoginChange | null): Promise<SessionRecord | MissReason>;
+  rotate(
+    tokenHash: Uint8Array,
+    newTokenHash: Uint8Array,
+    staleMs: number,
+    changes?: DataChanges,
+    login?: LoginChange | null,
+  ): Promise<SessionRecord | MissReason>;
   /** Replaces the whole data, optionally resetting the expiry to `ttlMs`; false when the session is not live. */
   replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean>;
   /** Deletes the session the token (or its grace-window predecessor) names. */
@@ -35,7 +55,10 @@ export interface SessionRows {
   /** Deletes one session by public id. */
   revokeById(id: string): Promise<EndedSession | null>;
   /** Deletes a user's sessions: in one audience (null: all), all but one, or those issued before a time. */
-  revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<EndedSession[]>;
+  revokeByUser(
+    userId: string,
+    options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null },
+  ): Promise<EndedSession[]>;
   /** Live sessions (public id, data, expiry), by id, at most `limit`. */
   listLive(audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>>;
   /** How many sessions are live. */

@@ -26,7 +26,10 @@ export interface TimeoutPolicy {
  * // { idleMs: 3_600_000, absoluteMs: 604_800_000, touchAfterMs: 360_000 }
  * ```
  */
-export function timeoutPolicy(base: TimeoutPolicy, override: { idleMs?: number | undefined; absoluteMs?: number | undefined } = {}): TimeoutPolicy {
+export function timeoutPolicy(
+  base: TimeoutPolicy,
+  override: { idleMs?: number | undefined; absoluteMs?: number | undefined } = {},
+): TimeoutPolicy {
   const idleMs = override.idleMs ?? base.idleMs;
   const absoluteMs = override.absoluteMs ?? base.absoluteMs;
   return {
@@ -72,7 +75,11 @@ export function fixedLifetime(ttlMs: number): TimeoutPolicy {
  * cookieMaxAge({ remember: true, absoluteExpiresAt }, undefined, new Date()); // ms until absoluteExpiresAt
  * ```
  */
-export function cookieMaxAge(session: { remember: boolean; absoluteExpiresAt: Date }, configuredMs: number | undefined, now: Date): number | undefined {
+export function cookieMaxAge(
+  session: { remember: boolean; absoluteExpiresAt: Date },
+  configuredMs: number | undefined,
+  now: Date,
+): number | undefined {
   if (!session.remember) return undefined;
   const leftMs = Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
   return configuredMs === undefined ? leftMs : Math.min(configuredMs, leftMs);

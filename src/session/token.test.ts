@@ -61,9 +61,21 @@ describe("tokens", () => {
   it("refuse anything that is not exactly a token we issue", () => {
     const good = generateToken();
     for (const bad of [
-      "", "abc", good + "A", good.slice(1), good.slice(0, 42) + "=", good.slice(0, 42) + "+", good.slice(0, 42) + "/",
+      "",
+      "abc",
+      good + "A",
+      good.slice(1),
+      good.slice(0, 42) + "=",
+      good.slice(0, 42) + "+",
+      good.slice(0, 42) + "/",
       good.slice(0, 42) + "B", // non-canonical last character: an alias of another token's bytes
-      " ".repeat(43), "é".repeat(43), "\u0000".repeat(43), null, undefined, 42, {},
+      " ".repeat(43),
+      "é".repeat(43),
+      "\u0000".repeat(43),
+      null,
+      undefined,
+      42,
+      {},
     ]) {
       expect(isWellFormedToken(bad), JSON.stringify(bad)).toBe(false);
     }
@@ -95,6 +107,8 @@ describe("tokens", () => {
     expect(generatePublicId(zeros, -5).slice(0, 8)).toBe(ids[0]!.slice(0, 8));
     expect(generatePublicId(zeros, 2 ** 60).slice(0, 8)).toBe("z".repeat(8));
     // The random part is the bytes drawn, as they are.
-    expect(generatePublicId(() => Uint8Array.from({ length: 12 }, (_, i) => i), 0).slice(8)).toBe(Buffer.from(Uint8Array.from({ length: 12 }, (_, i) => i)).toString("base64url"));
+    expect(generatePublicId(() => Uint8Array.from({ length: 12 }, (_, i) => i), 0).slice(8)).toBe(
+      Buffer.from(Uint8Array.from({ length: 12 }, (_, i) => i)).toString("base64url"),
+    );
   });
 });

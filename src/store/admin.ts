@@ -31,33 +31,50 @@ export interface AdminStatements {
 export function buildAdminStatements(names: TableName, clock: Clock): AdminStatements {
   const t = qualifiedName(names);
   return {
-    counts: clockedStatement(clock, "admin_counts", {}, (p) =>
-      `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
+    counts: clockedStatement(
+      clock,
+      "admin_counts",
+      {},
+      (p) =>
+        `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
               count(*) FILTER (WHERE ${isExpired(p.now)})::integer AS expired,
               count(*) FILTER (WHERE ${isLive(p.now)} AND s.user_id IS NOT NULL)::integer AS authenticated,
               min(s.created_at) FILTER (WHERE ${isLive(p.now)}) AS oldest,
               max(s.created_at) FILTER (WHERE ${isLive(p.now)}) AS newest,
               count(*)::integer AS total
-         FROM ${t} s`),
-    stats: clockedStatement(clock, "admin_stats", {}, (p) =>
-      `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
+         FROM ${t} s`,
+    ),
+    stats: clockedStatement(
+      clock,
+      "admin_stats",
+      {},
+      (p) =>
+        `SELECT count(*) FILTER (WHERE ${isLive(p.now)})::integer AS live,
               count(*) FILTER (WHERE ${isLive(p.now)} AND s.remember)::integer AS remember,
               count(DISTINCT s.user_id) FILTER (WHERE ${isLive(p.now)})::integer AS users,
               count(*) FILTER (WHERE s.created_at > ${p.now} - interval '1 hour')::integer AS created_hour,
               count(*) FILTER (WHERE s.created_at > ${p.now} - interval '1 day')::integer AS created_day,
               count(*) FILTER (WHERE ${isLive(p.now)} AND s.last_seen_at > ${p.now} - interval '1 hour')::integer AS seen_hour,
               count(*) FILTER (WHERE ${isLive(p.now)} AND s.last_seen_at > ${p.now} - interval '1 day')::integer AS seen_day
-         FROM ${t} s`),
-    byAudience: clockedStatement(clock, "admin_by_audience", {}, (p) =>
-      `SELECT s.audience, count(*)::integer AS sessions, count(DISTINCT s.user_id)::integer AS users
+         FROM ${t} s`,
+    ),
+    byAudience: clockedStatement(
+      clock,
+      "admin_by_audience",
+      {},
+      (p) =>
+        `SELECT s.audience, count(*)::integer AS sessions, count(DISTINCT s.user_id)::integer AS users
          FROM ${t} s WHERE ${isLive(p.now)}
-        GROUP BY s.audience ORDER BY count(*) DESC, s.audience NULLS FIRST`),
+        GROUP BY s.audience ORDER BY count(*) DESC, s.audience NULLS FIRST`,
+    ),
   };
 }
 
 /** The admin statements on `now`'s clock, and the parameters that go with them. */
 function adminFor(names: TableName, now: Date | null): { sql: AdminStatements; params: unknown[] } {
-  return now === null ? { sql: buildAdminStatements(names, "database"), params: [] } : { sql: buildAdminStatements(names, "injected"), params: [now] };
+  return now === null
+    ? { sql: buildAdminStatements(names, "database"), params: [] }
+    : { sql: buildAdminStatements(names, "injected"), params: [now] };
 }
 
 async function run(driver: StoreDriver, what: string, stmt: Statement, params: readonly unknown[]): Promise<Row[]> {

@@ -55,7 +55,12 @@ export function statementQuery(statement: Statement, params: readonly unknown[])
  * const rows = await fastQuery(pool, true, statement, [hash]);
  * ```
  */
-export function fastQuery<R extends Row>(client: pg.Pool | pg.PoolClient, pooled: boolean, statement: Statement, params: readonly unknown[]): Promise<R[]> {
+export function fastQuery<R extends Row>(
+  client: pg.Pool | pg.PoolClient,
+  pooled: boolean,
+  statement: Statement,
+  params: readonly unknown[],
+): Promise<R[]> {
   const query = statementQuery(statement, params);
   // The pool sets the callback and answers with a promise; a checked-out client answers a
   // submittable with itself, so the callback is ours.

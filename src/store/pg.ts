@@ -42,8 +42,13 @@ function isPool(value: unknown): value is pg.Pool {
   if (value instanceof pg.Pool) return true;
   if (value === null || typeof value !== "object") return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.connect === "function" && typeof candidate.query === "function" && typeof candidate.on === "function" &&
-    typeof candidate.end === "function" && typeof candidate.totalCount === "number";
+  return (
+    typeof candidate.connect === "function" &&
+    typeof candidate.query === "function" &&
+    typeof candidate.on === "function" &&
+    typeof candidate.end === "function" &&
+    typeof candidate.totalCount === "number"
+  );
 }
 
 /**

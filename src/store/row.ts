@@ -37,23 +37,87 @@ const column = (expression: string) => () => expression;
  * by {@link parseTimestamptz}; `touch` comes after the times it replaces.
  */
 const FIELDS = [
-  { name: "id", sql: column("s.id"), decode: (r, v: string) => { r.id = v; } },
-  { name: "userId", sql: column("s.user_id"), decode: (r, v: string | null) => { r.userId = v; } },
-  { name: "audience", sql: column("s.audience"), decode: (r, v: string | null) => { r.audience = v; } },
-  { name: "version", sql: column("s.version"), decode: (r, v: number) => { r.version = v; } },
-  { name: "remember", sql: column("s.remember"), decode: (r, v: boolean) => { r.remember = v; } },
-  { name: "createdAt", sql: column("s.created_at"), decode: (r, v: string) => { r.createdAt = parseTimestamptz(v); } },
-  { name: "lastSeenAt", sql: column("s.last_seen_at"), decode: (r, v: string) => { r.lastSeenAt = parseTimestamptz(v); } },
   {
-    name: "authenticatedAt", sql: column("s.authenticated_at"),
-    decode: (r, v: string | null) => { r.authenticatedAt = v === null ? null : parseTimestamptz(v); },
+    name: "id",
+    sql: column("s.id"),
+    decode: (r, v: string) => {
+      r.id = v;
+    },
   },
-  { name: "expiresAt", sql: column("s.idle_expires_at"), decode: (r, v: string) => { r.expiresAt = parseTimestamptz(v); } },
-  { name: "absoluteExpiresAt", sql: column("s.absolute_expires_at"), decode: (r, v: string) => { r.absoluteExpiresAt = parseTimestamptz(v); } },
-  { name: "current", sql: (inputs) => inputs.current, decode: (r, v: boolean) => { r.current = v; } },
+  {
+    name: "userId",
+    sql: column("s.user_id"),
+    decode: (r, v: string | null) => {
+      r.userId = v;
+    },
+  },
+  {
+    name: "audience",
+    sql: column("s.audience"),
+    decode: (r, v: string | null) => {
+      r.audience = v;
+    },
+  },
+  {
+    name: "version",
+    sql: column("s.version"),
+    decode: (r, v: number) => {
+      r.version = v;
+    },
+  },
+  {
+    name: "remember",
+    sql: column("s.remember"),
+    decode: (r, v: boolean) => {
+      r.remember = v;
+    },
+  },
+  {
+    name: "createdAt",
+    sql: column("s.created_at"),
+    decode: (r, v: string) => {
+      r.createdAt = parseTimestamptz(v);
+    },
+  },
+  {
+    name: "lastSeenAt",
+    sql: column("s.last_seen_at"),
+    decode: (r, v: string) => {
+      r.lastSeenAt = parseTimestamptz(v);
+    },
+  },
+  {
+    name: "authenticatedAt",
+    sql: column("s.authenticated_at"),
+    decode: (r, v: string | null) => {
+      r.authenticatedAt = v === null ? null : parseTimestamptz(v);
+    },
+  },
+  {
+    name: "expiresAt",
+    sql: column("s.idle_expires_at"),
+    decode: (r, v: string) => {
+      r.expiresAt = parseTimestamptz(v);
+    },
+  },
+  {
+    name: "absoluteExpiresAt",
+    sql: column("s.absolute_expires_at"),
+    decode: (r, v: string) => {
+      r.absoluteExpiresAt = parseTimestamptz(v);
+    },
+  },
+  {
+    name: "current",
+    sql: (inputs) => inputs.current,
+    decode: (r, v: boolean) => {
+      r.current = v;
+    },
+  },
   {
     // The touch keeps the idle expiry within the absolute one. float8 may carry float error.
-    name: "touch", sql: (inputs) => inputs.touch,
+    name: "touch",
+    sql: (inputs) => inputs.touch,
     decode: (r, v: [number, number] | null) => {
       if (v === null) return;
       r.touched = true;
@@ -61,7 +125,13 @@ const FIELDS = [
       r.expiresAt = new Date(Math.round(v[1]));
     },
   },
-  { name: "data", sql: column("s.data"), decode: (r, v: Record<string, unknown>) => { r.data = v; } },
+  {
+    name: "data",
+    sql: column("s.data"),
+    decode: (r, v: Record<string, unknown>) => {
+      r.data = v;
+    },
+  },
 ] as const satisfies readonly PackedField[];
 
 // Every record key but the two the decoder derives has its field: the compiler names a missing one.
@@ -97,9 +167,19 @@ export function recordOf(row: Row): SessionRecord {
   const values = JSON.parse(text) as never[];
   // Every key present from the start, so that each record has the same shape.
   const record: SessionRecord = {
-    id: "", userId: null, audience: null, data: NO_DATA, version: 0, remember: false,
-    createdAt: EPOCH, lastSeenAt: EPOCH, authenticatedAt: null, expiresAt: EPOCH, absoluteExpiresAt: EPOCH,
-    current: false, touched: false,
+    id: "",
+    userId: null,
+    audience: null,
+    data: NO_DATA,
+    version: 0,
+    remember: false,
+    createdAt: EPOCH,
+    lastSeenAt: EPOCH,
+    authenticatedAt: null,
+    expiresAt: EPOCH,
+    absoluteExpiresAt: EPOCH,
+    current: false,
+    touched: false,
     // PostgreSQL's JSON text of the data is never shorter than JSON.stringify's of it.
     dataLength: text.length,
   };

@@ -12,10 +12,14 @@ import { isLive, qualifiedName, type Clock } from "./sql/fragments.js";
 import { WAIT_FOR_LOCK } from "./statements.js";
 
 /** Sets the settings that session_id(), user_id() and audience() read back; '' stands for null. */
-export const SET_SESSION = plainStatement("set_session", { id: "text", userId: "text", audience: "text" }, (p) =>
-  `SELECT set_config('pgsession.session_id', coalesce(${p.id}, ''), true),
+export const SET_SESSION = plainStatement(
+  "set_session",
+  { id: "text", userId: "text", audience: "text" },
+  (p) =>
+    `SELECT set_config('pgsession.session_id', coalesce(${p.id}, ''), true),
           set_config('pgsession.user_id', coalesce(${p.userId}, ''), true),
-          set_config('pgsession.audience', coalesce(${p.audience}, ''), true)`);
+          set_config('pgsession.audience', coalesce(${p.audience}, ''), true)`,
+);
 
 /**
  * Makes the safe query function over one transaction. Statements are sent unnamed, so an
@@ -80,14 +84,19 @@ export async function lockUser(tx: Queryable, names: TableName, userId: string):
  */
 export function buildTrimStatement(names: TableName, clock: Clock): BuiltStatement {
   const t = qualifiedName(names);
-  return clockedStatement(clock, "trim_user", { userId: "text", audience: "text", keep: "integer", currentId: "text" }, (p) =>
-    `DELETE FROM ${t} d WHERE d.id IN (
+  return clockedStatement(
+    clock,
+    "trim_user",
+    { userId: "text", audience: "text", keep: "integer", currentId: "text" },
+    (p) =>
+      `DELETE FROM ${t} d WHERE d.id IN (
        SELECT s.id FROM ${t} s
         WHERE s.user_id = ${p.userId} AND s.audience IS NOT DISTINCT FROM ${p.audience} AND s.id <> ${p.currentId}
           AND ${isLive(p.now)}
         ORDER BY s.authenticated_at DESC NULLS LAST, s.created_at DESC, s.id
         OFFSET ${p.keep} - 1)
-     RETURNING d.id`);
+     RETURNING d.id`,
+  );
 }
 
 const trimmers = new Map<string, BuiltStatement>();
@@ -103,7 +112,13 @@ const trimmers = new Map<string, BuiltStatement>();
  * ```
  */
 export async function trimUserSessions(
-  tx: Queryable, names: TableName, now: Date | null, userId: string, audience: string | null, keep: number, currentId: string,
+  tx: Queryable,
+  names: TableName,
+  now: Date | null,
+  userId: string,
+  audience: string | null,
+  keep: number,
+  currentId: string,
 ): Promise<string[]> {
   const clock: Clock = now === null ? "database" : "injected";
   const key = `${clock}:${names.schema}.${names.table}`;

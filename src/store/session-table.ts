@@ -6,8 +6,23 @@
  */
 import { toStoreError } from "../lib/store-error.js";
 import type {
-  DataChanges, EndedSession, FindResult, LoginChange, MigrationStatus, MissReason, NewSessionRow, PruneResult, PruneRun,
-  SessionRecord, SessionRows, SessionStats, SessionSummary, SessionTable, SessionTableTransaction, TableCounts, TableName,
+  DataChanges,
+  EndedSession,
+  FindResult,
+  LoginChange,
+  MigrationStatus,
+  MissReason,
+  NewSessionRow,
+  PruneResult,
+  PruneRun,
+  SessionRecord,
+  SessionRows,
+  SessionStats,
+  SessionSummary,
+  SessionTable,
+  SessionTableTransaction,
+  TableCounts,
+  TableName,
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
@@ -103,7 +118,9 @@ class SqlRows implements SessionRows {
     const key = `${this.#name.schema}.${this.#name.table}`;
     if (reportedMissing.has(key)) return;
     reportedMissing.add(key);
-    console.error(`pgsession: the sessions table ${key} is missing or not up to date: run sessions.migrate() or \`pgsession migrate\` (${error.message})`);
+    console.error(
+      `pgsession: the sessions table ${key} is missing or not up to date: run sessions.migrate() or \`pgsession migrate\` (${error.message})`,
+    );
   }
 
   get #sql(): Statements {
@@ -142,15 +159,35 @@ class SqlRows implements SessionRows {
     const now = this.#now();
     const at = now ?? new Date();
     await this.run("creating the session", this.#sql.insert, [
-      now, row.tokenHash, row.id, row.userId, row.audience, row.data, row.remember, row.ip, row.userAgent,
-      row.idleMs, row.touchAfterMs, row.absoluteMs,
+      now,
+      row.tokenHash,
+      row.id,
+      row.userId,
+      row.audience,
+      row.data,
+      row.remember,
+      row.ip,
+      row.userAgent,
+      row.idleMs,
+      row.touchAfterMs,
+      row.absoluteMs,
     ]);
     const ms = at.getTime();
     return {
-      id: row.id, userId: row.userId, audience: row.audience, data: {}, version: 1, remember: row.remember,
-      createdAt: at, lastSeenAt: at, authenticatedAt: row.userId === null ? null : at,
-      expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)), absoluteExpiresAt: new Date(ms + row.absoluteMs),
-      current: true, touched: false, dataLength: 0,
+      id: row.id,
+      userId: row.userId,
+      audience: row.audience,
+      data: {},
+      version: 1,
+      remember: row.remember,
+      createdAt: at,
+      lastSeenAt: at,
+      authenticatedAt: row.userId === null ? null : at,
+      expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)),
+      absoluteExpiresAt: new Date(ms + row.absoluteMs),
+      current: true,
+      touched: false,
+      dataLength: 0,
     };
   }
 
@@ -162,20 +199,38 @@ class SqlRows implements SessionRows {
       // Not by the current token: the general statement tells a grace-window token from a session gone.
     }
     const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
-    const rows = id === null
-      ? await this.run("saving the session", this.#sql.saveByToken, params)
-      : await this.run("saving the session", this.#sql.save, [...params, id]);
+    const rows =
+      id === null
+        ? await this.run("saving the session", this.#sql.saveByToken, params)
+        : await this.run("saving the session", this.#sql.save, [...params, id]);
     if (rows[0]) return rows[0].version as number;
     return this.#miss(now, tokenHash, expectedVersion !== null);
   }
 
-  async rotate(tokenHash: Uint8Array, newTokenHash: Uint8Array, staleMs: number,
-    changes: DataChanges = EMPTY_CHANGES, login: LoginChange | null = null): Promise<SessionRecord | MissReason> {
+  async rotate(
+    tokenHash: Uint8Array,
+    newTokenHash: Uint8Array,
+    staleMs: number,
+    changes: DataChanges = EMPTY_CHANGES,
+    login: LoginChange | null = null,
+  ): Promise<SessionRecord | MissReason> {
     const now = this.#now();
     const rows = await this.run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
-      now, tokenHash, newTokenHash, staleMs, changes.deleted, changes.set, changes.cleared,
-      login !== null, login?.userId ?? null, login?.remember ?? false, login?.idleMs ?? 0,
-      login?.touchAfterMs ?? 0, login?.absoluteMs ?? 0, login?.ip ?? null, login?.userAgent ?? null,
+      now,
+      tokenHash,
+      newTokenHash,
+      staleMs,
+      changes.deleted,
+      changes.set,
+      changes.cleared,
+      login !== null,
+      login?.userId ?? null,
+      login?.remember ?? false,
+      login?.idleMs ?? 0,
+      login?.touchAfterMs ?? 0,
+      login?.absoluteMs ?? 0,
+      login?.ip ?? null,
+      login?.userAgent ?? null,
     ]);
     return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
   }
@@ -222,16 +277,26 @@ class SqlRows implements SessionRows {
     return rows[0] ? endedSession(rows[0]) : null;
   }
 
-  async revokeByUser(userId: string, options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null }): Promise<EndedSession[]> {
+  async revokeByUser(
+    userId: string,
+    options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null },
+  ): Promise<EndedSession[]> {
     const rows = await this.run("revoking sessions", this.#sql.revokeByUser, [
-      userId, options.audience, options.exceptId, options.issuedBefore,
+      userId,
+      options.audience,
+      options.exceptId,
+      options.issuedBefore,
     ]);
     return rows.map(endedSession);
   }
 
   async listLive(audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
     const rows = await this.run("listing sessions", this.#sql.listLive, [this.#now(), audience, limit]);
-    return rows.map((row) => ({ id: row.id as string, data: (row.data as Record<string, unknown>) ?? {}, expiresAt: row.expires_at as Date }));
+    return rows.map((row) => ({
+      id: row.id as string,
+      data: (row.data as Record<string, unknown>) ?? {},
+      expiresAt: row.expires_at as Date,
+    }));
   }
 
   async countLive(audience: string | null): Promise<number> {
@@ -268,14 +333,16 @@ class PgSessionTable extends SqlRows implements SessionTable {
   }
 
   transaction<T>(fn: (tx: SessionTableTransaction) => Promise<T>): Promise<T> {
-    return this.#driver.transaction((tx) => fn({
-      rows: new SqlRows(tx, this.#clock, this.#statements, this.name),
-      sql: createSessionSql(tx),
-      enterSession: (session) => enterSession(tx, session),
-      lockUser: (userId) => lockUser(tx, this.name, userId),
-      trimUserSessions: (userId, audience, keep, currentId) =>
-        trimUserSessions(tx, this.name, this.#now(), userId, audience, keep, currentId),
-    }));
+    return this.#driver.transaction((tx) =>
+      fn({
+        rows: new SqlRows(tx, this.#clock, this.#statements, this.name),
+        sql: createSessionSql(tx),
+        enterSession: (session) => enterSession(tx, session),
+        lockUser: (userId) => lockUser(tx, this.name, userId),
+        trimUserSessions: (userId, audience, keep, currentId) =>
+          trimUserSessions(tx, this.name, this.#now(), userId, audience, keep, currentId),
+      }),
+    );
   }
 
   async #inTransaction<T>(what: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -340,7 +407,8 @@ class PgSessionTable extends SqlRows implements SessionTable {
         if (applied.has(migration.version)) continue;
         await tx.exec(renderMigration(migration.sql, this.name, options));
         await tx.query(statement("migrate_record", `INSERT INTO ${history} (version, name) VALUES ($1::integer, $2::text)`), [
-          migration.version, migration.name,
+          migration.version,
+          migration.name,
         ]);
         versions.push(migration.version);
       }

@@ -14,7 +14,10 @@ function everyStatement(clock: Clock): Array<[string, BuiltStatement]> {
     ...Object.entries(buildStatements(names, clock)),
     ...Object.entries(buildAdminStatements(names, clock)).map(([label, stmt]): [string, BuiltStatement] => [`admin.${label}`, stmt]),
     ["trim", buildTrimStatement(names, clock)],
-    ["setSession", SET_SESSION], ["waitForLock", WAIT_FOR_LOCK], ["tryLock", TRY_LOCK], ["tableExists", TABLE_EXISTS],
+    ["setSession", SET_SESSION],
+    ["waitForLock", WAIT_FOR_LOCK],
+    ["tryLock", TRY_LOCK],
+    ["tableExists", TABLE_EXISTS],
   ];
 }
 
@@ -35,7 +38,10 @@ describe("statements, built for a clock", () => {
       for (const [label, stmt] of everyStatement(clock)) {
         const expected = stmt.takesClock ? ["timestamptz"] : [];
         const found = placeholdersOf(stmt.text);
-        expect([...found.keys()].sort((a, b) => a - b), label).toEqual(Array.from({ length: stmt.params.length + expected.length }, (_, i) => i + 1));
+        expect(
+          [...found.keys()].sort((a, b) => a - b),
+          label,
+        ).toEqual(Array.from({ length: stmt.params.length + expected.length }, (_, i) => i + 1));
         for (const [n, casts] of found) expect(casts.size, `${label} $${n}`).toBe(1);
         if (stmt.takesClock) expect([...found.get(1)!][0], label).toBe("timestamptz");
       }

@@ -13,7 +13,17 @@
 import { packedRow } from "./row.js";
 import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
 import {
-  inAudience, isExpired, isLive, isPreviousToken, isTouchDue, knowsToken, matchesToken, mergedData, milliseconds, qualifiedName, touchCall,
+  inAudience,
+  isExpired,
+  isLive,
+  isPreviousToken,
+  isTouchDue,
+  knowsToken,
+  matchesToken,
+  mergedData,
+  milliseconds,
+  qualifiedName,
+  touchCall,
   type Clock,
 } from "./sql/fragments.js";
 import type { TableName } from "../session/table.js";
@@ -46,16 +56,21 @@ export interface Statements {
  * Blocks until this transaction holds the named advisory lock (migrations, explicit
  * prunes, a user's logins); it is released at COMMIT or ROLLBACK.
  */
-export const WAIT_FOR_LOCK = plainStatement("wait_lock", { key: "text" },
-  (p) => `SELECT true AS locked FROM pg_advisory_xact_lock(hashtext(${p.key}))`);
+export const WAIT_FOR_LOCK = plainStatement(
+  "wait_lock",
+  { key: "text" },
+  (p) => `SELECT true AS locked FROM pg_advisory_xact_lock(hashtext(${p.key}))`,
+);
 
 /** Takes the named advisory lock for this transaction if it is free; `locked` says whether. */
-export const TRY_LOCK = plainStatement("try_lock", { key: "text" },
-  (p) => `SELECT pg_try_advisory_xact_lock(hashtext(${p.key})) AS locked`);
+export const TRY_LOCK = plainStatement(
+  "try_lock",
+  { key: "text" },
+  (p) => `SELECT pg_try_advisory_xact_lock(hashtext(${p.key})) AS locked`,
+);
 
 /** Whether a relation exists, by its qualified name (`present`). */
-export const TABLE_EXISTS = plainStatement("table_exists", { name: "text" },
-  (p) => `SELECT to_regclass(${p.name}) IS NOT NULL AS present`);
+export const TABLE_EXISTS = plainStatement("table_exists", { name: "text" }, (p) => `SELECT to_regclass(${p.name}) IS NOT NULL AS present`);
 
 /**
  * Builds the statements for a validated schema and table, on one clock.
@@ -76,66 +91,125 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     // index lookup of the current token. The plan is kept flat on purpose: PostgreSQL
     // initializes every node and expression of a plan on each execution, and that, not the
     // lookup, is most of what a read costs it.
-    find: clockedStatement(clock, "find", token, (p) =>
-      `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}
-         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}`),
+    find: clockedStatement(
+      clock,
+      "find",
+      token,
+      (p) =>
+        `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}
+         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}`,
+    ),
     // The same by the previous token inside its grace window: run only when `find` found
     // nothing (a rotated-away token, or an unknown or expired one). A token a login replaced
     // comes back flagged `retired`, untouched, for the domain to refuse as superseded.
-    findPrevious: clockedStatement(clock, "find_previous", token, (p) =>
-      `SELECT ${packedRow({ current: "false", touch: `CASE WHEN NOT s.prev_login AND ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })},
+    findPrevious: clockedStatement(
+      clock,
+      "find_previous",
+      token,
+      (p) =>
+        `SELECT ${packedRow({ current: "false", touch: `CASE WHEN NOT s.prev_login AND ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })},
               s.prev_login AS retired
-         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)}`),
+         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)}`,
+    ),
     // A read with no side effect (the low-level store's get).
-    peek: clockedStatement(clock, "peek", token, (p) =>
-      `SELECT ${packedRow({ current: `s.token_hash = ${p.token}`, touch: "NULL" })},
+    peek: clockedStatement(
+      clock,
+      "peek",
+      token,
+      (p) =>
+        `SELECT ${packedRow({ current: `s.token_hash = ${p.token}`, touch: "NULL" })},
               (extract(epoch FROM s.idle_expires_at - ${p.now}) * 1000)::float8 AS expires_in
-         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}`),
+         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}`,
+    ),
     // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
     // Nothing comes back: the caller knows what it inserted. The clock and the durations
     // are computed once in a subquery that OFFSET 0 keeps from being flattened into the
     // target list, where each use would be an expression PostgreSQL sets up again.
-    insert: clockedStatement(clock, "insert", {
-      token: "bytea", id: "text", userId: "text", audience: "text", data: "text", remember: "boolean", ip: "text",
-      userAgent: "text", idle: "float8", touchAfter: "float8", absolute: "float8",
-    }, (p) =>
-      `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
+    insert: clockedStatement(
+      clock,
+      "insert",
+      {
+        token: "bytea",
+        id: "text",
+        userId: "text",
+        audience: "text",
+        data: "text",
+        remember: "boolean",
+        ip: "text",
+        userAgent: "text",
+        idle: "float8",
+        touchAfter: "float8",
+        absolute: "float8",
+      },
+      (p) =>
+        `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
               created_at, last_seen_at, authenticated_at, idle_timeout, touch_after,
               idle_expires_at, absolute_expires_at)
        SELECT ${p.id}, ${p.token}, ${p.userId}, ${p.audience}, ${p.data}::jsonb, ${p.remember}, ${p.ip}, ${p.userAgent},
               c.at, c.at, CASE WHEN ${p.userId} IS NULL THEN NULL ELSE c.at END, c.idle, ${milliseconds(p.touchAfter)},
               c.at + least(c.idle, c.absolute), c.at + c.absolute
-         FROM (SELECT ${p.now} AS at, ${milliseconds(p.idle)} AS idle, ${milliseconds(p.absolute)} AS absolute OFFSET 0) c`),
+         FROM (SELECT ${p.now} AS at, ${milliseconds(p.idle)} AS idle, ${milliseconds(p.absolute)} AS absolute OFFSET 0) c`,
+    ),
     // The usual save: keys set (none deleted, not cleared, no compare-and-set) by the
     // current token. The fewest expressions PostgreSQL must set up on each execution; when
     // it matches nothing, `save` below decides (a grace-window token, or a session gone).
-    saveMerge: clockedStatement(clock, "save_merge", { token: "bytea", set: "text" }, (p) =>
-      `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1
+    saveMerge: clockedStatement(
+      clock,
+      "save_merge",
+      { token: "bytea", set: "text" },
+      (p) =>
+        `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1
         WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
-       RETURNING s.version`),
+       RETURNING s.version`,
+    ),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
     // row is found by primary key, and the token (or its grace-window predecessor) must
     // still be its own.
-    save: clockedStatement(clock, "save", { ...writes, id: "text" }, (p) =>
-      `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
+    save: clockedStatement(
+      clock,
+      "save",
+      { ...writes, id: "text" },
+      (p) =>
+        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
         WHERE s.id = ${p.id} AND ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
-       RETURNING s.version`),
+       RETURNING s.version`,
+    ),
     // The same, for callers that know only the token (express-session's store).
-    saveByToken: clockedStatement(clock, "save_by_token", writes, (p) =>
-      `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
+    saveByToken: clockedStatement(
+      clock,
+      "save_by_token",
+      writes,
+      (p) =>
+        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
-       RETURNING s.version`),
+       RETURNING s.version`,
+    ),
     // Rotation (and login, which is a rotation that binds a user): only the holder of the
     // CURRENT token may rotate, so there is exactly one successor. A login's new expiries
     // keep the idle one within the absolute one, as every writer does.
-    rotate: clockedStatement(clock, "rotate", {
-      token: "bytea", newToken: "bytea", stale: "float8", deleted: "text", set: "text", cleared: "boolean",
-      login: "boolean", userId: "text", remember: "boolean", idle: "float8", touchAfter: "float8", absolute: "float8",
-      ip: "text", userAgent: "text",
-    }, (p) =>
-      `UPDATE ${t} s SET
+    rotate: clockedStatement(
+      clock,
+      "rotate",
+      {
+        token: "bytea",
+        newToken: "bytea",
+        stale: "float8",
+        deleted: "text",
+        set: "text",
+        cleared: "boolean",
+        login: "boolean",
+        userId: "text",
+        remember: "boolean",
+        idle: "float8",
+        touchAfter: "float8",
+        absolute: "float8",
+        ip: "text",
+        userAgent: "text",
+      },
+      (p) =>
+        `UPDATE ${t} s SET
               token_hash = ${p.newToken}, prev_token_hash = s.token_hash,
               prev_expires_at = ${p.now} + ${milliseconds(p.stale)}, prev_login = ${p.login},
               data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1,
@@ -151,49 +225,84 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
               ip = CASE WHEN ${p.login} THEN coalesce(${p.ip}, s.ip) ELSE s.ip END,
               user_agent = CASE WHEN ${p.login} THEN coalesce(${p.userAgent}, s.user_agent) ELSE s.user_agent END
         WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
-       RETURNING ${packedRow({ current: "true", touch: "NULL" })}`),
+       RETURNING ${packedRow({ current: "true", touch: "NULL" })}`,
+    ),
     // The low-level store's set: replace the data, optionally reset the expiry (both
     // expiries to the same time, which keeps the idle one within the absolute one).
-    replace: clockedStatement(clock, "replace", { token: "bytea", data: "text", ttl: "float8" }, (p) =>
-      `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1,
+    replace: clockedStatement(
+      clock,
+      "replace",
+      { token: "bytea", data: "text", ttl: "float8" },
+      (p) =>
+        `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1,
               idle_timeout = coalesce(${milliseconds(p.ttl)}, s.idle_timeout),
               idle_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.idle_expires_at),
               absolute_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.absolute_expires_at)
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
-       RETURNING s.version`),
-    remove: clockedStatement(clock, "remove", token, (p) =>
-      `DELETE FROM ${t} s WHERE ${matchesToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`),
+       RETURNING s.version`,
+    ),
+    remove: clockedStatement(
+      clock,
+      "remove",
+      token,
+      (p) => `DELETE FROM ${t} s WHERE ${matchesToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`,
+    ),
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
     // a late save from re-creating the session.
-    tombstone: clockedStatement(clock, "tombstone", token, (p) =>
-      `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
+    tombstone: clockedStatement(
+      clock,
+      "tombstone",
+      token,
+      (p) =>
+        `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
               idle_expires_at = ${p.now} - interval '1 millisecond', version = s.version + 1
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
-       RETURNING s.id`),
+       RETURNING s.id`,
+    ),
     // After a write matched nothing: is the session gone, or was it a conflict? A token a
     // rotation or a login replaced meanwhile is a conflict (the session lives on), not "gone".
-    probe: clockedStatement(clock, "probe", token, (p) =>
-      `SELECT s.version, s.token_hash = ${p.token} AS current FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isLive(p.now)}`),
-    listByUser: clockedStatement(clock, "list_by_user", { userId: "text", audience: "text" }, (p) =>
-      `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
+    probe: clockedStatement(
+      clock,
+      "probe",
+      token,
+      (p) => `SELECT s.version, s.token_hash = ${p.token} AS current FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isLive(p.now)}`,
+    ),
+    listByUser: clockedStatement(
+      clock,
+      "list_by_user",
+      { userId: "text", audience: "text" },
+      (p) =>
+        `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
               s.authenticated_at, s.idle_expires_at AS expires_at
          FROM ${t} s
         WHERE s.user_id = ${p.userId} AND ${inAudience(p.audience)} AND ${isLive(p.now)}
-        ORDER BY s.last_seen_at DESC, s.id`),
-    revokeById: plainStatement("revoke_by_id", { id: "text" }, (p) =>
-      `DELETE FROM ${t} s WHERE s.id = ${p.id} RETURNING s.id, s.user_id, s.audience`),
-    revokeByUser: plainStatement("revoke_by_user", { userId: "text", audience: "text", exceptId: "text", issuedBefore: "timestamptz" }, (p) =>
-      `DELETE FROM ${t} s
+        ORDER BY s.last_seen_at DESC, s.id`,
+    ),
+    revokeById: plainStatement(
+      "revoke_by_id",
+      { id: "text" },
+      (p) => `DELETE FROM ${t} s WHERE s.id = ${p.id} RETURNING s.id, s.user_id, s.audience`,
+    ),
+    revokeByUser: plainStatement(
+      "revoke_by_user",
+      { userId: "text", audience: "text", exceptId: "text", issuedBefore: "timestamptz" },
+      (p) =>
+        `DELETE FROM ${t} s
         WHERE s.user_id = ${p.userId} AND ${inAudience(p.audience)}
           AND (${p.exceptId} IS NULL OR s.id <> ${p.exceptId})
           AND (${p.issuedBefore} IS NULL OR coalesce(s.authenticated_at, s.created_at) < ${p.issuedBefore})
-       RETURNING s.id, s.user_id, s.audience`),
+       RETURNING s.id, s.user_id, s.audience`,
+    ),
     // Pruning walks the primary key in bounded batches (no index on the expiry columns,
     // which would make every touch a non-HOT update) and deletes the expired rows of each
     // batch. The DELETE re-checks each row, so a session touched meanwhile survives.
-    pruneBatch: clockedStatement(clock, "prune_batch", { after: "text", limit: "integer" }, (p) =>
-      `WITH batch AS (
+    pruneBatch: clockedStatement(
+      clock,
+      "prune_batch",
+      { after: "text", limit: "integer" },
+      (p) =>
+        `WITH batch AS (
          SELECT s.id FROM ${t} s WHERE s.id > ${p.after} ORDER BY s.id LIMIT ${p.limit}
        ), gone AS (
          DELETE FROM ${t} s USING batch b
@@ -203,18 +312,32 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
        SELECT (SELECT max(id) FROM batch) AS last_id,
               (SELECT count(*) FROM batch)::integer AS scanned,
               (SELECT count(*) FROM gone)::integer AS deleted,
-              (SELECT coalesce(json_agg(json_build_array(g.id, g.user_id, g.audience)), '[]'::json) FROM gone g)::text AS expired`),
+              (SELECT coalesce(json_agg(json_build_array(g.id, g.user_id, g.audience)), '[]'::json) FROM gone g)::text AS expired`,
+    ),
     pruneLock: TRY_LOCK,
     // Whole-table views for express-session's Store (all, length, clear), within an audience
     // when one is set. Listing is bounded by `limit` rows.
-    listLive: clockedStatement(clock, "list_live", { audience: "text", limit: "integer" }, (p) =>
-      `SELECT s.id, s.data, s.idle_expires_at AS expires_at
+    listLive: clockedStatement(
+      clock,
+      "list_live",
+      { audience: "text", limit: "integer" },
+      (p) =>
+        `SELECT s.id, s.data, s.idle_expires_at AS expires_at
          FROM ${t} s WHERE ${isLive(p.now)} AND ${inAudience(p.audience)}
-        ORDER BY s.id LIMIT ${p.limit}`),
-    countLive: clockedStatement(clock, "count_live", { audience: "text" }, (p) =>
-      `SELECT count(*)::integer AS n FROM ${t} s WHERE ${isLive(p.now)} AND ${inAudience(p.audience)}`),
-    removeAll: plainStatement("remove_all", { audience: "text" }, (p) =>
-      `WITH gone AS (DELETE FROM ${t} s WHERE ${inAudience(p.audience)} RETURNING 1)
-       SELECT count(*)::integer AS n FROM gone`),
+        ORDER BY s.id LIMIT ${p.limit}`,
+    ),
+    countLive: clockedStatement(
+      clock,
+      "count_live",
+      { audience: "text" },
+      (p) => `SELECT count(*)::integer AS n FROM ${t} s WHERE ${isLive(p.now)} AND ${inAudience(p.audience)}`,
+    ),
+    removeAll: plainStatement(
+      "remove_all",
+      { audience: "text" },
+      (p) =>
+        `WITH gone AS (DELETE FROM ${t} s WHERE ${inAudience(p.audience)} RETURNING 1)
+       SELECT count(*)::integer AS n FROM gone`,
+    ),
   };
 }

@@ -16,7 +16,10 @@ export interface Exchange {
 
 export class Browser {
   cookie: string | null = null;
-  constructor(readonly send: Send, readonly name: string) {}
+  constructor(
+    readonly send: Send,
+    readonly name: string,
+  ) {}
 
   async request(method: string, path: string, headers: Record<string, string> = {}): Promise<Exchange> {
     const all = { ...headers, ...(this.cookie !== null && { cookie: `${this.name}=${this.cookie}` }) };
@@ -25,7 +28,7 @@ export class Browser {
     for (const line of setCookies) {
       const attrs = parseSetCookie(line);
       if (attrs.name !== this.name) continue;
-      this.cookie = attrs["max-age"] === "0" ? null : attrs.value ?? null;
+      this.cookie = attrs["max-age"] === "0" ? null : (attrs.value ?? null);
     }
     const text = await res.text();
     let body: unknown = text;
@@ -73,10 +76,10 @@ export async function listen(server: HttpServer): Promise<{ base: string; close(
   if (address === null || typeof address === "string") throw new Error("no port");
   return {
     base: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
-

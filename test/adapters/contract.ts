@@ -49,7 +49,8 @@ export interface SuiteSessions<Data extends SessionData> {
  * its tests, their schema dropped after. `options` builds them (default {@link testOptions}).
  */
 export function suiteSessions<Data extends SessionData = AppData>(
-  prefix: string, options: (schema: string, store: NonNullable<SessionsOptions["store"]>) => SessionsOptions = testOptions,
+  prefix: string,
+  options: (schema: string, store: NonNullable<SessionsOptions["store"]>) => SessionsOptions = testOptions,
 ): SuiteSessions<Data> {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
   const suite = { pool, schema: uniqueSchema(prefix), sessions: undefined as unknown as Sessions<Data> };

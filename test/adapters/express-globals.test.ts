@@ -41,7 +41,9 @@ describe.skipIf(!hasPostgres)("pgsession/express leaves Express's shared objects
       await close();
     }
     expect({ response: ownProperties(express.response), request: ownProperties(express.request) }).toEqual(before);
-    expect(["writeHead", "write", "end", "flushHeaders", "headersSent"].filter((name) => Object.hasOwn(express.response, name))).toEqual([]);
+    expect(["writeHead", "write", "end", "flushHeaders", "headersSent"].filter((name) => Object.hasOwn(express.response, name))).toEqual(
+      [],
+    );
     expect(Object.hasOwn(express.request, "session")).toBe(false);
   });
 
@@ -56,8 +58,13 @@ describe.skipIf(!hasPostgres)("pgsession/express leaves Express's shared objects
     const plain = express();
     const seen: unknown[] = [];
     plain.get("/", (req, res) => {
-      seen.push("session" in req, Object.hasOwn(res, "writeHead"), res.writeHead === ServerResponse.prototype.writeHead,
-        res.end === ServerResponse.prototype.end, res.headersSent);
+      seen.push(
+        "session" in req,
+        Object.hasOwn(res, "writeHead"),
+        res.writeHead === ServerResponse.prototype.writeHead,
+        res.end === ServerResponse.prototype.end,
+        res.headersSent,
+      );
       res.writeHead(201, { "x-plain": "yes" });
       seen.push(res.headersSent);
       res.write("a");

@@ -113,7 +113,8 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
     // Another request of the same session, still running, saves after the destroy.
     await expect(call((cb) => store.set(sid, { ...inFlight, count: 99 }, cb))).rejects.toMatchObject({ code: "ERR_SESSION_GONE" });
     expect(await call((cb) => store.get(sid, cb))).toBeNull();
-    const [row] = (await pool.query(`SELECT data, user_id FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)])).rows;
+    const [row] = (await pool.query(`SELECT data, user_id FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)]))
+      .rows;
     expect(row).toEqual({ data: {}, user_id: null }); // the tombstone keeps nothing of the session
     expect((await get("GET", "/peek", { cookie })).json).toEqual({ count: 0 });
   });
@@ -127,10 +128,17 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
   it("touches, and refuses junk sids without a query", async () => {
     const { cookie } = await get("GET", "/count");
     const sid = sidOf(cookie);
-    const seen = async () => (await pool.query(
-      `SELECT now() - last_seen_at < interval '1 minute' AS recent FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)])).rows[0];
+    const seen = async () =>
+      (
+        await pool.query(
+          `SELECT now() - last_seen_at < interval '1 minute' AS recent FROM ${schema}.sessions WHERE token_hash = decode($1, 'hex')`,
+          [hashToken(sid)],
+        )
+      ).rows[0];
     // Last seen long ago, so a touch is due: touch() extends it.
-    await pool.query(`UPDATE ${schema}.sessions SET last_seen_at = now() - interval '3 days' WHERE token_hash = decode($1, 'hex')`, [hashToken(sid)]);
+    await pool.query(`UPDATE ${schema}.sessions SET last_seen_at = now() - interval '3 days' WHERE token_hash = decode($1, 'hex')`, [
+      hashToken(sid),
+    ]);
     expect(await seen()).toEqual({ recent: false });
     await call((cb) => store.touch(sid, {}, cb));
     expect(await seen()).toEqual({ recent: true });

@@ -41,24 +41,33 @@ describe("pgsession/express", () => {
     return app;
   };
 
-  runAdapterContract("express", serve((sessions) => {
-    const app = withMiddleware(sessions);
-    contractRoutes(app, sessions);
-    return app;
-  }));
+  runAdapterContract(
+    "express",
+    serve((sessions) => {
+      const app = withMiddleware(sessions);
+      contractRoutes(app, sessions);
+      return app;
+    }),
+  );
   // Held around the wrappers another middleware put on the response first.
-  runAdapterContract("express wrapped", serve((sessions) => {
-    const app = withMiddleware(sessions, wrapsWriteHead);
-    contractRoutes(app, sessions);
-    return app;
-  }));
+  runAdapterContract(
+    "express wrapped",
+    serve((sessions) => {
+      const app = withMiddleware(sessions, wrapsWriteHead);
+      contractRoutes(app, sessions);
+      return app;
+    }),
+  );
   // A mounted sub-app gives the response its own prototype while its routes run.
-  runAdapterContract("express subapp", serve((sessions) => {
-    const app = withMiddleware(sessions);
-    const sub = express();
-    contractRoutes(sub, sessions);
-    return app.use(sub);
-  }));
+  runAdapterContract(
+    "express subapp",
+    serve((sessions) => {
+      const app = withMiddleware(sessions);
+      const sub = express();
+      contractRoutes(sub, sessions);
+      return app.use(sub);
+    }),
+  );
 
   describe.skipIf(!hasPostgres)("holding the response", () => {
     const suite = suiteSessions("express_hold");
@@ -104,7 +113,9 @@ describe("pgsession/express", () => {
         throw new Error("rejected");
       });
       app.get("/n", (req, res) => void res.send(String(req.session.get("n") ?? "none")));
-      app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send(err.message));
+      app.use(
+        (err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send(err.message),
+      );
       const { base, close } = await listen(createServer(app));
       try {
         const b = new Browser(httpSend(base), "sid");
@@ -161,7 +172,11 @@ describe("pgsession/express", () => {
     });
 
     it("commits both sessions when two pgsession middlewares hold one response", async () => {
-      const other = createSessions<AppData>({ ...testOptions(suite.schema, pgStore(suite.pool)), table: "other_sessions", cookie: { name: "sid2" } });
+      const other = createSessions<AppData>({
+        ...testOptions(suite.schema, pgStore(suite.pool)),
+        table: "other_sessions",
+        cookie: { name: "sid2" },
+      });
       await other.migrate();
       const app = express();
       app.use(sessionMiddleware(suite.sessions));
@@ -183,9 +198,13 @@ describe("pgsession/express", () => {
       try {
         const res = await fetch(base + "/both", { method: "POST" });
         expect(res.status).toBe(200);
-        const names = res.headers.getSetCookie().map((line) => line.split("=", 1)[0]).sort();
+        const names = res.headers
+          .getSetCookie()
+          .map((line) => line.split("=", 1)[0])
+          .sort();
         expect(names).toEqual(["sid", "sid2"]);
-        const stored = async (table: string) => (await suite.pool.query(`SELECT data FROM ${suite.schema}.${table}`)).rows.map((row) => row.data.count);
+        const stored = async (table: string) =>
+          (await suite.pool.query(`SELECT data FROM ${suite.schema}.${table}`)).rows.map((row) => row.data.count);
         expect(await stored("sessions")).toContain(1);
         expect(await stored("other_sessions")).toEqual([2]);
       } finally {

@@ -22,13 +22,19 @@ describe("pgsession/fastify", () => {
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
     return { send: httpSend(base), close: () => app.close() };
   };
-  runAdapterContract("fastify", serve((r, answer) => r.code(answer.status).send(answer.body)));
+  runAdapterContract(
+    "fastify",
+    serve((r, answer) => r.code(answer.status).send(answer.body)),
+  );
   // The body returned rather than `reply.send`: a request that changed nothing passes the
   // onSend hook synchronously; one that did waits for its commit.
-  runAdapterContract("fastify, body returned", serve((r, answer) => {
-    r.code(answer.status);
-    return answer.body;
-  }));
+  runAdapterContract(
+    "fastify, body returned",
+    serve((r, answer) => {
+      r.code(answer.status);
+      return answer.body;
+    }),
+  );
 
   describe.skipIf(!hasPostgres)("regressions", () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
@@ -74,7 +80,12 @@ describe("pgsession/fastify", () => {
       await pool.query(`ALTER TABLE ${schema}.sessions DROP CONSTRAINT IF EXISTS refuse_poison`);
       await pool.query(`ALTER TABLE ${schema}.sessions ADD CONSTRAINT refuse_poison CHECK (NOT (data ? 'poison')) NOT VALID`);
       const app = Fastify();
-      await app.register(pgsessionPlugin, { sessions, onStoreError: () => { throw new Error("the app's handler failed"); } });
+      await app.register(pgsessionPlugin, {
+        sessions,
+        onStoreError: () => {
+          throw new Error("the app's handler failed");
+        },
+      });
       app.post("/poison", async (request) => {
         request.session.set("poison" as never, true as never);
         return { ok: true };
@@ -94,7 +105,12 @@ describe("pgsession/fastify", () => {
 
     it("answers a database down while resolving with onStoreError's answer, never running the route; a throwing onStoreError answers 500", async () => {
       const port = await closedPort();
-      const down = createSessions<AppData>(testOptions(schema, pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} })));
+      const down = createSessions<AppData>(
+        testOptions(
+          schema,
+          pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} }),
+        ),
+      );
       let routeRuns = 0;
       let throwing = false;
       const app = Fastify();

@@ -27,7 +27,10 @@ describe("fetch carrier", () => {
   });
 
   it("keeps the Set-Cookie headers the handler set", () => {
-    const headers = new Headers([["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]);
+    const headers = new Headers([
+      ["Set-Cookie", "a=1"],
+      ["Set-Cookie", "b=2"],
+    ]);
     const out = appendSetCookie(new Response("ok", { headers }), "session=x");
     expect(out.headers.getSetCookie()).toEqual(["a=1", "b=2", "session=x"]);
   });

@@ -21,10 +21,14 @@ describe.skipIf(!hasPostgres)("several app instances on one database", () => {
     for (const pool of pools) {
       const sessions = createSessions<AppData>({ store: pgStore(pool), schema, cookie: { name: "sid" } });
       await sessions.migrate();
-      const server = await listen(createServer(withSession(sessions, async (req, res, session) => {
-        const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
-        res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
-      })));
+      const server = await listen(
+        createServer(
+          withSession(sessions, async (req, res, session) => {
+            const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
+            res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+          }),
+        ),
+      );
       apps.push({ sessions, send: httpSend(server.base), close: server.close });
     }
   });

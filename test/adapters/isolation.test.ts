@@ -17,7 +17,11 @@ console.log(JSON.stringify([...new Set(names.filter(Boolean))]));
 `;
 
 function loadedPackages(entry: string): string[] {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE, `./src/adapters/${entry}.ts`], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+  const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE, `./src/adapters/${entry}.ts`], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   if (result.status !== 0) throw new Error(result.stderr);
   return JSON.parse(result.stdout.trim().split("\n").at(-1) as string) as string[];
 }
@@ -27,7 +31,11 @@ const DRIVERS = ["pg", "postgres", "@electric-sql/pglite"];
 
 describe("adapter isolation", () => {
   const allowed: Record<string, string[]> = {
-    node: [], fetch: [], hono: ["hono"], fastify: ["fastify", "fastify-plugin"], express: ["express", "express-session"],
+    node: [],
+    fetch: [],
+    hono: ["hono"],
+    fastify: ["fastify", "fastify-plugin"],
+    express: ["express", "express-session"],
   };
   for (const [entry, own] of Object.entries(allowed)) {
     it(`pgsession/${entry} loads no other framework and no driver`, () => {

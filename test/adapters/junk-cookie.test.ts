@@ -29,8 +29,17 @@ describe.skipIf(!hasPostgres)("junk cookies", () => {
   it("resolves them to a new session without a single query", async () => {
     const token = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
     const headers = [
-      "session", "session=", "=", ";;;;", "session=abc", `session="${token}"`, `session=${token}; session=${token}`,
-      `session=${token.slice(0, 42)}\u00ff`, `session=${token}x`, `session=${"A".repeat(100_000)}`, "session=%00%00",
+      "session",
+      "session=",
+      "=",
+      ";;;;",
+      "session=abc",
+      `session="${token}"`,
+      `session=${token}; session=${token}`,
+      `session=${token.slice(0, 42)}\u00ff`,
+      `session=${token}x`,
+      `session=${"A".repeat(100_000)}`,
+      "session=%00%00",
       `session=${token.slice(0, 42)}B`, // right length and alphabet, not canonical base64url
     ];
     queries = 0;

@@ -17,13 +17,15 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   it("stores the session before the client sees the headers, even for a streamed response", async () => {
     let finish!: () => void;
     const release = new Promise<void>((resolve) => (finish = resolve));
-    const server = createServer(withSession(suite.sessions, async (_req, res, session) => {
-      session.set("streamed", true);
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("first chunk\n");
-      await release;
-      res.end("done\n");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, async (_req, res, session) => {
+        session.set("streamed", true);
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first chunk\n");
+        await release;
+        res.end("done\n");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       const before = await count();
@@ -41,12 +43,14 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("appends its cookie to the app's Set-Cookie headers (setHeader and writeHead alike)", async () => {
-    const server = createServer(withSession(suite.sessions, (_req, res, session) => {
-      session.set("x", 1);
-      res.setHeader("Set-Cookie", ["a=1; Path=/", "b=2; Path=/"]);
-      res.writeHead(200, { "Set-Cookie": "c=3; Path=/", "content-type": "text/plain" });
-      res.end("ok");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, (_req, res, session) => {
+        session.set("x", 1);
+        res.setHeader("Set-Cookie", ["a=1; Path=/", "b=2; Path=/"]);
+        res.writeHead(200, { "Set-Cookie": "c=3; Path=/", "content-type": "text/plain" });
+        res.end("ok");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       const res = await fetch(base + "/");
@@ -59,25 +63,31 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
 
   it("puts its cookie beside the headers of the app's writeHead, leaving the app's object as it was", async () => {
     const given: Record<string, object> = {};
-    const server = createServer(withSession(suite.sessions, (req, res, session) => {
-      session.set("x", 1);
-      const headers: Record<string, string> = req.url === "/bare"
-        ? Object.assign(Object.create(null) as Record<string, string>, { "content-type": "text/plain", "x-kind": "bare" })
-        : { "content-type": "text/plain", "x-kind": req.url ?? "" };
-      given[req.url ?? ""] = headers;
-      if (req.url === "/message") res.writeHead(201, "Made", headers).end("ok");
-      else if (req.url === "/set-before") {
-        res.setHeader("x-before", "yes");
-        res.writeHead(200, headers).end("ok");
-      } else res.writeHead(200, headers).end("ok");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, (req, res, session) => {
+        session.set("x", 1);
+        const headers: Record<string, string> =
+          req.url === "/bare"
+            ? Object.assign(Object.create(null) as Record<string, string>, { "content-type": "text/plain", "x-kind": "bare" })
+            : { "content-type": "text/plain", "x-kind": req.url ?? "" };
+        given[req.url ?? ""] = headers;
+        if (req.url === "/message") res.writeHead(201, "Made", headers).end("ok");
+        else if (req.url === "/set-before") {
+          res.setHeader("x-before", "yes");
+          res.writeHead(200, headers).end("ok");
+        } else res.writeHead(200, headers).end("ok");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       for (const path of ["/plain", "/message", "/bare", "/set-before"]) {
         const res = await fetch(base + path);
         expect(res.status, path).toBe(path === "/message" ? 201 : 200);
         if (path === "/message") expect(res.statusText).toBe("Made");
-        expect(res.headers.getSetCookie().map((line) => parseSetCookie(line).name), path).toEqual(["session"]);
+        expect(
+          res.headers.getSetCookie().map((line) => parseSetCookie(line).name),
+          path,
+        ).toEqual(["session"]);
         expect(res.headers.get("content-type"), path).toBe("text/plain");
         expect(res.headers.get("x-kind"), path).toBe(path === "/bare" ? "bare" : path);
         if (path === "/set-before") expect(res.headers.get("x-before")).toBe("yes");
@@ -90,39 +100,57 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("keeps both cookies when writeHead names Set-Cookie in a flat list or after a status message", async () => {
-    const server = createServer(withSession(suite.sessions, (req, res, session) => {
-      session.set("x", 1);
-      if (req.url === "/flat") res.writeHead(200, ["Set-Cookie", "c=3; Path=/", "Content-Type", "text/plain"]);
-      else res.writeHead(201, "Made", { "set-cookie": ["d=4; Path=/"], "x-kind": "message" });
-      res.end("ok");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, (req, res, session) => {
+        session.set("x", 1);
+        if (req.url === "/flat") res.writeHead(200, ["Set-Cookie", "c=3; Path=/", "Content-Type", "text/plain"]);
+        else res.writeHead(201, "Made", { "set-cookie": ["d=4; Path=/"], "x-kind": "message" });
+        res.end("ok");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       const flat = await fetch(base + "/flat");
-      expect(flat.headers.getSetCookie().map((line) => parseSetCookie(line).name).sort()).toEqual(["c", "session"]);
+      expect(
+        flat.headers
+          .getSetCookie()
+          .map((line) => parseSetCookie(line).name)
+          .sort(),
+      ).toEqual(["c", "session"]);
       expect(flat.headers.get("content-type")).toBe("text/plain");
       const message = await fetch(base + "/message");
       expect([message.status, message.statusText, message.headers.get("x-kind")]).toEqual([201, "Made", "message"]);
-      expect(message.headers.getSetCookie().map((line) => parseSetCookie(line).name).sort()).toEqual(["d", "session"]);
+      expect(
+        message.headers
+          .getSetCookie()
+          .map((line) => parseSetCookie(line).name)
+          .sort(),
+      ).toEqual(["d", "session"]);
     } finally {
       await close();
     }
   });
 
   it("passes writeHead's other headers through with the held response, merged with those set before", async () => {
-    const server = createServer(withSession(suite.sessions, (_req, res, session) => {
-      session.set("x", 1);
-      res.setHeader("x-before", "kept");
-      res.setHeader("x-replaced", "old");
-      res.writeHead(200, "Fine", { "x-replaced": "new", "content-type": "text/plain" });
-      res.end("ok");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, (_req, res, session) => {
+        session.set("x", 1);
+        res.setHeader("x-before", "kept");
+        res.setHeader("x-replaced", "old");
+        res.writeHead(200, "Fine", { "x-replaced": "new", "content-type": "text/plain" });
+        res.end("ok");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       const res = await fetch(base + "/");
       expect([res.status, res.statusText]).toEqual([200, "Fine"]);
       // As node:http merges them: writeHead's value wins, headers set before stay.
-      expect([res.headers.get("x-before"), res.headers.get("x-replaced"), res.headers.get("content-type")]).toEqual(["kept", "new", "text/plain"]);
+      expect([res.headers.get("x-before"), res.headers.get("x-replaced"), res.headers.get("content-type")]).toEqual([
+        "kept",
+        "new",
+        "text/plain",
+      ]);
       expect(res.headers.getSetCookie().map((line) => parseSetCookie(line).name)).toEqual(["session"]);
     } finally {
       await close();
@@ -130,9 +158,20 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
   });
 
   it("answers 500 when the handler throws before responding, and leaves the process running", async () => {
-    const server = createServer(withSession(suite.sessions, () => {
-      throw new Error("on purpose");
-    }, { onError: (_err, _req, res) => { res.statusCode = 500; res.end("custom"); } }));
+    const server = createServer(
+      withSession(
+        suite.sessions,
+        () => {
+          throw new Error("on purpose");
+        },
+        {
+          onError: (_err, _req, res) => {
+            res.statusCode = 500;
+            res.end("custom");
+          },
+        },
+      ),
+    );
     const { base, close } = await listen(server);
     try {
       const res = await fetch(base + "/");
@@ -145,17 +184,24 @@ describe.skipIf(!hasPostgres)("pgsession/node commit before headers", () => {
 
   it("tells the app its held response has started, and cuts a response whose handler failed midway", async () => {
     let seen: boolean[] = [];
-    const server = createServer(withSession(suite.sessions, async (_req, res, session) => {
-      session.set("midway", true);
-      seen = [res.headersSent];
-      res.write("partial");
-      seen.push(res.headersSent);
-      throw new Error("failed midway, on purpose");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, async (_req, res, session) => {
+        session.set("midway", true);
+        seen = [res.headersSent];
+        res.write("partial");
+        seen.push(res.headersSent);
+        throw new Error("failed midway, on purpose");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       // Never a complete-looking response: the connection is cut (before or after the headers).
-      const outcome = await fetch(base + "/").then((res) => res.text()).then(() => "complete", () => "cut");
+      const outcome = await fetch(base + "/")
+        .then((res) => res.text())
+        .then(
+          () => "complete",
+          () => "cut",
+        );
       expect(outcome).toBe("cut");
       expect(seen).toEqual([false, true]);
     } finally {

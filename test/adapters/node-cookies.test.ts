@@ -39,7 +39,10 @@ describe.skipIf(!hasPostgres)("pgsession/node cookie attributes on every path", 
     const violations: string[] = [];
     try {
       const send = async (client: Client, method: string, path: string) => {
-        const res = await fetch(server.base + path, { method, headers: { ...headers, ...(client.cookie && { cookie: `${cookie.name}=${client.cookie}` }) } });
+        const res = await fetch(server.base + path, {
+          method,
+          headers: { ...headers, ...(client.cookie && { cookie: `${cookie.name}=${client.cookie}` }) },
+        });
         expect(res.status).toBe(200);
         const lines = res.headers.getSetCookie();
         expect(lines, `${method} ${path}`).toHaveLength(1);
@@ -53,7 +56,11 @@ describe.skipIf(!hasPostgres)("pgsession/node cookie attributes on every path", 
       const login = await send(client, "POST", "/login?user=walker");
       const rotation = await send(client, "POST", "/rotate");
       const logout = await send(client, "POST", "/logout");
-      const remembered = await send(new Client(server.base, "keeper", violations, { timeoutMs: 5_000 }), "POST", "/login?user=keeper&remember=1");
+      const remembered = await send(
+        new Client(server.base, "keeper", violations, { timeoutMs: 5_000 }),
+        "POST",
+        "/login?user=keeper&remember=1",
+      );
       return { firstWrite, login, rotation, logout, remembered, now: Date.now() };
     } finally {
       await server.close();
@@ -61,7 +68,15 @@ describe.skipIf(!hasPostgres)("pgsession/node cookie attributes on every path", 
   }
 
   it("a fully configured cookie (Domain, Path, Secure, SameSite, Partitioned, Priority, maxAge)", async () => {
-    const cookie = { name: "__Secure-sid", path: "/app", domain: "example.test", sameSite: "strict", partitioned: true, priority: "high", maxAge: "2h" } as const;
+    const cookie = {
+      name: "__Secure-sid",
+      path: "/app",
+      domain: "example.test",
+      sameSite: "strict",
+      partitioned: true,
+      priority: "high",
+      maxAge: "2h",
+    } as const;
     const seen = await walk(cookie, { "x-forwarded-proto": "https" });
     const exact = { path: "/app", domain: "example.test", httponly: "", secure: "", samesite: "Strict", partitioned: "", priority: "High" };
     const tokens = new Set<string>();

@@ -14,10 +14,18 @@ import { Browser, closedPort, httpSend, listen } from "./client.js";
 import { handleRoute, type AppData } from "./routes.js";
 
 async function serve(sessions: Sessions<AppData>, options: NodeSessionOptions) {
-  const server = await listen(createServer(withSession(sessions, async (req, res, session) => {
-    const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
-    res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
-  }, options)));
+  const server = await listen(
+    createServer(
+      withSession(
+        sessions,
+        async (req, res, session) => {
+          const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
+          res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+        },
+        options,
+      ),
+    ),
+  );
   return { browser: () => new Browser(httpSend(server.base), "session"), close: server.close };
 }
 
@@ -31,7 +39,10 @@ describe.skipIf(!hasPostgres)("pgsession/node failure handlers", () => {
 
   it("onStoreError answers a database failure instead of the default 503", async () => {
     const port = await closedPort();
-    const down = createSessions<AppData>({ schema, store: pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} }) });
+    const down = createSessions<AppData>({
+      schema,
+      store: pgStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis: 2000, onError: () => {} }),
+    });
     const seen: unknown[] = [];
     const app = await serve(down, {
       onStoreError: (err, _req, res) => {

@@ -30,34 +30,38 @@ describe.skipIf(!hasPostgres)("pgsession/node: tokens never appear in logs", () 
   });
 
   it("on the library's error paths and when the app logs the session", async () => {
-    const server = await listen(createServer(withSession(sessions, async (req, res, session) => {
-      switch (req.url) {
-        case "/login":
-          await session.login("mallory", { remember: true });
-          break;
-        case "/log-session":
-          // What an app might log: none of it may reveal the token.
-          console.log(session);
-          console.log(JSON.stringify(session));
-          console.log(inspect(session, { showHidden: true, getters: true, depth: 10 }));
-          console.log("session %o", session);
-          break;
-        case "/throw":
-          session.set("x", 1);
-          throw new Error("handler failed on purpose");
-        case "/throw-after-start":
-          res.writeHead(200);
-          res.write("partial");
-          throw new Error("handler failed after starting");
-        case "/late-write":
-          res.end("done");
-          // Written after the response went out, to a session revoked meanwhile: logged.
-          await sessions.revokeSession(session.id);
-          session.set("late", true);
-          return;
-      }
-      if (!res.headersSent) res.end("ok");
-    })));
+    const server = await listen(
+      createServer(
+        withSession(sessions, async (req, res, session) => {
+          switch (req.url) {
+            case "/login":
+              await session.login("mallory", { remember: true });
+              break;
+            case "/log-session":
+              // What an app might log: none of it may reveal the token.
+              console.log(session);
+              console.log(JSON.stringify(session));
+              console.log(inspect(session, { showHidden: true, getters: true, depth: 10 }));
+              console.log("session %o", session);
+              break;
+            case "/throw":
+              session.set("x", 1);
+              throw new Error("handler failed on purpose");
+            case "/throw-after-start":
+              res.writeHead(200);
+              res.write("partial");
+              throw new Error("handler failed after starting");
+            case "/late-write":
+              res.end("done");
+              // Written after the response went out, to a session revoked meanwhile: logged.
+              await sessions.revokeSession(session.id);
+              session.set("late", true);
+              return;
+          }
+          if (!res.headersSent) res.end("ok");
+        }),
+      ),
+    );
     const logs = captureConsole();
     const tokens = new Set<string>();
     let cookie = "";
@@ -80,7 +84,8 @@ describe.skipIf(!hasPostgres)("pgsession/node: tokens never appear in logs", () 
       await expect(send("/throw-after-start")).rejects.toThrow();
       expect(await send("/late-write")).toBe(200);
       // The late write's failure is logged once the handler finished.
-      for (let i = 0; i < 50 && !logs.lines.some((line) => line.includes("late session write failed")); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && !logs.lines.some((line) => line.includes("late session write failed")); i++)
+        await new Promise((r) => setTimeout(r, 20));
     } finally {
       logs.restore();
       await server.close();

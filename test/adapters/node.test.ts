@@ -7,12 +7,14 @@ import { handleRoute } from "./routes.js";
 
 describe("pgsession/node", () => {
   runAdapterContract("node", async (sessions) => {
-    const server = createServer(withSession(sessions, async (req, res, session) => {
-      const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
-      if (answer.cookie) res.setHeader("Set-Cookie", answer.cookie);
-      res.writeHead(answer.status, { "content-type": "application/json" });
-      res.end(JSON.stringify(answer.body));
-    }));
+    const server = createServer(
+      withSession(sessions, async (req, res, session) => {
+        const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
+        if (answer.cookie) res.setHeader("Set-Cookie", answer.cookie);
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body));
+      }),
+    );
     const { base, close } = await listen(server);
     return { send: httpSend(base), close };
   });

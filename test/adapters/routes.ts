@@ -24,12 +24,20 @@ export interface RouteAnswer {
   cookie?: string;
 }
 
-export async function handleRoute(sessions: Sessions<AppData>, method: string, url: string, session: Session<AppData>): Promise<RouteAnswer> {
+export async function handleRoute(
+  sessions: Sessions<AppData>,
+  method: string,
+  url: string,
+  session: Session<AppData>,
+): Promise<RouteAnswer> {
   const { pathname, searchParams } = new URL(url, "http://localhost");
   const route = `${method} ${pathname}`;
   switch (route) {
     case "GET /peek":
-      return { status: 200, body: { id: session.id, isNew: session.isNew, user: session.userId, count: session.get("count") ?? 0, keys: session.keys() } };
+      return {
+        status: 200,
+        body: { id: session.id, isNew: session.isNew, user: session.userId, count: session.get("count") ?? 0, keys: session.keys() },
+      };
     case "POST /inc": {
       const count = (session.get("count") ?? 0) + 1;
       session.set("count", count);

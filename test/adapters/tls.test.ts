@@ -61,11 +61,29 @@ describe("Secure cookies over real TLS (cookie.secure: auto)", () => {
 
   beforeAll(() => {
     // A certificate for localhost only, valid one day, never written outside the temp dir.
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     key = readFileSync(join(dir, "key.pem"));
     cert = readFileSync(join(dir, "cert.pem"));
   });
@@ -75,7 +93,12 @@ describe("Secure cookies over real TLS (cookie.secure: auto)", () => {
   });
 
   async function serveBoth(cookieName: string, trustProxy = false) {
-    const sessions: Sessions<{ visits: number }> = createSessions({ store: pgliteStore(db), schema: `tls_${++apps}`, cookie: { name: cookieName }, trustProxy });
+    const sessions: Sessions<{ visits: number }> = createSessions({
+      store: pgliteStore(db),
+      schema: `tls_${++apps}`,
+      cookie: { name: cookieName },
+      trustProxy,
+    });
     await sessions.migrate();
     const handler = withSession(sessions, (_req, res, session) => {
       session.set("visits", (session.get("visits") ?? 0) + 1);

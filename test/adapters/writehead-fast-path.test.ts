@@ -18,12 +18,21 @@ import { suiteSessions } from "./contract.js";
 async function rawHead(base: string, path: string): Promise<{ status: string; headers: Array<[string, string]> }> {
   const { hostname, port } = new URL(base);
   const text = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`));
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`),
+    );
     let data = "";
-    socket.setEncoding("latin1").on("data", (chunk: string) => (data += chunk)).on("end", () => resolve(data)).on("error", reject);
+    socket
+      .setEncoding("latin1")
+      .on("data", (chunk: string) => (data += chunk))
+      .on("end", () => resolve(data))
+      .on("error", reject);
   });
   const [status = "", ...lines] = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
-  return { status, headers: lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]) };
+  return {
+    status,
+    headers: lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]),
+  };
 }
 
 const valuesOf = (headers: Array<[string, string]>, name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
@@ -122,19 +131,24 @@ describe.skipIf(!hasPostgres)("pgsession's commit on each writeHead shape", () =
 
   it("sends its one Set-Cookie with the app's headers, through writeHead's object only where it is plain and alone", async () => {
     const mapAtFinish: Record<string, string[]> = {};
-    const server = createServer(withSession(suite.sessions, (req, res, session) => {
-      const path = req.url ?? "";
-      session.set("x", 1);
-      res.on("finish", () => (mapAtFinish[path] = res.getHeaderNames()));
-      SHAPES[path]!(res, { "content-type": "text/plain", "x-kind": path });
-      res.end("ok");
-    }));
+    const server = createServer(
+      withSession(suite.sessions, (req, res, session) => {
+        const path = req.url ?? "";
+        session.set("x", 1);
+        res.on("finish", () => (mapAtFinish[path] = res.getHeaderNames()));
+        SHAPES[path]!(res, { "content-type": "text/plain", "x-kind": path });
+        res.end("ok");
+      }),
+    );
     const { base, close } = await listen(server);
     try {
       for (const path of Object.keys(SHAPES)) {
         const { status, headers } = await rawHead(base, path);
         expect(status, path).toBe(path === "/message" ? "HTTP/1.1 201 Made" : "HTTP/1.1 200 OK");
-        expect(valuesOf(headers, "set-cookie").map((line) => line.split("=", 1)[0]), path).toEqual(["session"]);
+        expect(
+          valuesOf(headers, "set-cookie").map((line) => line.split("=", 1)[0]),
+          path,
+        ).toEqual(["session"]);
         expect(valuesOf(headers, "x-kind"), path).toEqual([path]);
         if (path === "/set-before") expect(valuesOf(headers, "x-before")).toEqual(["yes"]);
       }

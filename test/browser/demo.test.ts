@@ -34,7 +34,8 @@ if (!CHROMIUM) {
 const SCREENSHOTS = fileURLToPath(new URL("../../screenshots/", import.meta.url));
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const LINUX_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const IPHONE_SAFARI =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
   let cwd: string;
@@ -52,7 +53,14 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
       startDemoProcess({ cwd, env: cleanEnv() }),
       chromium.launch({
         executablePath: CHROMIUM!,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--no-first-run",
+        ],
         timeout: 60_000,
       }),
     ]);
@@ -119,11 +127,15 @@ describe.skipIf(!CHROMIUM)("demo app in headless Chromium", () => {
 
   it("refuses form posts from another origin and posts without the session's CSRF token", async () => {
     const crossSite = await laptop.request.post(new URL("/count", demo.url).href, {
-      form: { csrf: "whatever" }, headers: { Origin: "http://evil.example" }, maxRedirects: 0,
+      form: { csrf: "whatever" },
+      headers: { Origin: "http://evil.example" },
+      maxRedirects: 0,
     });
     expect(crossSite.status()).toBe(403);
     const noToken = await laptop.request.post(new URL("/count", demo.url).href, {
-      form: {}, headers: { Origin: new URL(demo.url).origin }, maxRedirects: 0,
+      form: {},
+      headers: { Origin: new URL(demo.url).origin },
+      maxRedirects: 0,
     });
     expect(noToken.status()).toBe(403);
     expect(await noToken.text()).toContain("CSRF token");

@@ -31,7 +31,11 @@ function pgCliTarget(): CliTarget {
   const schema = uniqueSchema("cli");
   const cwd = mkdtempSync(join(tmpdir(), "pgsession-cli-"));
   return {
-    name: "PostgreSQL server", needsServer: true, args: ["--schema", schema], schema, cwd,
+    name: "PostgreSQL server",
+    needsServer: true,
+    args: ["--schema", schema],
+    schema,
+    cwd,
     env: cleanEnv({ DATABASE_URL }),
     driver: () => pgStore({ connectionString: DATABASE_URL, max: 2 }),
     async cleanup() {
@@ -48,7 +52,12 @@ function pgliteCliTarget(): CliTarget {
   // No database setting at all: the CLI must fall back to ./.pgsession in its working directory.
   const cwd = mkdtempSync(join(tmpdir(), "pgsession-cli-"));
   return {
-    name: "PGlite in ./.pgsession", needsServer: false, args: [], schema: "pgsession", cwd, env: cleanEnv(),
+    name: "PGlite in ./.pgsession",
+    needsServer: false,
+    args: [],
+    schema: "pgsession",
+    cwd,
+    env: cleanEnv(),
     driver: () => pgliteStore(join(cwd, ".pgsession")),
     async cleanup() {
       rmSync(cwd, { recursive: true, force: true });
@@ -62,7 +71,8 @@ for (const makeTarget of targets) {
   const target = makeTarget();
   // Each PGlite run opens the database from disk (seconds on a busy machine): generous timeouts.
   describe.skipIf(target.needsServer && !hasPostgres)(`pgsession CLI on ${target.name}`, { timeout: 180_000 }, () => {
-    const cli = (...args: string[]): Promise<CliResult> => runCli([...args, ...target.args], { env: target.env, cwd: target.cwd, timeoutMs: 45_000 });
+    const cli = (...args: string[]): Promise<CliResult> =>
+      runCli([...args, ...target.args], { env: target.env, cwd: target.cwd, timeoutMs: 45_000 });
 
     async function withSessions<T>(fn: (sessions: Sessions, driver: StoreDriver) => Promise<T>, now?: () => Date): Promise<T> {
       const driver = target.driver();
@@ -104,14 +114,21 @@ for (const makeTarget of targets) {
     it("status counts live and expired sessions; prune deletes exactly the expired ones, in batches", async () => {
       // Expired sessions: created by a clock two days in the past with a one-day idle timeout.
       const past = () => new Date(Date.now() - 2 * 86_400_000);
-      const expired = await withSessions(async (sessions) => [
-        await signIn(sessions, "alice", "old laptop"),
-        await signIn(sessions, "carol", "old phone"),
-        await signIn(sessions, "carol", "old tablet"),
-      ], past);
+      const expired = await withSessions(
+        async (sessions) => [
+          await signIn(sessions, "alice", "old laptop"),
+          await signIn(sessions, "carol", "old phone"),
+          await signIn(sessions, "carol", "old tablet"),
+        ],
+        past,
+      );
       await withSessions(async (sessions) => {
         ids.laptop = await signIn(sessions, "alice", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", true);
-        ids.phone = await signIn(sessions, "alice", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile/15E148 Safari/604.1");
+        ids.phone = await signIn(
+          sessions,
+          "alice",
+          "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile/15E148 Safari/604.1",
+        );
         ids.bob = await signIn(sessions, "bob", "curl/8.5.0");
         const anonymous = await sessions.resolve(undefined, {});
         anonymous.set("cart", ["book"]);
@@ -120,7 +137,9 @@ for (const makeTarget of targets) {
 
       const status = await cli("status", "--json");
       expect(status.code, status.stderr).toBe(0);
-      const counts = parseJson<{ counts: { live: number; expired: number; authenticated: number; oldestCreatedAt: string } }>(status).counts;
+      const counts = parseJson<{ counts: { live: number; expired: number; authenticated: number; oldestCreatedAt: string } }>(
+        status,
+      ).counts;
       expect(counts).toMatchObject({ live: 4, expired: 3, authenticated: 3 });
       expect(Date.parse(counts.oldestCreatedAt)).toBeGreaterThan(Date.now() - 3_600_000);
       const human = await cli("status");
@@ -157,7 +176,9 @@ for (const makeTarget of targets) {
       expect(text.stdout).toContain("Safari 17 on iOS");
       expect(text.stdout).toContain("203.0.113.7");
 
-      const json = parseJson<{ user: string; sessions: Array<{ id: string; remember: boolean; userAgent: string; expiresAt: string }> }>(await cli("list", "--user", "alice", "--json"));
+      const json = parseJson<{ user: string; sessions: Array<{ id: string; remember: boolean; userAgent: string; expiresAt: string }> }>(
+        await cli("list", "--user", "alice", "--json"),
+      );
       expect(json.user).toBe("alice");
       expect(json.sessions.map((s) => s.id).sort()).toEqual([ids.laptop, ids.phone].sort());
       expect(json.sessions.find((s) => s.id === ids.laptop)?.remember).toBe(true);
@@ -168,7 +189,14 @@ for (const makeTarget of targets) {
     });
 
     it("stats reports audiences, the remember-me share and recent activity", async () => {
-      const stats = parseJson<{ live: number; remember: number; rememberShare: number; users: number; created: { lastHour: number }; byAudience: Array<{ audience: string | null; sessions: number }> }>(await cli("stats", "--json"));
+      const stats = parseJson<{
+        live: number;
+        remember: number;
+        rememberShare: number;
+        users: number;
+        created: { lastHour: number };
+        byAudience: Array<{ audience: string | null; sessions: number }>;
+      }>(await cli("stats", "--json"));
       expect(stats).toMatchObject({ live: 4, remember: 1, rememberShare: 0.25, users: 2 });
       expect(stats.created.lastHour).toBe(4);
       expect(stats.byAudience).toEqual([{ audience: null, sessions: 4, users: 2 }]);
@@ -191,21 +219,27 @@ for (const makeTarget of targets) {
       expect(gone.stderr).toContain("no session with public id");
       expect(parseJson<{ sessions: unknown[] }>(await cli("list", "--user", "alice", "--json")).sessions).toEqual([]);
       // Bob's session was never touched.
-      expect(parseJson<{ sessions: Array<{ id: string }> }>(await cli("list", "--user", "bob", "--json")).sessions.map((s) => s.id)).toEqual([ids.bob]);
+      expect(
+        parseJson<{ sessions: Array<{ id: string }> }>(await cli("list", "--user", "bob", "--json")).sessions.map((s) => s.id),
+      ).toEqual([ids.bob]);
     });
 
     // Only a server target has PG* variables to read (PGlite runs without any).
-    if (target.needsServer) it("without DATABASE_URL it reads the PG* variables", async () => {
-      const url = new URL(DATABASE_URL);
-      const env = cleanEnv({
-        PGHOST: url.hostname, PGPORT: url.port || "5432", PGUSER: decodeURIComponent(url.username),
-        PGDATABASE: url.pathname.slice(1), ...(url.password && { PGPASSWORD: decodeURIComponent(url.password) }),
+    if (target.needsServer)
+      it("without DATABASE_URL it reads the PG* variables", async () => {
+        const url = new URL(DATABASE_URL);
+        const env = cleanEnv({
+          PGHOST: url.hostname,
+          PGPORT: url.port || "5432",
+          PGUSER: decodeURIComponent(url.username),
+          PGDATABASE: url.pathname.slice(1),
+          ...(url.password && { PGPASSWORD: decodeURIComponent(url.password) }),
+        });
+        const result = await runCli(["migrate", "--json", ...target.args], { env, cwd: target.cwd });
+        expect(result.code, result.stderr).toBe(0);
+        expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 1 });
+        expect(parseJson<{ target: { location: string } }>(result).target.location).toContain("PG* variables");
       });
-      const result = await runCli(["migrate", "--json", ...target.args], { env, cwd: target.cwd });
-      expect(result.code, result.stderr).toBe(0);
-      expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 1 });
-      expect(parseJson<{ target: { location: string } }>(result).target.location).toContain("PG* variables");
-    });
 
     it("--table selects another sessions table in the same schema", async () => {
       const migrated = await cli("migrate", "--table", "other_sessions", "--json");

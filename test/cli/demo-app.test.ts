@@ -28,7 +28,9 @@ describe("demo app rules", { timeout: 60_000 }, () => {
 
   function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(new URL(path, origin), {
-      method: "POST", redirect: "manual", body: new URLSearchParams(form),
+      method: "POST",
+      redirect: "manual",
+      body: new URLSearchParams(form),
       headers: { "Sec-Fetch-Site": "same-origin", Origin: origin, ...headers },
     });
   }
@@ -94,7 +96,10 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     const bare = await fetch(new URL("/login", origin), { method: "POST", body: new URLSearchParams({ name: "x" }), redirect: "manual" });
     expect(bare.status).toBe(403);
     const wrongOrigin = await fetch(new URL("/login", origin), {
-      method: "POST", body: new URLSearchParams({ name: "x" }), redirect: "manual", headers: { Origin: "http://evil.example" },
+      method: "POST",
+      body: new URLSearchParams({ name: "x" }),
+      redirect: "manual",
+      headers: { Origin: "http://evil.example" },
     });
     expect(wrongOrigin.status).toBe(403);
     expect(await sessions.listUserSessions("x")).toEqual([]);
@@ -105,7 +110,11 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     expect((await post("/login", { name: "x".repeat(41) })).headers.get("location")).toBe("/?notice=bad-name");
     expect((await fetch(new URL("/nope", origin))).status).toBe(404);
     expect((await fetch(new URL("/", origin), { method: "PUT" })).status).toBe(405);
-    const json = await fetch(new URL("/count", origin), { method: "POST", body: "{}", headers: { "Content-Type": "application/json", Origin: origin } });
+    const json = await fetch(new URL("/count", origin), {
+      method: "POST",
+      body: "{}",
+      headers: { "Content-Type": "application/json", Origin: origin },
+    });
     expect(json.status).toBe(400);
     const page = await fetch(new URL("/", origin));
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");

@@ -52,7 +52,10 @@ describe("pgsession prune on a terminal", { timeout: 120_000 }, () => {
     let stdout = "";
     let stderr = "";
     const code = await runCli(["prune", "--batch-size", "2"], {
-      env: {}, cwd, terminal, signal: new AbortController().signal,
+      env: {},
+      cwd,
+      terminal,
+      signal: new AbortController().signal,
       stdout: { write: (text) => void (stdout += text) },
       stderr: { write: (text) => void (stderr += text) },
     });

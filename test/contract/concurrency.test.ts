@@ -92,12 +92,14 @@ for (const kind of allTargets) {
       }
       const traffic = (async () => {
         for (let round = 0; round < 5; round++) {
-          await Promise.all(live.map(async ({ cookie }) => {
-            const s = await appB.resolve(cookie);
-            expect(s.isNew).toBe(false);
-            s.set("n", ((s.get("n") as number) ?? 0) + 1);
-            await appB.commit(s);
-          }));
+          await Promise.all(
+            live.map(async ({ cookie }) => {
+              const s = await appB.resolve(cookie);
+              expect(s.isNew).toBe(false);
+              s.set("n", ((s.get("n") as number) ?? 0) + 1);
+              await appB.commit(s);
+            }),
+          );
         }
       })();
       const pruned = await Promise.all([appA.prune({ batchSize: 10 }), traffic]);
@@ -105,7 +107,9 @@ for (const kind of allTargets) {
       const ids = (await target.sql(`SELECT id, data FROM "${schema}".sessions`)).map((r) => r.id as string);
       for (const { id } of live) expect(ids).toContain(id);
       for (const id of expired) expect(ids).not.toContain(id);
-      const counts = await target.sql(`SELECT (data->>'n')::int AS n FROM "${schema}".sessions WHERE id = ANY($1::text[])`, [live.map((l) => l.id)]);
+      const counts = await target.sql(`SELECT (data->>'n')::int AS n FROM "${schema}".sessions WHERE id = ANY($1::text[])`, [
+        live.map((l) => l.id),
+      ]);
       expect(counts.every((c) => c.n === 5)).toBe(true);
     });
   });

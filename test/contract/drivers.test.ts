@@ -95,7 +95,12 @@ describe.skipIf(!hasPostgres)("drivers on PostgreSQL", () => {
 
   it("survives the server killing its idle connections, and recovers", async () => {
     const warnings: Error[] = [];
-    const store = pgStore({ connectionString: DATABASE_URL, max: 2, application_name: "pgsession-kill-test", onError: (err) => warnings.push(err) });
+    const store = pgStore({
+      connectionString: DATABASE_URL,
+      max: 2,
+      application_name: "pgsession-kill-test",
+      onError: (err) => warnings.push(err),
+    });
     const sessions = createSessions({ store, schema });
     await sessions.migrate();
     const s = await sessions.resolve(undefined);

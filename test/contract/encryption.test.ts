@@ -46,8 +46,15 @@ describeEachTarget("encryption at rest", (ctx) => {
     const dumped = ctx().target.needsServer ? pgDump(ctx().schema) : null;
     if (dumped !== null) expect(dumped).toContain(session.id);
     const text = (await dump()) + (dumped ?? "");
-    for (const needle of [token, Buffer.from(token).toString("hex"), Buffer.from(token).toString("base64"),
-      "plaintext-marker-7f3a", "4111111111111111", "secretNote", k1.key.toString("hex")]) {
+    for (const needle of [
+      token,
+      Buffer.from(token).toString("hex"),
+      Buffer.from(token).toString("base64"),
+      "plaintext-marker-7f3a",
+      "4111111111111111",
+      "secretNote",
+      k1.key.toString("hex"),
+    ]) {
       expect(text).not.toContain(needle);
     }
     expect(text).toContain("erin"); // user_id stays clear for listing
@@ -101,7 +108,10 @@ describeEachTarget("encryption at rest", (ctx) => {
     const [row] = await target.sql(`SELECT data->>'$sealed' AS sealed FROM "${schema}".sessions WHERE id = $1`, [session.id]);
     const sealed = row?.sealed as string;
     const flipped = sealed.slice(0, 20) + (sealed[20] === "A" ? "B" : "A") + sealed.slice(21);
-    await target.sql(`UPDATE "${schema}".sessions SET data = jsonb_set(data, '{$sealed}', to_jsonb($2::text)) WHERE id = $1`, [session.id, flipped]);
+    await target.sql(`UPDATE "${schema}".sessions SET data = jsonb_set(data, '{$sealed}', to_jsonb($2::text)) WHERE id = $1`, [
+      session.id,
+      flipped,
+    ]);
     expect((await sessions.resolveToken(token)).isNew).toBe(true);
     expect(warnings).toHaveLength(3);
 
@@ -120,10 +130,16 @@ describeEachTarget("encryption at rest", (ctx) => {
     const tokenA = tokenOf(await sessions.commit(a));
     const tokenB = tokenOf(await sessions.commit(b));
     warnings.length = 0;
-    await target.sql(`UPDATE "${schema}".sessions SET data = jsonb_set(data, '{$sealed}',
-      (SELECT data->'$sealed' FROM "${schema}".sessions WHERE id = $1)) WHERE id = $2`, [a.id, b.id]);
+    await target.sql(
+      `UPDATE "${schema}".sessions SET data = jsonb_set(data, '{$sealed}',
+      (SELECT data->'$sealed' FROM "${schema}".sessions WHERE id = $1)) WHERE id = $2`,
+      [a.id, b.id],
+    );
     expect((await sessions.resolveToken(tokenB)).isNew).toBe(true);
-    await target.sql(`UPDATE "${schema}".sessions SET data = (SELECT data FROM "${schema}".sessions WHERE id = $1) WHERE id = $2`, [a.id, b.id]);
+    await target.sql(`UPDATE "${schema}".sessions SET data = (SELECT data FROM "${schema}".sessions WHERE id = $1) WHERE id = $2`, [
+      a.id,
+      b.id,
+    ]);
     expect((await sessions.resolveToken(tokenB)).isNew).toBe(true);
     expect(warnings).toHaveLength(2);
     expect((await sessions.resolveToken(tokenA)).get("role")).toBe("admin");

@@ -90,7 +90,12 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       expect(await sessions.revokeSession(other.id)).toBe(false);
       expect(count("revoked")).toBe(2);
       // The row's own audience (it used to be null for revokeSession).
-      expect(log.filter((e) => e.name === "revoked")[1]?.event).toEqual({ id: other.id, userId: "hana", audience: "events", reason: "revoked" });
+      expect(log.filter((e) => e.name === "revoked")[1]?.event).toEqual({
+        id: other.id,
+        userId: "hana",
+        audience: "events",
+        reason: "revoked",
+      });
 
       const third = await sessions.resolve(undefined);
       third.set("b", 1);
@@ -118,7 +123,9 @@ describeEachTarget("events, limits and step-up", (ctx) => {
     it("a throwing listener is reported, never breaks the request", async () => {
       const sessions = ctx().sessions();
       const warned = await capturingWarnings(async () => {
-        sessions.on("created", () => { throw new Error("listener bug"); });
+        sessions.on("created", () => {
+          throw new Error("listener bug");
+        });
         let second = 0;
         sessions.on("created", () => void second++);
         await commitNewSession(sessions);
@@ -159,14 +166,16 @@ describeEachTarget("events, limits and step-up", (ctx) => {
       const revoked: string[] = [];
       sessions.on("revoked", (e) => void (e.reason === "limit" && revoked.push(e.id)));
       // Half are stored anonymous sessions (login rotates), half new ones (login inserts).
-      const all = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-        const session = await sessions.resolve(undefined);
-        if (i % 2 === 0) {
-          session.set("i", i);
-          await sessions.commit(session);
-        }
-        return session;
-      }));
+      const all = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const session = await sessions.resolve(undefined);
+          if (i % 2 === 0) {
+            session.set("i", i);
+            await sessions.commit(session);
+          }
+          return session;
+        }),
+      );
       await Promise.all(all.map((session) => session.login("jules")));
       const live = await sessions.listUserSessions("jules");
       expect(live).toHaveLength(3);

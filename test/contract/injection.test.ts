@@ -46,7 +46,7 @@ for (const kind of allTargets) {
     const rowsHolding = async (token: string) =>
       target.sql(`SELECT id FROM ${table} t WHERE strpos(row_to_json(t)::text, $1::text) > 0`, [token]);
 
-    it("all-zero bytes give the token \"A\" x 43, which the cookie carries and the database holds only as sha256", async () => {
+    it('all-zero bytes give the token "A" x 43, which the cookie carries and the database holds only as sha256', async () => {
       const sessions = createSessions({ store: driver, schema, randomBytes: (size) => new Uint8Array(size) });
       const session = await sessions.resolve(undefined);
       expect(session.id).toMatch(/^[A-Za-z0-9_-]{8}A{16}$/); // the creation time, then 12 zero bytes in base64url

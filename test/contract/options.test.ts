@@ -37,8 +37,11 @@ describe("createSessions refuses a bad type for an option, naming it", () => {
 
   it("accepts the same options with values of the right type", () => {
     const valid: SessionsOptions[] = [
-      { unlogged: true }, { trustProxy: true }, { randomBytes: (size) => new Uint8Array(size) },
-      { cookie: { httpOnly: false } }, { encrypt: { keys: [KEY], onWarning: () => {} } },
+      { unlogged: true },
+      { trustProxy: true },
+      { randomBytes: (size) => new Uint8Array(size) },
+      { cookie: { httpOnly: false } },
+      { encrypt: { keys: [KEY], onWarning: () => {} } },
     ];
     for (const options of valid) expect(configErrorOf(options)).toBeUndefined();
   });

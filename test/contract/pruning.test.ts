@@ -31,34 +31,39 @@ async function eventually(condition: () => boolean | Promise<boolean>, tries = 2
  * then exit within `exitLimitMs`; past either bound this child, and only it, is killed by pid.
  */
 function runChild(code: string, marker: string, startLimitMs: number, exitLimitMs: number) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; killed: "before marker" | "after marker" | null }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let killed: "before marker" | "after marker" | null = null;
-    const kill = (when: "before marker" | "after marker") => () => {
-      killed = when;
-      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-    };
-    let guard = setTimeout(kill("before marker"), startLimitMs);
-    child.stdout.on("data", (chunk: Buffer) => {
-      const seen = stdout.includes(marker);
-      stdout += chunk.toString();
-      if (!seen && stdout.includes(marker) && killed === null) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; killed: "before marker" | "after marker" | null }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      let killed: "before marker" | "after marker" | null = null;
+      const kill = (when: "before marker" | "after marker") => () => {
+        killed = when;
+        if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
+      };
+      let guard = setTimeout(kill("before marker"), startLimitMs);
+      child.stdout.on("data", (chunk: Buffer) => {
+        const seen = stdout.includes(marker);
+        stdout += chunk.toString();
+        if (!seen && stdout.includes(marker) && killed === null) {
+          clearTimeout(guard);
+          guard = setTimeout(kill("after marker"), exitLimitMs);
+        }
+      });
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", (err) => {
         clearTimeout(guard);
-        guard = setTimeout(kill("after marker"), exitLimitMs);
-      }
-    });
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", (err) => {
-      clearTimeout(guard);
-      reject(err);
-    });
-    child.on("exit", (exitCode) => {
-      clearTimeout(guard);
-      resolve({ code: exitCode, stdout, stderr, killed });
-    });
-  });
+        reject(err);
+      });
+      child.on("exit", (exitCode) => {
+        clearTimeout(guard);
+        resolve({ code: exitCode, stdout, stderr, killed });
+      });
+    },
+  );
 }
 
 describe("startPruning's timer does not keep the process alive [pglite]", () => {
@@ -101,7 +106,12 @@ describe("stopping startPruning [pglite]", () => {
       events += 1;
       if (events === 3) timer.stop?.();
     });
-    timer.stop = sessions.startPruning({ every: 50, onError: (err) => { throw err; } });
+    timer.stop = sessions.startPruning({
+      every: 50,
+      onError: (err) => {
+        throw err;
+      },
+    });
     expect(await eventually(() => events >= 3)).toBe(true);
     await sleep(300);
     expect(events).toBe(3);
@@ -165,7 +175,12 @@ describe("startPruning's pause between batches [pglite]", () => {
     const sessions = createSessions({ store: timingBatches(driver, at), schema });
     const pruned = new Promise<number>((resolve) => sessions.on("pruned", ({ deleted }) => resolve(deleted)));
     const errors: unknown[] = [];
-    const stop = sessions.startPruning({ every: 50, batchSize: 2, ...(pause !== undefined && { pause }), onError: (err) => errors.push(err) });
+    const stop = sessions.startPruning({
+      every: 50,
+      batchSize: 2,
+      ...(pause !== undefined && { pause }),
+      onError: (err) => errors.push(err),
+    });
     const deleted = await pruned;
     stop();
     await sessions.close();
@@ -221,7 +236,8 @@ describe.skipIf(!hasPostgres)("startPruning under another holder of the prune lo
     instances.push(sessions);
     return sessions;
   };
-  const count = async (where: string) => (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sessions WHERE ${where}`)).rows[0].n as number;
+  const count = async (where: string) =>
+    (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sessions WHERE ${where}`)).rows[0].n as number;
 
   afterAll(async () => {
     for (const sessions of instances) await sessions.close();

@@ -18,9 +18,13 @@ describeEachTarget("the SQL side", (ctx) => {
       await session.login("alice");
       await sessions.commit(session);
       const inside = await sessions.transaction(session, (sql) =>
-        sql.query(`SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS user_id, "${schema}".audience() AS audience`));
+        sql.query(`SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS user_id, "${schema}".audience() AS audience`),
+      );
       expect(inside).toEqual([{ id: session.id, user_id: "alice", audience: "shop" }]);
-      const outside = await driver.query({ name: "", text: `SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS u, "${schema}".audience() AS a` }, []);
+      const outside = await driver.query(
+        { name: "", text: `SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS u, "${schema}".audience() AS a` },
+        [],
+      );
       expect(outside).toEqual([{ id: null, u: null, a: null }]);
     });
 
@@ -37,10 +41,12 @@ describeEachTarget("the SQL side", (ctx) => {
       await target.sql(`CREATE TABLE "${schema}".rollback_probe (v text)`);
       const sessions = ctx().sessions();
       const session = await sessions.resolve(undefined);
-      await expect(sessions.transaction(session, async (sql) => {
-        await sql.query(`INSERT INTO "${schema}".rollback_probe VALUES ($1)`, ["x"]);
-        throw new Error("boom");
-      })).rejects.toThrow("boom");
+      await expect(
+        sessions.transaction(session, async (sql) => {
+          await sql.query(`INSERT INTO "${schema}".rollback_probe VALUES ($1)`, ["x"]);
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
       expect(await target.sql(`SELECT count(*)::int AS n FROM "${schema}".rollback_probe`)).toEqual([{ n: 0 }]);
     });
 
@@ -54,10 +60,20 @@ describeEachTarget("the SQL side", (ctx) => {
       const before = await pid();
       expect(await sessions.transaction(session, (sql) => sql.query(`SELECT "${schema}".user_id() AS u`))).toEqual([{ u: "bob" }]);
       // An aborted transaction must not leak either.
-      await expect(sessions.transaction(session, async () => { throw new Error("abort"); })).rejects.toThrow("abort");
+      await expect(
+        sessions.transaction(session, async () => {
+          throw new Error("abort");
+        }),
+      ).rejects.toThrow("abort");
       expect(await pid()).toBe(before); // the very same connection
-      const after = await single.query({ name: "", text: `SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS u, "${schema}".audience() AS a,
-        current_setting('pgsession.user_id', true) AS raw` }, []);
+      const after = await single.query(
+        {
+          name: "",
+          text: `SELECT "${schema}".session_id() AS id, "${schema}".user_id() AS u, "${schema}".audience() AS a,
+        current_setting('pgsession.user_id', true) AS raw`,
+        },
+        [],
+      );
       expect(after[0]).toMatchObject({ id: null, u: null, a: null });
       expect(after[0]?.raw === null || after[0]?.raw === "").toBe(true);
       const inTx = await single.transaction((tx) => tx.query({ name: "", text: `SELECT "${schema}".user_id() AS u` }, []));
@@ -72,7 +88,9 @@ describeEachTarget("the SQL side", (ctx) => {
       const { schema, target } = ctx();
       // The superuser bypasses RLS: the application's queries run as a plain role.
       await target.sql(`CREATE ROLE ${role} NOLOGIN`);
-      await target.sql(`CREATE TABLE "${schema}".notes (id serial PRIMARY KEY, owner text NOT NULL DEFAULT "${schema}".user_id(), body text NOT NULL)`);
+      await target.sql(
+        `CREATE TABLE "${schema}".notes (id serial PRIMARY KEY, owner text NOT NULL DEFAULT "${schema}".user_id(), body text NOT NULL)`,
+      );
       await target.sql(`ALTER TABLE "${schema}".notes ENABLE ROW LEVEL SECURITY`);
       await target.sql(`CREATE POLICY own_notes ON "${schema}".notes
         USING (owner = "${schema}".user_id()) WITH CHECK (owner = "${schema}".user_id())`);
@@ -96,18 +114,21 @@ describeEachTarget("the SQL side", (ctx) => {
       const bob = await sessions.resolve(undefined);
       await bob.login("bob");
       const anonymous = await sessions.resolve(undefined);
-      const notes = (session: typeof alice) => sessions.transaction(session, async (sql) => {
-        await sql.query(`SET LOCAL ROLE ${role}`);
-        return (await sql.query<{ body: string }>(`SELECT body FROM "${schema}".notes ORDER BY body`)).map((r) => r.body);
-      });
+      const notes = (session: typeof alice) =>
+        sessions.transaction(session, async (sql) => {
+          await sql.query(`SET LOCAL ROLE ${role}`);
+          return (await sql.query<{ body: string }>(`SELECT body FROM "${schema}".notes ORDER BY body`)).map((r) => r.body);
+        });
       expect(await notes(alice)).toEqual(["a1", "a2"]);
       expect(await notes(bob)).toEqual(["b1"]);
       expect(await notes(anonymous)).toEqual([]);
       // Writes are checked too: bob cannot write a row owned by alice.
-      await expect(sessions.transaction(bob, async (sql) => {
-        await sql.query(`SET LOCAL ROLE ${role}`);
-        await sql.query(`INSERT INTO "${schema}".notes (owner, body) VALUES ($1, $2)`, ["alice", "forged"]);
-      })).rejects.toThrow(/row-level security/);
+      await expect(
+        sessions.transaction(bob, async (sql) => {
+          await sql.query(`SET LOCAL ROLE ${role}`);
+          await sql.query(`INSERT INTO "${schema}".notes (owner, body) VALUES ($1, $2)`, ["alice", "forged"]);
+        }),
+      ).rejects.toThrow(/row-level security/);
       await sessions.transaction(bob, async (sql) => {
         await sql.query(`SET LOCAL ROLE ${role}`);
         await sql.query(`INSERT INTO "${schema}".notes (body) VALUES ($1)`, ["b2"]);
@@ -133,7 +154,9 @@ describeEachTarget("the SQL side", (ctx) => {
     };
     const rowOf = async (token: string) => {
       const { schema, target } = ctx();
-      const rows = await target.sql(`SELECT id, user_id FROM "${schema}".sessions WHERE token_hash = decode($1, 'hex')`, [hashToken(token)]);
+      const rows = await target.sql(`SELECT id, user_id FROM "${schema}".sessions WHERE token_hash = decode($1, 'hex')`, [
+        hashToken(token),
+      ]);
       return rows[0] as { id: string; user_id: string | null } | undefined;
     };
 
@@ -152,7 +175,10 @@ describeEachTarget("the SQL side", (ctx) => {
         expect(Buffer.from(String(id).slice(8), "base64url")).toHaveLength(12);
       }
       const { schema, target } = ctx();
-      const [created] = await target.sql(`SELECT floor(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM "${schema}".sessions WHERE id = $1::text`, [result.id]);
+      const [created] = await target.sql(
+        `SELECT floor(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM "${schema}".sessions WHERE id = $1::text`,
+        [result.id],
+      );
       expect(String(result.id).slice(0, 8)).toBe(generatePublicId(undefined, created!.ms as number).slice(0, 8));
     });
 
@@ -211,8 +237,11 @@ describeEachTarget("the SQL side", (ctx) => {
       const { schema, target } = ctx();
       const rows = await target.sql(`SELECT "${schema}".session_handler(NULL, interval '10 minutes', interval '1 hour', 'api') AS token`);
       const token = rows[0]?.token as string;
-      const [row] = await target.sql(`SELECT audience, idle_timeout = interval '10 minutes' AS idle_ok,
-          absolute_expires_at - created_at = interval '1 hour' AS abs_ok FROM "${schema}".sessions WHERE token_hash = "${schema}".token_hash($1)`, [token]);
+      const [row] = await target.sql(
+        `SELECT audience, idle_timeout = interval '10 minutes' AS idle_ok,
+          absolute_expires_at - created_at = interval '1 hour' AS abs_ok FROM "${schema}".sessions WHERE token_hash = "${schema}".token_hash($1)`,
+        [token],
+      );
       expect(row).toEqual({ audience: "api", idle_ok: true, abs_ok: true });
     });
   });

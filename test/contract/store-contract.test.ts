@@ -9,7 +9,12 @@ import { createSessions, type Sessions } from "../../src/index.js";
 import type { SessionsOptions } from "../../src/manager/options.js";
 import { hashToken } from "../../src/session/token.js";
 import {
-  SessionConfigError, SessionConflictError, SessionDataError, SessionDataTooLargeError, SessionGoneError, SessionStoreError,
+  SessionConfigError,
+  SessionConflictError,
+  SessionDataError,
+  SessionDataTooLargeError,
+  SessionGoneError,
+  SessionStoreError,
 } from "../../src/errors.js";
 import type { StoreDriver } from "../../src/driver.js";
 import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
@@ -98,7 +103,13 @@ for (const kind of allTargets) {
       });
 
       it("a cookie of the wrong length or alphabet is no session, without any query", async () => {
-        for (const header of ["session=abc", `session=${"!".repeat(43)}`, `session=${"A".repeat(44)}`, "session=", "session=a; session=b"]) {
+        for (const header of [
+          "session=abc",
+          `session=${"!".repeat(43)}`,
+          `session=${"A".repeat(44)}`,
+          "session=",
+          "session=a; session=b",
+        ]) {
           count.reset();
           const session = await sessions.resolve(header);
           expect(session.isNew).toBe(true);
@@ -235,7 +246,18 @@ for (const kind of allTargets) {
         await again.logout();
         await real.commit(again);
         expect((await real.resolve(next)).isNew).toBe(true);
-        expect(count.names).toEqual(["insert_now", "find_now", "rotate_now", "find_now", "save_merge_now", "find_now", "list_by_user_now", "remove_now", "find_now", "find_previous_now"]);
+        expect(count.names).toEqual([
+          "insert_now",
+          "find_now",
+          "rotate_now",
+          "find_now",
+          "save_merge_now",
+          "find_now",
+          "list_by_user_now",
+          "remove_now",
+          "find_now",
+          "find_previous_now",
+        ]);
       });
 
       it("a request that changed nothing writes nothing", async () => {
@@ -398,7 +420,9 @@ for (const kind of allTargets) {
         // The read sends timestamptz as JSON text, which carries the connection's offset:
         // a zone 5 h 45 min east of UTC and a day-first DateStyle must change nothing.
         const zoned = createSessions({
-          store: await target.open({ TimeZone: "Asia/Kathmandu", DateStyle: "SQL, DMY" }), schema, now: clock.now,
+          store: await target.open({ TimeZone: "Asia/Kathmandu", DateStyle: "SQL, DMY" }),
+          schema,
+          now: clock.now,
         });
         extra.push(zoned);
         await zoned.migrate();
@@ -660,12 +684,23 @@ for (const kind of allTargets) {
         expect(error).toBeInstanceOf(SessionStoreError);
         expect((error as SessionStoreError).message).toMatch(/migrate/);
         expect(await fresh.migrate()).toEqual([1]);
-        const functions = () => target.sql(
-          `SELECT p.proname, pg_get_functiondef(p.oid) AS definition FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = $1 ORDER BY p.proname`, [s]);
+        const functions = () =>
+          target.sql(
+            `SELECT p.proname, pg_get_functiondef(p.oid) AS definition FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = $1 ORDER BY p.proname`,
+            [s],
+          );
         const defined = await functions();
-        expect(defined.map((row) => row.proname)).toEqual(
-          ["audience", "new_public_id", "random_base64url", "session_handler", "session_id", "sessions_touch", "token_hash", "user_id"]);
+        expect(defined.map((row) => row.proname)).toEqual([
+          "audience",
+          "new_public_id",
+          "random_base64url",
+          "session_handler",
+          "session_id",
+          "sessions_touch",
+          "token_hash",
+          "user_id",
+        ]);
         // Functions lost or changed since (an older release's, or a hand edit) are back after
         // the next migrate, though it applies no migration; migrating again changes nothing.
         await target.sql(`DROP FUNCTION "${s}".sessions_touch(text, timestamptz)`);
@@ -703,7 +738,8 @@ for (const kind of allTargets) {
         await sessions.store.set(token, { a: 1 }, { ttl: "2h" });
         const [row] = (await target.sql(
           `SELECT bool_and(idle_expires_at <= absolute_expires_at) AS ok, count(*)::int AS n FROM ${table()} WHERE idle_expires_at > $1`,
-          [clock.now()])) as Array<{ ok: boolean; n: number }>;
+          [clock.now()],
+        )) as Array<{ ok: boolean; n: number }>;
         expect(row?.n).toBeGreaterThanOrEqual(2);
         expect(row?.ok).toBe(true);
         // session_handler(), on the database's clock: an idle timeout of a year compares equal
@@ -713,15 +749,21 @@ for (const kind of allTargets) {
         const [made] = await target.sql(`SELECT idle_expires_at = absolute_expires_at AS capped ${byToken}`, [handled?.token]);
         expect(made?.capped).toBe(true);
         // ...and its touch, once due.
-        await target.sql(`UPDATE ${table()} SET last_seen_at = last_seen_at - interval '40 days' WHERE token_hash = "${schema}".token_hash($1)`, [handled?.token]);
+        await target.sql(
+          `UPDATE ${table()} SET last_seen_at = last_seen_at - interval '40 days' WHERE token_hash = "${schema}".token_hash($1)`,
+          [handled?.token],
+        );
         const [handledAgain] = await target.sql(`SELECT "${schema}".session_handler($1) AS token`, [handled?.token]);
         expect(handledAgain?.token).toBe(handled?.token);
         const [touchedBySql] = await target.sql(
-          `SELECT last_seen_at > now() - interval '1 hour' AS seen, idle_expires_at = absolute_expires_at AS capped ${byToken}`, [handled?.token]);
+          `SELECT last_seen_at > now() - interval '1 hour' AS seen, idle_expires_at = absolute_expires_at AS capped ${byToken}`,
+          [handled?.token],
+        );
         expect(touchedBySql).toEqual({ seen: true, capped: true });
         // The rule is no constraint any more: PostgreSQL no longer pays for one on every write.
-        const checks = await target.sql(
-          `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'`, [`"${schema}".sessions`]);
+        const checks = await target.sql(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'`, [
+          `"${schema}".sessions`,
+        ]);
         expect(checks).toEqual([]);
       });
 
@@ -735,7 +777,9 @@ for (const kind of allTargets) {
         const custom = createSessions({ store: driver, schema: s, table: "web_sessions", unlogged: true });
         await custom.migrate();
         const [rel] = await target.sql(
-          `SELECT c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'web_sessions'`, [s]);
+          `SELECT c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'web_sessions'`,
+          [s],
+        );
         expect(rel?.relpersistence).toBe("u");
         const session = await custom.resolve(undefined);
         session.set("k", 1);
@@ -792,8 +836,12 @@ for (const kind of allTargets) {
         for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(55);
         expect(performance.now() - started).toBeGreaterThanOrEqual(3 * 55);
         for (const [options, option] of [
-          [{ batchSize: 0 }, "prune.batchSize"], [{ batchSize: 1.5 }, "prune.batchSize"], [{ batchSize: 100_001 }, "prune.batchSize"],
-          [{ pause: "soon" }, "prune.pause"], [{ pause: "2m" }, "prune.pause"], [{ pause: -1 }, "prune.pause"],
+          [{ batchSize: 0 }, "prune.batchSize"],
+          [{ batchSize: 1.5 }, "prune.batchSize"],
+          [{ batchSize: 100_001 }, "prune.batchSize"],
+          [{ pause: "soon" }, "prune.pause"],
+          [{ pause: "2m" }, "prune.pause"],
+          [{ pause: -1 }, "prune.pause"],
         ] as const) {
           await expect(p.prune(options as never)).rejects.toMatchObject({ code: "ERR_SESSION_CONFIG", option });
         }

@@ -44,12 +44,21 @@ async function route(method: string, url: string, session: Session<Data>): Promi
 }
 
 /** Serves the app on a loopback port. */
-export async function serveApp(sessions: Sessions<Data>, options: NodeSessionOptions = {}): Promise<{ base: string; close(): Promise<void> }> {
-  const server = createServer(withSession(sessions, async (req, res, session) => {
-    const [status, body] = await route(req.method ?? "GET", req.url ?? "/", session);
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  }, options));
+export async function serveApp(
+  sessions: Sessions<Data>,
+  options: NodeSessionOptions = {},
+): Promise<{ base: string; close(): Promise<void> }> {
+  const server = createServer(
+    withSession(
+      sessions,
+      async (req, res, session) => {
+        const [status, body] = await route(req.method ?? "GET", req.url ?? "/", session);
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      },
+      options,
+    ),
+  );
   server.keepAliveTimeout = 5_000;
   return listen(server);
 }
@@ -112,16 +121,27 @@ export class Client {
   #rotateUncertain = false;
   #next = 0;
 
-  constructor(readonly base: string, readonly user: string, readonly violations: string[], readonly options: ClientOptions) {}
+  constructor(
+    readonly base: string,
+    readonly user: string,
+    readonly violations: string[],
+    readonly options: ClientOptions,
+  ) {}
 
   /** One request; resolves to the status (0 when it failed at the HTTP level) and the parsed body. */
-  async send(method: string, path: string, tolerate409 = false): Promise<{ status: number; body: any; setCookies: string[]; elapsedMs: number }> {
+  async send(
+    method: string,
+    path: string,
+    tolerate409 = false,
+  ): Promise<{ status: number; body: any; setCookies: string[]; elapsedMs: number }> {
     const started = performance.now();
     this.tally.requests++;
     let res: Response;
     try {
       res = await fetch(this.base + path, {
-        method, headers: this.cookie ? { cookie: `${COOKIE}=${this.cookie}` } : {}, signal: AbortSignal.timeout(this.options.timeoutMs),
+        method,
+        headers: this.cookie ? { cookie: `${COOKIE}=${this.cookie}` } : {},
+        signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (err) {
       this.violations.push(`${this.user} ${method} ${path}: no answer within ${this.options.timeoutMs} ms (${(err as Error).name})`);
@@ -153,7 +173,7 @@ export class Client {
     for (const line of setCookies) {
       const cookie = parseSetCookie(line);
       if (cookie.name !== COOKIE || res.status !== 200) continue;
-      this.cookie = cookie["max-age"] === "0" ? null : cookie.value ?? null;
+      this.cookie = cookie["max-age"] === "0" ? null : (cookie.value ?? null);
       if (this.cookie && this.options.keepTokens !== false) this.tokens.add(this.cookie);
     }
     return { status: res.status, body, setCookies, elapsedMs };

@@ -35,12 +35,16 @@ function hasTools(dir: string | undefined): dir is string {
 export function findBinDir(): string | null {
   const candidates: Array<string | undefined> = [process.env.PG_BINDIR];
   try {
-    candidates.push(execFileSync("pg_config", ["--bindir"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim());
+    candidates.push(
+      execFileSync("pg_config", ["--bindir"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim(),
+    );
   } catch {
     // no pg_config on PATH
   }
   try {
-    const versions = readdirSync("/usr/lib/postgresql").filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync("/usr/lib/postgresql")
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((version) => `/usr/lib/postgresql/${version}/bin`));
   } catch {
     // not the Debian layout
@@ -56,8 +60,12 @@ function onPath(tool: string): boolean {
 
 function postgresUser(): { uid: number; gid: number } | null {
   try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim());
+    const uid = Number(
+      execFileSync("id", ["-u", "postgres"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim(),
+    );
+    const gid = Number(
+      execFileSync("id", ["-g", "postgres"], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim(),
+    );
     return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : null;
   } catch {
     return null;
@@ -89,7 +97,8 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster | strin
     try {
       const file = join(bin, "pg_ctl");
       const argv = ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"];
-      if (running) execFileSync(root ? "runuser" : file, root ? ["-u", "postgres", "--", file, ...argv] : argv, { timeout: 15_000, stdio: "ignore" });
+      if (running)
+        execFileSync(root ? "runuser" : file, root ? ["-u", "postgres", "--", file, ...argv] : argv, { timeout: 15_000, stdio: "ignore" });
     } catch {
       // already stopped
     }

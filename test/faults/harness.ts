@@ -42,7 +42,11 @@ export async function startFaultApp(config: pg.PoolConfig, options: { schema?: s
   const stopPruning = sessions.startPruning({ every: "250ms" });
   const server = await serveApp(sessions);
   return {
-    sessions, pool, schema, applicationName, base: server.base,
+    sessions,
+    pool,
+    schema,
+    applicationName,
+    base: server.base,
     async close() {
       stopPruning();
       await server.close();
@@ -102,25 +106,31 @@ export async function loggedInClients(app: FaultApp, count: number, violations: 
  * `maxMs`, `maxSteps` steps per client). Reads are not exact: during a fault a write may be
  * stored although its answer was a 503 (the commit reached the server, the reply did not).
  */
-export async function runLoad(clients: readonly Client[], stop: Promise<unknown>, limits = { maxMs: 60_000, maxSteps: 100_000 }): Promise<void> {
+export async function runLoad(
+  clients: readonly Client[],
+  stop: Promise<unknown>,
+  limits = { maxMs: 60_000, maxSteps: 100_000 },
+): Promise<void> {
   let stopped = false;
   void stop.finally(() => (stopped = true));
   const deadline = Date.now() + limits.maxMs;
-  await Promise.all(clients.map(async (client) => {
-    for (let step = 0; !stopped && step < limits.maxSteps && Date.now() < deadline; step++) {
-      if (!(await client.settle())) {
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let step = 0; !stopped && step < limits.maxSteps && Date.now() < deadline; step++) {
+        if (!(await client.settle())) {
+          await sleep(2);
+          continue;
+        }
+        await client.write();
+        await client.read(false);
+        // Token changes under the fault too: a rotation or login answered 503 must leave the
+        // old token working, unless it was stored all the same (settle() finds that out).
+        if (step % 6 === 5) await client.rotate();
+        if (step % 11 === 10) await client.login();
         await sleep(2);
-        continue;
       }
-      await client.write();
-      await client.read(false);
-      // Token changes under the fault too: a rotation or login answered 503 must leave the
-      // old token working, unless it was stored all the same (settle() finds that out).
-      if (step % 6 === 5) await client.rotate();
-      if (step % 11 === 10) await client.login();
-      await sleep(2);
-    }
-  }));
+    }),
+  );
 }
 
 /**
@@ -129,13 +139,15 @@ export async function runLoad(clients: readonly Client[], stop: Promise<unknown>
  */
 export async function awaitRecovery(clients: readonly Client[], withinMs: number): Promise<number> {
   const started = Date.now();
-  await Promise.all(clients.map(async (client) => {
-    for (let attempt = 0; attempt < 10_000; attempt++) {
-      if ((await client.settle()) && (await client.read(false)) === 200) return;
-      if (Date.now() - started > withinMs) throw new Error(`${client.user} did not recover within ${withinMs} ms`);
-      await sleep(50);
-    }
-  }));
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let attempt = 0; attempt < 10_000; attempt++) {
+        if ((await client.settle()) && (await client.read(false)) === 200) return;
+        if (Date.now() - started > withinMs) throw new Error(`${client.user} did not recover within ${withinMs} ms`);
+        await sleep(50);
+      }
+    }),
+  );
   return Date.now() - started;
 }
 
@@ -144,8 +156,12 @@ export async function awaitRecovery(clients: readonly Client[], withinMs: number
  * session it was written to: the client's current one, and any it left by signing in
  * again. Resolves to the number of writes verified; missing ones become violations.
  */
-export async function verifyWrites(sql: (text: string, params: unknown[]) => Promise<Array<Record<string, any>>>,
-  schema: string, clients: readonly Client[], violations: string[]): Promise<number> {
+export async function verifyWrites(
+  sql: (text: string, params: unknown[]) => Promise<Array<Record<string, any>>>,
+  schema: string,
+  clients: readonly Client[],
+  violations: string[],
+): Promise<number> {
   let verified = 0;
   for (const client of clients) {
     const written: Array<[string, Set<string>]> = [...client.earlier];
@@ -256,10 +272,19 @@ export async function runFault(app: FaultApp, plan: FaultPlan): Promise<FaultOut
     logs.restore();
     if (process.env.PGSESSION_FAULT_LOGS === "1") console.log(`${plan.fault}: console output during the fault:\n${logs.lines.join("\n")}`);
     const tokensLogged = tokensIn(logs.lines, clients);
-    const figures = recordFault(plan.fault, {
-      injected, boundMs: plan.boundMs, recoveryMs, writesVerified, violations: violations.length,
-      tokensInLogs: tokensLogged.length, logLines: logs.lines.length,
-    }, clients);
+    const figures = recordFault(
+      plan.fault,
+      {
+        injected,
+        boundMs: plan.boundMs,
+        recoveryMs,
+        writesVerified,
+        violations: violations.length,
+        tokensInLogs: tokensLogged.length,
+        logLines: logs.lines.length,
+      },
+      clients,
+    );
     return { figures, violations, tokensLogged, pool, logs: logs.lines };
   } finally {
     logs.restore();

@@ -72,14 +72,19 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
   it("survives its backends killed with pg_terminate_backend under load", async () => {
     const app = await start({ connectionString: DATABASE_URL, max: 8, connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
     const outcome = await runFault(app, {
-      fault: "backends killed (pg_terminate_backend)", clients: 12, boundMs: 2_500, sql,
+      fault: "backends killed (pg_terminate_backend)",
+      clients: 12,
+      boundMs: 2_500,
+      sql,
       async inject() {
         let killed = 0;
         for (let round = 0; round < 4; round++) {
           // Requests pile up on the locked table, so the kill lands on statements in flight.
           killed += await withTableLocked(app, async () => {
             await sleep(300);
-            const rows = await sql("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1", [app.applicationName]);
+            const rows = await sql("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1", [
+              app.applicationName,
+            ]);
             return rows[0]?.n as number;
           });
           await sleep(300);
@@ -93,7 +98,10 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
   it("answers 503 within connectionTimeoutMillis when the pool is exhausted, and recovers", async () => {
     const app = await start({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 500, query_timeout: 5_000 });
     const outcome = await runFault(app, {
-      fault: "pool exhausted (max 1, a transaction held 2 s)", clients: 4, boundMs: 2_000, sql,
+      fault: "pool exhausted (max 1, a transaction held 2 s)",
+      clients: 4,
+      boundMs: 2_000,
+      sql,
       async inject(target) {
         // The pool's only connection is busy with the clients' traffic: take it as soon as it is free
         // (each try waits at most connectionTimeoutMillis; bounded to 20 tries).
@@ -115,9 +123,18 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
 
   it("answers 503 when statements outlast statement_timeout (table locked), and recovers", async () => {
     // One connection per client: what bounds a request here is statement_timeout, not the pool's queue.
-    const app = await start({ connectionString: DATABASE_URL, max: 8, statement_timeout: 400, query_timeout: 5_000, connectionTimeoutMillis: 1_000 });
+    const app = await start({
+      connectionString: DATABASE_URL,
+      max: 8,
+      statement_timeout: 400,
+      query_timeout: 5_000,
+      connectionTimeoutMillis: 1_000,
+    });
     const outcome = await runFault(app, {
-      fault: "statements slower than statement_timeout (400 ms; table locked 2 s)", clients: 8, boundMs: 1_500, sql,
+      fault: "statements slower than statement_timeout (400 ms; table locked 2 s)",
+      clients: 8,
+      boundMs: 1_500,
+      sql,
       async inject() {
         await withTableLocked(app, () => sleep(2_000));
         return 1;
@@ -133,9 +150,19 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
     const proxy = await startBlackHole({ host: url.hostname || "127.0.0.1", port: Number(url.port || 5432) }, "forward");
     try {
       // No connectionString: pg would let it override host and port.
-      const app = await start({ ...credentials(url), host: "127.0.0.1", port: proxy.port, max: 4, connectionTimeoutMillis: 700, query_timeout: 1_000 });
+      const app = await start({
+        ...credentials(url),
+        host: "127.0.0.1",
+        port: proxy.port,
+        max: 4,
+        connectionTimeoutMillis: 700,
+        query_timeout: 1_000,
+      });
       const outcome = await runFault(app, {
-        fault: "network silent (black hole mid-connection; query_timeout 1 s, connect 0.7 s)", clients: 8, boundMs: 3_500, sql,
+        fault: "network silent (black hole mid-connection; query_timeout 1 s, connect 0.7 s)",
+        clients: 8,
+        boundMs: 3_500,
+        sql,
         async inject() {
           proxy.setMode("blackhole");
           await sleep(2_500);
@@ -154,17 +181,30 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
     const logs = captureConsole();
     const violations: string[] = [];
     try {
-      const app = await start({ ...credentials(new URL(DATABASE_URL)), host: "127.0.0.1", port: hole.port, connectionTimeoutMillis: 700, query_timeout: 1_000, max: 4 },
-        { schema: uniqueSchema("fault"), migrate: false });
+      const app = await start(
+        {
+          ...credentials(new URL(DATABASE_URL)),
+          host: "127.0.0.1",
+          port: hole.port,
+          connectionTimeoutMillis: 700,
+          query_timeout: 1_000,
+          max: 4,
+        },
+        { schema: uniqueSchema("fault"), migrate: false },
+      );
       const clients = Array.from({ length: 6 }, (_, i) => new Client(app.base, `hole${i}`, violations, { timeoutMs: 5_000 }));
       // Half arrive with a well-formed cookie: they must keep it, not be handed a new session.
       const held = "A".repeat(43);
       clients.slice(0, 3).forEach((client) => (client.cookie = held));
       const started = Date.now();
       // A cookieless read needs no database (a new visitor is what it is); everything else does.
-      const statuses = await Promise.all(clients.flatMap((client) => [
-        ...(client.cookie ? [client.read(false)] : []), client.write(), client.send("POST", "/login?user=x").then((a) => a.status),
-      ]));
+      const statuses = await Promise.all(
+        clients.flatMap((client) => [
+          ...(client.cookie ? [client.read(false)] : []),
+          client.write(),
+          client.send("POST", "/login?user=x").then((a) => a.status),
+        ]),
+      );
       const elapsed = Date.now() - started;
       expect(statuses.every((status) => status === 503)).toBe(true);
       expect(clients.slice(0, 3).every((client) => client.cookie === held)).toBe(true);
@@ -177,9 +217,19 @@ describe.skipIf(!hasPostgres)("faults on the shared PostgreSQL server", () => {
       for (let i = 0; i < 100 && app.pool.totalCount > 0; i++) await sleep(20);
       expect(app.pool.totalCount).toBe(0);
       logs.restore();
-      recordFault("black-hole server (connect never answered; connectionTimeoutMillis 0.7 s)", {
-        injected: hole.accepted, boundMs: 2_500, recoveryMs: 0, writesVerified: 0, violations: violations.length, tokensInLogs: 0, logLines: logs.lines.length,
-      }, clients);
+      recordFault(
+        "black-hole server (connect never answered; connectionTimeoutMillis 0.7 s)",
+        {
+          injected: hole.accepted,
+          boundMs: 2_500,
+          recoveryMs: 0,
+          writesVerified: 0,
+          violations: violations.length,
+          tokensInLogs: 0,
+          logLines: logs.lines.length,
+        },
+        clients,
+      );
     } finally {
       logs.restore();
       await hole.close();

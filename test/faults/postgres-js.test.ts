@@ -39,9 +39,10 @@ describe.skipIf(!hasPostgres)("postgres.js driver when the server kills its conn
 
   /** Terminates every backend of `applicationName`; resolves to how many. */
   async function killBackends(applicationName: string): Promise<number> {
-    const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", [
-      applicationName,
-    ]);
+    const killed = await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+      [applicationName],
+    );
     return killed.rowCount ?? 0;
   }
 
@@ -71,7 +72,9 @@ describe.skipIf(!hasPostgres)("postgres.js driver when the server kills its conn
     }
   }
 
-  async function setUp(options: { maxSessionsPerUser?: number } = {}): Promise<{ sql: postgres.Sql; sessions: Sessions; applicationName: string; cookie: string }> {
+  async function setUp(
+    options: { maxSessionsPerUser?: number } = {},
+  ): Promise<{ sql: postgres.Sql; sessions: Sessions; applicationName: string; cookie: string }> {
     const applicationName = `pgsession-pjs-kill-${randomBytes(4).toString("hex")}`;
     const sql = postgres(DATABASE_URL, { max: 2, connection: { application_name: applicationName }, onnotice: () => {} });
     const sessions = createSessions({ ...options, store: postgresStore(sql), schema });

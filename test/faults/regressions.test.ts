@@ -50,16 +50,30 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
   type Send = (path: string, cookie: string) => Promise<Response>;
   const loginThenRefused = {
     node: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
-      const server = await listen(createServer(withSession(sessions, async (req, res, session) => {
-        const body = await appRoute(req.url ?? "/", session);
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(body);
-      })));
-      return { send: (path, cookie) => fetch(server.base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }), close: server.close };
+      const server = await listen(
+        createServer(
+          withSession(sessions, async (req, res, session) => {
+            const body = await appRoute(req.url ?? "/", session);
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(body);
+          }),
+        ),
+      );
+      return {
+        send: (path, cookie) => fetch(server.base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }),
+        close: server.close,
+      };
     },
     fetch: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
-      const handler = withFetchSession(sessions, async (request, session) => new Response(await appRoute(new URL(request.url).pathname, session)));
-      return { send: (path, cookie) => handler(new Request(`http://localhost${path}`, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} })), close: async () => {} };
+      const handler = withFetchSession(
+        sessions,
+        async (request, session) => new Response(await appRoute(new URL(request.url).pathname, session)),
+      );
+      return {
+        send: (path, cookie) =>
+          handler(new Request(`http://localhost${path}`, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} })),
+        close: async () => {},
+      };
     },
     fastify: async (sessions: Sessions): Promise<{ send: Send; close(): Promise<void> }> => {
       const app = Fastify();
@@ -69,7 +83,10 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
         return appRoute(request.url, request.session);
       });
       const base = await app.listen({ port: 0, host: "127.0.0.1" });
-      return { send: (path, cookie) => fetch(base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }), close: () => app.close() };
+      return {
+        send: (path, cookie) => fetch(base + path, { method: "POST", headers: cookie ? { cookie: `sid=${cookie}` } : {} }),
+        close: () => app.close(),
+      };
     },
   };
   async function appRoute(path: string, session: Session): Promise<string> {
@@ -122,16 +139,22 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
     const schema = uniqueSchema("halfway");
     const sessions = createSessions({ store: pgStore(admin), schema });
     await sessions.migrate();
-    const server = await listen(createServer(withSession(sessions, (_req, res, session) => {
-      session.set("x", 1);
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("half a page");
-      throw new Error("failed half-way on purpose");
-    })));
+    const server = await listen(
+      createServer(
+        withSession(sessions, (_req, res, session) => {
+          session.set("x", 1);
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.write("half a page");
+          throw new Error("failed half-way on purpose");
+        }),
+      ),
+    );
     const logs = captureConsole();
     try {
       const started = Date.now();
-      const outcome = await fetch(server.base + "/", { signal: AbortSignal.timeout(5_000) }).then((res) => res.text()).catch((err: Error) => err);
+      const outcome = await fetch(server.base + "/", { signal: AbortSignal.timeout(5_000) })
+        .then((res) => res.text())
+        .catch((err: Error) => err);
       // The connection is closed: the client sees a failed response, at once, not a timeout
       // (and never a clean end that would make half a page look complete).
       expect(outcome).toBeInstanceOf(Error);
@@ -150,8 +173,13 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
     const proxy = await startBlackHole({ host: url.hostname || "127.0.0.1", port: Number(url.port || 5432) }, "forward");
     const schema = uniqueSchema("lostack");
     const pool = new pg.Pool({
-      host: "127.0.0.1", port: proxy.port, user: decodeURIComponent(url.username || "postgres"), database: url.pathname.slice(1) || "postgres",
-      ...(url.password && { password: decodeURIComponent(url.password) }), max: 2, connectionTimeoutMillis: 2_000,
+      host: "127.0.0.1",
+      port: proxy.port,
+      user: decodeURIComponent(url.username || "postgres"),
+      database: url.pathname.slice(1) || "postgres",
+      ...(url.password && { password: decodeURIComponent(url.password) }),
+      max: 2,
+      connectionTimeoutMillis: 2_000,
     });
     pool.on("error", () => {});
     const sessions = createSessions<Data>({ store: pgStore(pool), schema, cookie: { name: COOKIE } });
@@ -169,7 +197,12 @@ describe.skipIf(!hasPostgres)("fault regressions", () => {
       proxy.cutAfter("pgsession_rotate_");
       expect(await client.rotate()).toBe(503);
       expect(client.cookie).toBe(token);
-      const [row] = (await admin.query(`SELECT prev_token_hash = decode($1, 'hex') AS rotated FROM "${schema}".sessions WHERE id = $2`, [hashToken(token), first])).rows;
+      const [row] = (
+        await admin.query(`SELECT prev_token_hash = decode($1, 'hex') AS rotated FROM "${schema}".sessions WHERE id = $2`, [
+          hashToken(token),
+          first,
+        ])
+      ).rows;
       expect(row).toEqual({ rotated: true });
       // Inside the grace window the old token still reads and writes its session.
       expect(await client.write()).toBe(200);

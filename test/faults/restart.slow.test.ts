@@ -29,8 +29,13 @@ describe("PostgreSQL restarted under load (throwaway cluster)", () => {
   const apps: FaultApp[] = [];
   const sql = async (text: string, params: unknown[]) => (await (admin as pg.Pool).query(text, params)).rows;
   const config = (): pg.PoolConfig => ({
-    host: "127.0.0.1", port: (cluster as ThrowawayCluster).port, user: "postgres", database: "postgres",
-    max: 8, connectionTimeoutMillis: 1_000, query_timeout: 3_000,
+    host: "127.0.0.1",
+    port: (cluster as ThrowawayCluster).port,
+    user: "postgres",
+    database: "postgres",
+    max: 8,
+    connectionTimeoutMillis: 1_000,
+    query_timeout: 3_000,
   });
 
   beforeAll(async () => {
@@ -58,7 +63,10 @@ describe("PostgreSQL restarted under load (throwaway cluster)", () => {
     const app = await startFaultApp(config());
     apps.push(app);
     const outcome = await runFault(app, {
-      fault: "PostgreSQL restarted (pg_ctl restart -m fast)", clients: 12, boundMs: 4_000, sql,
+      fault: "PostgreSQL restarted (pg_ctl restart -m fast)",
+      clients: 12,
+      boundMs: 4_000,
+      sql,
       async inject() {
         await target.restart("fast");
         return 1;
@@ -73,7 +81,10 @@ describe("PostgreSQL restarted under load (throwaway cluster)", () => {
     const app = await startFaultApp(config());
     apps.push(app);
     const outcome = await runFault(app, {
-      fault: "PostgreSQL killed (pg_ctl stop -m immediate), down 3 s, started", clients: 12, boundMs: 4_000, sql,
+      fault: "PostgreSQL killed (pg_ctl stop -m immediate), down 3 s, started",
+      clients: 12,
+      boundMs: 4_000,
+      sql,
       async inject() {
         await target.stop("immediate");
         await sleep(3_000);

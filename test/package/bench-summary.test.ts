@@ -7,21 +7,45 @@ import type { RunRecord } from "../../bench/lib/measure.js";
 import type { DbWork } from "../../bench/lib/pgstats.js";
 import { pairedRatios, summarizeRuns } from "../../bench/lib/summary.js";
 
-const work: DbWork = { statementsPerRequest: 2, rowWritesPerRequest: 1, rowsInserted: 0, rowsUpdated: 10, rowsHotUpdated: 10, rowsDeleted: 0, transactions: 20 };
+const work: DbWork = {
+  statementsPerRequest: 2,
+  rowWritesPerRequest: 1,
+  rowsInserted: 0,
+  rowsUpdated: 10,
+  rowsHotUpdated: 10,
+  rowsDeleted: 0,
+  transactions: 20,
+};
 
 function run(server: string, round: number, rps: number, counted: DbWork | null = null): RunRecord {
   return {
-    server, scenario: "write", round, rps, requests: rps * 5, p50Us: 1000, p99Us: 5000, errors: 0, rssMiB: 60,
-    serverCpuUs: 100, dbCpuUs: 50, machineBusy: 0.9, walBytes: 150, work: counted,
+    server,
+    scenario: "write",
+    round,
+    rps,
+    requests: rps * 5,
+    p50Us: 1000,
+    p99Us: 5000,
+    errors: 0,
+    rssMiB: 60,
+    serverCpuUs: 100,
+    dbCpuUs: 50,
+    machineBusy: 0.9,
+    walBytes: 150,
+    work: counted,
   };
 }
 
 describe("bench summary", () => {
   const runs = [
-    run("a", 0, 1, work), run("b", 0, 1, { ...work, statementsPerRequest: 2.5 }),
-    run("a", 1, 900), run("b", 1, 1000),
-    run("a", 2, 450), run("b", 2, 600),
-    run("a", 3, 800), run("b", 3, 800),
+    run("a", 0, 1, work),
+    run("b", 0, 1, { ...work, statementsPerRequest: 2.5 }),
+    run("a", 1, 900),
+    run("b", 1, 1000),
+    run("a", 2, 450),
+    run("b", 2, 600),
+    run("a", 3, 800),
+    run("b", 3, 800),
   ];
 
   it("pairs the servers per round and takes the median of the ratios, leaving round 0 out", () => {

@@ -17,7 +17,15 @@ describe("session.set refuses values that would not come back equal", async () =
     ["NaN", { n: Number.NaN }, /"k"\."n" is NaN/],
     ["Infinity in an array", [Number.POSITIVE_INFINITY], /"k"\[0\] is Infinity/],
     ["a BigInt", { big: 10n }, /"k"\."big" is a bigint/],
-    ["a cycle", (() => { const o: Record<string, unknown> = {}; o.self = o; return o; })(), /"k"\."self" refers back/],
+    [
+      "a cycle",
+      (() => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      })(),
+      /"k"\."self" refers back/,
+    ],
     ["an unpaired surrogate", { s: "x\uD800y" }, /"k"\."s" contains an unpaired UTF-16 surrogate/],
     ["a NUL character", "a\u0000b", /"k" contains a NUL character/],
     ["a Map", { m: new Map([["a", 1]]) }, /"k"\."m" is a Map/],

@@ -14,10 +14,11 @@ import { describeEachTarget, tokenOf } from "../support/suite.js";
 function rollingBack(driver: StoreDriver): StoreDriver {
   return {
     ...driver,
-    transaction: (fn) => driver.transaction(async (tx) => {
-      await fn(tx);
-      throw Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
-    }),
+    transaction: (fn) =>
+      driver.transaction(async (tx) => {
+        await fn(tx);
+        throw Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
+      }),
   };
 }
 
@@ -81,7 +82,11 @@ describeEachTarget("lifecycle hardening", (ctx) => {
 
   it("a remember-me cookie's Max-Age never exceeds what is left of the session's absolute lifetime", async () => {
     const clock = fakeClock();
-    const sessions = ctx().sessions({ now: clock.now, cookie: { maxAge: "400d" }, remember: { idleTimeout: "30d", absoluteTimeout: "90d" } });
+    const sessions = ctx().sessions({
+      now: clock.now,
+      cookie: { maxAge: "400d" },
+      remember: { idleTimeout: "30d", absoluteTimeout: "90d" },
+    });
     const session = await sessions.resolve(undefined);
     await session.login("dave", { remember: true });
     expect(maxAgeOf(await sessions.commit(session))).toBe(90 * 86_400);

@@ -18,9 +18,11 @@ describeEachTarget("session transactions", (ctx) => {
     await sessions.commit(session);
     await sessions.revokeSession(session.id);
     let ran = false;
-    await expect(sessions.transaction(session, async () => {
-      ran = true;
-    })).rejects.toBeInstanceOf(SessionGoneError);
+    await expect(
+      sessions.transaction(session, async () => {
+        ran = true;
+      }),
+    ).rejects.toBeInstanceOf(SessionGoneError);
     expect(ran).toBe(false);
   });
 
@@ -38,9 +40,11 @@ describeEachTarget("session transactions", (ctx) => {
     expect((failure as SessionStoreError).sqlState).toBe("22012");
 
     const own = new RangeError("the application's own");
-    await expect(sessions.transaction(session, async () => {
-      throw own;
-    })).rejects.toBe(own);
+    await expect(
+      sessions.transaction(session, async () => {
+        throw own;
+      }),
+    ).rejects.toBe(own);
   });
 });
 
@@ -86,7 +90,12 @@ for (const make of [pgTarget, postgresJsTarget]) {
         const cookie = `session=${tokenOf(await writable.commit(session))}`;
         clock.advance(30 * 60_000); // past touchAfter (6 minutes): this read's touch is due
 
-        const readOnly = createSessions({ store: await target.open({ default_transaction_read_only: "on" }), schema, now: clock.now, idleTimeout: "1h" });
+        const readOnly = createSessions({
+          store: await target.open({ default_transaction_read_only: "on" }),
+          schema,
+          now: clock.now,
+          idleTimeout: "1h",
+        });
         const read = await readOnly.resolve(cookie);
         expect(read.id).toBe(session.id);
         expect(read.get("n")).toBe(1);

@@ -16,14 +16,24 @@ rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 const env = { ...process.env, PGSESSION_RELIABILITY_DIR: results };
 // Bounded: the fault suite's own timeouts are far below these; a stuck run is killed.
-const faults = spawnSync(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", "--config", "vitest.reliability.config.ts"],
-  { cwd: root, env, stdio: "inherit", timeout: 10 * 60_000 });
+const faults = spawnSync(
+  process.execPath,
+  [join(root, "node_modules/vitest/vitest.mjs"), "run", "--config", "vitest.reliability.config.ts"],
+  { cwd: root, env, stdio: "inherit", timeout: 10 * 60_000 },
+);
 const soakOut = join(results, "soak.json");
-const soak = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "test/soak/soak.ts", "--seconds", args.seconds, "--clients", args.clients, "--out", soakOut],
-  { cwd: root, env, stdio: "inherit", timeout: (Number(args.seconds) + 300) * 1000 });
+const soak = spawnSync(
+  process.execPath,
+  ["--expose-gc", "--import", "tsx", "test/soak/soak.ts", "--seconds", args.seconds, "--clients", args.clients, "--out", soakOut],
+  { cwd: root, env, stdio: "inherit", timeout: (Number(args.seconds) + 300) * 1000 },
+);
 
 const faultRows: FaultFigures[] = existsSync(join(results, "faults.jsonl"))
-  ? readFileSync(join(results, "faults.jsonl"), "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as FaultFigures)
+  ? readFileSync(join(results, "faults.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as FaultFigures)
   : [];
 const soakReport = existsSync(soakOut) ? JSON.parse(readFileSync(soakOut, "utf8")) : null;
 const faultsOk = faults.status === 0;
@@ -46,12 +56,15 @@ const lines = [
   "",
   "| fault | injected | requests | 200 | 503 | slowest (ms) | bound (ms) | recovery (ms) | writes verified | ambiguous commits | violations | tokens in logs |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...faultRows.map((row) => `| ${row.fault} | ${row.injected} | ${row.tally.requests} | ${row.tally.ok} | ${row.tally.unavailable} | ${Math.round(row.tally.maxElapsedMs)} | ${row.boundMs} | ${row.recoveryMs} | ${row.writesVerified} | ${row.tally.ambiguousCommits ?? 0} | ${row.violations} | ${row.tokensInLogs} |`),
+  ...faultRows.map(
+    (row) =>
+      `| ${row.fault} | ${row.injected} | ${row.tally.requests} | ${row.tally.ok} | ${row.tally.unavailable} | ${Math.round(row.tally.maxElapsedMs)} | ${row.boundMs} | ${row.recoveryMs} | ${row.writesVerified} | ${row.tally.ambiguousCommits ?? 0} | ${row.violations} | ${row.tokensInLogs} |`,
+  ),
   `| **total (${faultRows.length} faults)** | ${sum((r) => r.injected)} | ${sum((r) => r.tally.requests)} | ${sum((r) => r.tally.ok)} | ${sum((r) => r.tally.unavailable)} | | | | ${sum((r) => r.writesVerified)} | ${sum((r) => r.tally.ambiguousCommits ?? 0)} | ${sum((r) => r.violations)} | ${sum((r) => r.tokensInLogs)} |`,
   "",
-  "\"injected\" counts what the test did: backends terminated, connections accepted by the black hole,",
+  '"injected" counts what the test did: backends terminated, connections accepted by the black hole,',
   "or 1 for one restart, one held transaction, one table lock, one network partition.",
-  "\"ambiguous commits\" are rotations answered 503 that the database had stored all the same (it went",
+  '"ambiguous commits" are rotations answered 503 that the database had stored all the same (it went',
   "away between the commit and its acknowledgement, as a crash can make it). No client can tell them from",
   "a refused rotation; the client learns it from the next rotation (409: its token was already replaced)",
   "and signs in again before its old token's grace window ends. Logins answered 503 are retried for the",
@@ -93,12 +106,12 @@ lines.push(
   "",
   "- A connection dropped between two statements of a pg transaction (restart, pg_terminate_backend) crashed the",
   "  process: the checked-out client had no 'error' listener. Test: \"bug: a connection dropped between two statements",
-  "  of a pg transaction crashed the process\".",
+  '  of a pg transaction crashed the process".',
   "- A 503 after a stored login or rotation withheld the new cookie: the client kept a token that died after `staleTtl`,",
-  "  and retrying the login answered 500. Test: \"bug: a 503 after a stored login withheld the new cookie\" (node, fetch, fastify).",
+  '  and retrying the login answered 500. Test: "bug: a 503 after a stored login withheld the new cookie" (node, fetch, fastify).',
   "- A node handler that threw after starting its response left the client waiting forever (also fixed on the http",
-  "  branch). Test: \"bug: a node handler that threw after starting its response left the client waiting forever\".",
-  "- Pruning failures were logged as \"pgsession: pruning failed: pgsession: pruning failed: ...\". Test in",
+  '  branch). Test: "bug: a node handler that threw after starting its response left the client waiting forever".',
+  '- Pruning failures were logged as "pgsession: pruning failed: pgsession: pruning failed: ...". Test in',
   "  src/manager/manager.test.ts.",
   "",
   "## Run it",

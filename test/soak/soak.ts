@@ -90,7 +90,10 @@ async function main(): Promise<number> {
   const logs = captureConsole();
   const violations: string[] = [];
   const failures: string[] = [];
-  const clients = Array.from({ length: clientCount }, (_, i) => new Client(server.base, `soak${i}`, violations, { timeoutMs: 10_000, keepTokens: false, onAnswer: record }));
+  const clients = Array.from(
+    { length: clientCount },
+    (_, i) => new Client(server.base, `soak${i}`, violations, { timeoutMs: 10_000, keepTokens: false, onAnswer: record }),
+  );
   const counts = { logins: 0, reads: 0, writes: 0, bursts: 0, rotations: 0, logouts: 0 };
   const started = Date.now();
   const deadline = started + seconds * 1000;
@@ -158,9 +161,16 @@ async function main(): Promise<number> {
   const elapsedSeconds = (Date.now() - started) / 1000;
 
   // Every write acknowledged in a live session is in the database.
-  const writesVerifiedAtEnd = await verifyWrites(async (text, params) => (await admin.query(text, params)).rows, schema, clients, violations);
+  const writesVerifiedAtEnd = await verifyWrites(
+    async (text, params) => (await admin.query(text, params)).rows,
+    schema,
+    clients,
+    violations,
+  );
   const finalPool = await poolSettled(pool);
-  const serverConnections = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows[0].n as number;
+  const serverConnections = (
+    await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName])
+  ).rows[0].n as number;
   await server.close();
   const finalHeap = await settledHeap();
   logs.restore();
@@ -168,7 +178,8 @@ async function main(): Promise<number> {
   await pool.end();
   let leftAfterEnd = -1;
   for (let i = 0; i < 100; i++) {
-    leftAfterEnd = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows[0].n as number;
+    leftAfterEnd = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]))
+      .rows[0].n as number;
     if (leftAfterEnd === 0) break;
     await sleep(50);
   }
@@ -180,9 +191,11 @@ async function main(): Promise<number> {
   if (writesVerified !== tally.writesAcked) failures.push(`${tally.writesAcked} writes acknowledged, ${writesVerified} verified`);
   if (tally.serverErrors > 0) failures.push(`${tally.serverErrors} answers with a 5xx status`);
   if (violations.length > 0) failures.push(`${violations.length} violations, first: ${violations.slice(0, 5).join(" / ")}`);
-  if (finalHeap > baselineHeap + HEAP_MARGIN(baselineHeap)) failures.push(`heap after GC grew from ${mb(baselineHeap)} to ${mb(finalHeap)} MiB`);
+  if (finalHeap > baselineHeap + HEAP_MARGIN(baselineHeap))
+    failures.push(`heap after GC grew from ${mb(baselineHeap)} to ${mb(finalHeap)} MiB`);
   if (finalPool.waiting !== 0 || finalPool.idle !== finalPool.total) failures.push(`pool not at rest: ${JSON.stringify(finalPool)}`);
-  if (finalPool.total > poolMax || serverConnections !== finalPool.total) failures.push(`connections: pool ${finalPool.total}, server ${serverConnections}, max ${poolMax}`);
+  if (finalPool.total > poolMax || serverConnections !== finalPool.total)
+    failures.push(`connections: pool ${finalPool.total}, server ${serverConnections}, max ${poolMax}`);
   if (leftAfterEnd !== 0) failures.push(`${leftAfterEnd} server connections left after the pool ended`);
   if (logs.lines.length > 0) failures.push(`${logs.lines.length} lines logged on a healthy run, first: ${logs.lines[0]}`);
 
@@ -207,7 +220,12 @@ async function main(): Promise<number> {
     latencyMs: { p50: percentile(0.5), p99: percentile(0.99), max: Math.round(tally.maxElapsedMs * 10) / 10 },
     heapMiB: { afterWarmup: mb(baselineHeap), peak: mb(peakHeap), final: mb(finalHeap), marginMiB: mb(HEAP_MARGIN(baselineHeap)) },
     rssPeakMiB: mb(peakRss),
-    pool: { afterWarmup: baselinePool, final: finalPool, serverConnectionsAtEnd: serverConnections, serverConnectionsAfterEnd: leftAfterEnd },
+    pool: {
+      afterWarmup: baselinePool,
+      final: finalPool,
+      serverConnectionsAtEnd: serverConnections,
+      serverConnectionsAfterEnd: leftAfterEnd,
+    },
     logLines: logs.lines.length,
   };
   mkdirSync(dirname(args.out), { recursive: true });
@@ -220,7 +238,10 @@ function mb(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error("soak failed:", err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error("soak failed:", err);
+    process.exit(1);
+  },
+);

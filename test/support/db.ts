@@ -28,8 +28,13 @@ export function postgresAvailable(): Promise<boolean> {
       await client.query("SELECT 1");
       return true;
     } catch (err) {
-      if (REQUIRE_POSTGRES) throw new Error(`PGSESSION_REQUIRE_POSTGRES=1 but PostgreSQL at ${DATABASE_URL} is unreachable: ${(err as Error).message}`, { cause: err });
-      console.warn(`SKIPPING PostgreSQL suites: ${DATABASE_URL} unreachable (${(err as Error).message}). Set PGSESSION_REQUIRE_POSTGRES=1 to fail instead.`);
+      if (REQUIRE_POSTGRES)
+        throw new Error(`PGSESSION_REQUIRE_POSTGRES=1 but PostgreSQL at ${DATABASE_URL} is unreachable: ${(err as Error).message}`, {
+          cause: err,
+        });
+      console.warn(
+        `SKIPPING PostgreSQL suites: ${DATABASE_URL} unreachable (${(err as Error).message}). Set PGSESSION_REQUIRE_POSTGRES=1 to fail instead.`,
+      );
       return false;
     } finally {
       await client.end().catch(() => {});
@@ -71,7 +76,11 @@ export function pgTarget(): TestTarget {
     name: "pg",
     needsServer: true,
     async open(settings) {
-      const options = settings && Object.entries(settings).map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, "\\$&")}`).join(" ");
+      const options =
+        settings &&
+        Object.entries(settings)
+          .map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, "\\$&")}`)
+          .join(" ");
       const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options });
       pool.on("error", () => {}); // the owner listens to idle-connection errors (backends are killed on purpose)
       pools.push(pool);

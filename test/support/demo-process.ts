@@ -14,9 +14,16 @@ export interface DemoProcess {
 }
 
 /** Starts the demo on a free port and waits (at most `timeoutMs`) for the line with its URL. */
-export function startDemoProcess(options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number }): Promise<DemoProcess> {
+export function startDemoProcess(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  args?: string[];
+  timeoutMs?: number;
+}): Promise<DemoProcess> {
   const child = spawn(process.execPath, cliArgv(["demo", "--port", "0", ...(options.args ?? [])]), {
-    cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"],
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -42,7 +42,9 @@ export function describeEachTarget(title: string, body: (ctx: () => SuiteContext
         const schema = uniqueSchema("sqlside");
         await createSessions({ store: driver, schema }).migrate();
         context = {
-          target, driver, schema,
+          target,
+          driver,
+          schema,
           sessions: (options = {}) => createSessions({ ...options, store: driver, schema }),
           async openSingleConnection() {
             if (spec.name === "pg") {

@@ -6,14 +6,21 @@ import { contextOf } from "../../session/request-context.js";
 import type { RequestContext } from "../../session/session.js";
 
 /** The cookie header and context of a Request. `ip` comes from the runtime, when it tells. */
-export function readFetchRequest(request: Request, trustProxy: boolean, ip?: string | null): { cookieHeader: string | null; context: RequestContext } {
+export function readFetchRequest(
+  request: Request,
+  trustProxy: boolean,
+  ip?: string | null,
+): { cookieHeader: string | null; context: RequestContext } {
   const headers = request.headers;
-  const context = contextOf({
-    tls: request.url.startsWith("https:"),
-    remoteAddress: ip,
-    forwardedProto: headers.get("x-forwarded-proto"),
-    forwardedFor: headers.get("x-forwarded-for"),
-    userAgent: headers.get("user-agent"),
-  }, trustProxy);
+  const context = contextOf(
+    {
+      tls: request.url.startsWith("https:"),
+      remoteAddress: ip,
+      forwardedProto: headers.get("x-forwarded-proto"),
+      forwardedFor: headers.get("x-forwarded-for"),
+      userAgent: headers.get("user-agent"),
+    },
+    trustProxy,
+  );
   return { cookieHeader: headers.get("cookie"), context };
 }

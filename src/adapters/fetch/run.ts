@@ -43,8 +43,11 @@ export interface FetchSessionOptions {
  * the commit) are answered as `failureAnswer` decides; other errors are rethrown.
  */
 export async function runWithSession<Data extends SessionData>(
-  sessions: Sessions<Data>, request: Request, options: FetchSessionOptions,
-  handler: (session: Session<Data>) => Response | Promise<Response>, ip?: string | null,
+  sessions: Sessions<Data>,
+  request: Request,
+  options: FetchSessionOptions,
+  handler: (session: Session<Data>) => Response | Promise<Response>,
+  ip?: string | null,
 ): Promise<Response> {
   const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy, ip);
   let session: Session<Data> | undefined;

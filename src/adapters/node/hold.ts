@@ -45,7 +45,9 @@ class HeldOutput implements OutputGate {
   #opening: Promise<boolean> | undefined;
 
   constructor(
-    readonly res: ServerResponse, readonly prepare: () => Promise<string | null>, readonly onFailure: (err: unknown) => void,
+    readonly res: ServerResponse,
+    readonly prepare: () => Promise<string | null>,
+    readonly onFailure: (err: unknown) => void,
     readonly isClean: () => boolean,
     /** The methods the held calls go to. */
     readonly originals: Readonly<Record<Held, AnyFn>>,
@@ -155,12 +157,25 @@ const HELD_HEADERS_SENT: PropertyDescriptor = Object.freeze({ configurable: true
  * their own state, since the symbol names the first hold's.
  */
 function wrappersAround(held: HeldOutput): Record<Held, AnyFn> {
-  held.headersSent = { configurable: true, get(this: ServerResponse) { return headersSentOf(held, this); } };
+  held.headersSent = {
+    configurable: true,
+    get(this: ServerResponse) {
+      return headersSentOf(held, this);
+    },
+  };
   return {
-    writeHead(this: ServerResponse, status: unknown, ...rest: unknown[]) { return writeHeadOf(held, this, status, rest); },
-    write(this: ServerResponse, ...args: unknown[]) { return outputOf(held, this, "write", args, true); },
-    end(this: ServerResponse, ...args: unknown[]) { return outputOf(held, this, "end", args, this); },
-    flushHeaders(this: ServerResponse) { return outputOf(held, this, "flushHeaders", [], undefined); },
+    writeHead(this: ServerResponse, status: unknown, ...rest: unknown[]) {
+      return writeHeadOf(held, this, status, rest);
+    },
+    write(this: ServerResponse, ...args: unknown[]) {
+      return outputOf(held, this, "write", args, true);
+    },
+    end(this: ServerResponse, ...args: unknown[]) {
+      return outputOf(held, this, "end", args, this);
+    },
+    flushHeaders(this: ServerResponse) {
+      return outputOf(held, this, "flushHeaders", [], undefined);
+    },
   } as Record<Held, AnyFn>;
 }
 
@@ -175,11 +190,18 @@ const SHARED_WRAPPERS = { writeHead: heldWriteHead, write: heldWrite, end: heldE
  * first output, nothing is held.
  */
 export function holdOutput(
-  res: ServerResponse, prepare: () => Promise<string | null>, onFailure: (err: unknown) => void, isClean: () => boolean = () => false,
+  res: ServerResponse,
+  prepare: () => Promise<string | null>,
+  onFailure: (err: unknown) => void,
+  isClean: () => boolean = () => false,
 ): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
-  const held = new HeldOutput(res, prepare, onFailure, isClean,
-    { writeHead: target.writeHead, write: target.write, end: target.end, flushHeaders: target.flushHeaders });
+  const held = new HeldOutput(res, prepare, onFailure, isClean, {
+    writeHead: target.writeHead,
+    write: target.write,
+    end: target.end,
+    flushHeaders: target.flushHeaders,
+  });
   let wrappers = SHARED_WRAPPERS;
   if (Object.hasOwn(res, HELD_OUTPUT)) wrappers = wrappersAround(held);
   else (res as HeldResponse)[HELD_OUTPUT] = held;

@@ -14,12 +14,15 @@ export function readNodeRequest(req: IncomingMessage, trustProxy: boolean): { co
   // lookup misses V8's caches.
   const headers = req.headers;
   const socket = req.socket as TLSSocket | undefined;
-  const context = contextOf({
-    tls: socket?.encrypted === true,
-    remoteAddress: socket?.remoteAddress,
-    forwardedProto: headers["x-forwarded-proto"],
-    forwardedFor: headers["x-forwarded-for"],
-    userAgent: headers["user-agent"],
-  }, trustProxy);
+  const context = contextOf(
+    {
+      tls: socket?.encrypted === true,
+      remoteAddress: socket?.remoteAddress,
+      forwardedProto: headers["x-forwarded-proto"],
+      forwardedFor: headers["x-forwarded-for"],
+      userAgent: headers["user-agent"],
+    },
+    trustProxy,
+  );
   return { cookieHeader: headers.cookie, context };
 }

@@ -53,7 +53,11 @@ export interface NodeSessionRun<Data extends SessionData> {
  * answers a failure that is not one pgsession answers itself.
  */
 export async function startNodeSession<Data extends SessionData>(
-  sessions: Sessions<Data>, req: IncomingMessage, res: ServerResponse, options: NodeFailureOptions, onOther: NodeErrorHandler,
+  sessions: Sessions<Data>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: NodeFailureOptions,
+  onOther: NodeErrorHandler,
 ): Promise<NodeSessionRun<Data> | null> {
   const { cookieHeader, context } = readNodeRequest(req, options.trustProxy ?? sessions.options.trustProxy);
   // Assigned once the response is held; fail() may run before (a resolve that failed).
@@ -81,6 +85,11 @@ export async function startNodeSession<Data extends SessionData>(
   }
   const resolved = session;
   // The commit's promise itself, not an async wrapper around it: one await fewer per request.
-  gate = holdOutput(res, () => sessions.commit(resolved), fail, () => !sessions.needsCommit(resolved));
+  gate = holdOutput(
+    res,
+    () => sessions.commit(resolved),
+    fail,
+    () => !sessions.needsCommit(resolved),
+  );
   return { session: resolved, gate, fail };
 }

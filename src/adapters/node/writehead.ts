@@ -45,7 +45,9 @@ function pairUp(flat: unknown[]): Array<[string, unknown]> {
 /** Moves headers passed to writeHead into the response, appending Set-Cookie instead of replacing it. */
 function absorbHeaders(res: ServerResponse, headers: unknown): void {
   const pairs: Array<[string, unknown]> = Array.isArray(headers)
-    ? (Array.isArray(headers[0]) ? (headers as Array<[string, unknown]>) : pairUp(headers as unknown[]))
+    ? Array.isArray(headers[0])
+      ? (headers as Array<[string, unknown]>)
+      : pairUp(headers as unknown[])
     : Object.entries((headers ?? {}) as OutgoingHttpHeaders);
   for (const [name, value] of pairs) {
     if (value === undefined) continue;

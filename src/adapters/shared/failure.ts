@@ -90,7 +90,9 @@ export function failureCookieBeside(kind: FailureKind, context: FailureContext, 
  * pgsession's own answer.
  */
 export function failureAnswer<Handler>(
-  err: unknown, context: FailureContext, handlers: FailureHandlers<Handler> = {},
+  err: unknown,
+  context: FailureContext,
+  handlers: FailureHandlers<Handler> = {},
 ): FailureAnswer<Handler> | null {
   const kind = kindOf(err);
   if (kind === null) return null;

@@ -23,13 +23,21 @@ const MESSAGES: Record<Exclude<OptionKind, "any">, string> = {
 
 function fits(kind: OptionKind, value: unknown): boolean {
   switch (kind) {
-    case "boolean": return typeof value === "boolean";
-    case "function": return typeof value === "function";
+    case "boolean":
+      return typeof value === "boolean";
+    case "function":
+      return typeof value === "function";
     case "sessions": {
       const candidate = value as { resolve?: unknown; commit?: unknown } | null;
-      return typeof candidate === "object" && candidate !== null && typeof candidate.resolve === "function" && typeof candidate.commit === "function";
+      return (
+        typeof candidate === "object" &&
+        candidate !== null &&
+        typeof candidate.resolve === "function" &&
+        typeof candidate.commit === "function"
+      );
     }
-    case "any": return true;
+    case "any":
+      return true;
   }
 }
 

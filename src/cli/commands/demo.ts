@@ -39,11 +39,18 @@ Options:
       const stopPruning = sessions.startPruning({ every: "10m" });
       const database = target.kind === "pglite" ? "embedded PGlite" : "PostgreSQL";
       const server = await startDemoServer({ sessions, host, port, database }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "EADDRINUSE") throw new CliUsageError(`port ${port} on ${host} is already in use: choose another with --port (0 picks a free one)`, ctx.command);
+        if (err.code === "EADDRINUSE")
+          throw new CliUsageError(
+            `port ${port} on ${host} is already in use: choose another with --port (0 picks a free one)`,
+            ctx.command,
+          );
         throw err;
       });
       if (ctx.common.json) ctx.stdout.write(JSON.stringify({ url: server.url, database: target }) + "\n");
-      else ctx.stdout.write(`pgsession demo: ${server.url}  (sessions in ${target.kind === "pglite" ? `PGlite at ${target.location}` : target.location}; Ctrl-C stops)\n`);
+      else
+        ctx.stdout.write(
+          `pgsession demo: ${server.url}  (sessions in ${target.kind === "pglite" ? `PGlite at ${target.location}` : target.location}; Ctrl-C stops)\n`,
+        );
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         else ctx.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -34,13 +34,21 @@ Options:
       } else if (list.length === 0) {
         ctx.stdout.write(`no live sessions for user ${JSON.stringify(user)}\n`);
       } else {
-        ctx.stdout.write(formatTable(
-          ["id", "device", "ip", "remember", "created", "last seen", "expires", "audience"],
-          list.map((s) => [
-            s.id, describeUserAgent(s.userAgent), s.ip ?? "-", s.remember ? "yes" : "no", formatTime(s.createdAt),
-            formatTime(s.lastSeenAt), formatTime(s.expiresAt), s.audience ?? "-",
-          ]),
-        ));
+        ctx.stdout.write(
+          formatTable(
+            ["id", "device", "ip", "remember", "created", "last seen", "expires", "audience"],
+            list.map((s) => [
+              s.id,
+              describeUserAgent(s.userAgent),
+              s.ip ?? "-",
+              s.remember ? "yes" : "no",
+              formatTime(s.createdAt),
+              formatTime(s.lastSeenAt),
+              formatTime(s.expiresAt),
+              s.audience ?? "-",
+            ]),
+          ),
+        );
       }
       return EXIT.ok;
     });

@@ -18,19 +18,25 @@ Options:
   --unlogged           create the table UNLOGGED (faster writes, emptied after a crash)`,
   options: { unlogged: { type: "boolean" } },
   async run(ctx) {
-    return withSessions(ctx, async (sessions, target) => {
-      const applied = await sessions.migrate();
-      const { applied: all, latest } = await sessions.migrationStatus();
-      const version = Math.max(0, ...all);
-      const { schema, table } = sessions.table;
-      if (ctx.common.json) {
-        ctx.stdout.write(toJson({ applied, version, latest, schema, table, target }));
-      } else if (applied.length === 0) {
-        ctx.stdout.write(`${schema}.${table} is up to date (version ${version}) in ${target.location}\n`);
-      } else {
-        ctx.stdout.write(`applied migration${applied.length > 1 ? "s" : ""} ${applied.join(", ")} to ${schema}.${table} in ${target.location}\n`);
-      }
-      return EXIT.ok;
-    }, { unlogged: ctx.values.unlogged === true });
+    return withSessions(
+      ctx,
+      async (sessions, target) => {
+        const applied = await sessions.migrate();
+        const { applied: all, latest } = await sessions.migrationStatus();
+        const version = Math.max(0, ...all);
+        const { schema, table } = sessions.table;
+        if (ctx.common.json) {
+          ctx.stdout.write(toJson({ applied, version, latest, schema, table, target }));
+        } else if (applied.length === 0) {
+          ctx.stdout.write(`${schema}.${table} is up to date (version ${version}) in ${target.location}\n`);
+        } else {
+          ctx.stdout.write(
+            `applied migration${applied.length > 1 ? "s" : ""} ${applied.join(", ")} to ${schema}.${table} in ${target.location}\n`,
+          );
+        }
+        return EXIT.ok;
+      },
+      { unlogged: ctx.values.unlogged === true },
+    );
   },
 };

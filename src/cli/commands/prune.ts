@@ -47,13 +47,16 @@ Options:
       const started = Date.now();
       let bar: cliProgress.SingleBar | null = null;
       if (ctx.terminal) {
-        bar = new cliProgress.SingleBar({
-          stream: ctx.terminal,
-          format: "pruning [{bar}] {percentage}% | {value}/{total} rows scanned | {deleted} deleted | {eta_formatted} left",
-          hideCursor: true,
-          clearOnComplete: false,
-          etaBuffer: 20,
-        }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          {
+            stream: ctx.terminal,
+            format: "pruning [{bar}] {percentage}% | {value}/{total} rows scanned | {deleted} deleted | {eta_formatted} left",
+            hideCursor: true,
+            clearOnComplete: false,
+            etaBuffer: 20,
+          },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(Math.max(1, before.total), 0, { deleted: 0 });
       }
       let batches = 0;
@@ -82,7 +85,9 @@ Options:
       if (ctx.common.json) {
         ctx.stdout.write(toJson({ deleted, scanned, batches, batchSize, elapsedMs }));
       } else {
-        ctx.stdout.write(`deleted ${deleted} expired session${deleted === 1 ? "" : "s"} in ${batches} batch${batches === 1 ? "" : "es"} (${elapsedMs} ms)\n`);
+        ctx.stdout.write(
+          `deleted ${deleted} expired session${deleted === 1 ? "" : "s"} in ${batches} batch${batches === 1 ? "" : "es"} (${elapsedMs} ms)\n`,
+        );
       }
       return EXIT.ok;
     });

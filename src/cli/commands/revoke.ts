@@ -60,7 +60,10 @@ Options:
         ...(audience !== undefined && { audience }),
       });
       if (ctx.common.json) ctx.stdout.write(toJson({ user, except: except ?? null, audience: audience ?? null, revoked: count }));
-      else ctx.stdout.write(`revoked ${count} session${count === 1 ? "" : "s"} of user ${JSON.stringify(user)}${except ? ` (kept ${except})` : ""}\n`);
+      else
+        ctx.stdout.write(
+          `revoked ${count} session${count === 1 ? "" : "s"} of user ${JSON.stringify(user)}${except ? ` (kept ${except})` : ""}\n`,
+        );
       return EXIT.ok;
     });
   },

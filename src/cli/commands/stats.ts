@@ -22,16 +22,23 @@ sessions, and how many sessions were created and seen in the last hour and the l
         ctx.stdout.write(toJson(stats));
         return EXIT.ok;
       }
-      ctx.stdout.write(formatPairs([
-        ["live sessions", String(stats.live)],
-        ["distinct users", String(stats.users)],
-        ["remember me", `${stats.remember} (${formatPercent(stats.rememberShare)})`],
-        ["created", `${stats.created.lastHour} in the last hour, ${stats.created.lastDay} in the last day`],
-        ["seen", `${stats.seen.lastHour} in the last hour, ${stats.seen.lastDay} in the last day`],
-      ]));
+      ctx.stdout.write(
+        formatPairs([
+          ["live sessions", String(stats.live)],
+          ["distinct users", String(stats.users)],
+          ["remember me", `${stats.remember} (${formatPercent(stats.rememberShare)})`],
+          ["created", `${stats.created.lastHour} in the last hour, ${stats.created.lastDay} in the last day`],
+          ["seen", `${stats.seen.lastHour} in the last hour, ${stats.seen.lastDay} in the last day`],
+        ]),
+      );
       if (stats.byAudience.length > 0) {
-        ctx.stdout.write("\n" + formatTable(["audience", "sessions", "users"],
-          stats.byAudience.map((row) => [row.audience ?? "(none)", String(row.sessions), String(row.users)])));
+        ctx.stdout.write(
+          "\n" +
+            formatTable(
+              ["audience", "sessions", "users"],
+              stats.byAudience.map((row) => [row.audience ?? "(none)", String(row.sessions), String(row.users)]),
+            ),
+        );
       }
       return EXIT.ok;
     });

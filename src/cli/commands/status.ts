@@ -29,14 +29,25 @@ Exits with 5 when the table does not exist yet (run \`pgsession migrate\`).`,
         const pairs: Array<[string, string]> = [
           ["database", `${target.kind} ${target.location}`],
           ["table", `${names.schema}.${names.table}`],
-          ["schema version", exists ? `${version} of ${latest}${pending > 0 ? ` (${pending} pending: run pgsession migrate)` : " (up to date)"}` : "not migrated (run pgsession migrate)"],
+          [
+            "schema version",
+            exists
+              ? `${version} of ${latest}${pending > 0 ? ` (${pending} pending: run pgsession migrate)` : " (up to date)"}`
+              : "not migrated (run pgsession migrate)",
+          ],
         ];
         if (counts) {
           pairs.push(
             ["live sessions", `${counts.live} (${counts.authenticated} signed in)`],
             ["expired sessions", `${counts.expired}${counts.expired > 0 ? " (run pgsession prune)" : ""}`],
-            ["oldest session", counts.oldestCreatedAt ? `${formatTime(counts.oldestCreatedAt)} (${formatRelative(counts.oldestCreatedAt)})` : "-"],
-            ["newest session", counts.newestCreatedAt ? `${formatTime(counts.newestCreatedAt)} (${formatRelative(counts.newestCreatedAt)})` : "-"],
+            [
+              "oldest session",
+              counts.oldestCreatedAt ? `${formatTime(counts.oldestCreatedAt)} (${formatRelative(counts.oldestCreatedAt)})` : "-",
+            ],
+            [
+              "newest session",
+              counts.newestCreatedAt ? `${formatTime(counts.newestCreatedAt)} (${formatRelative(counts.newestCreatedAt)})` : "-",
+            ],
           );
         }
         ctx.stdout.write(formatPairs(pairs));

@@ -53,9 +53,13 @@ function redirect(res: ServerResponse, notice: keyof typeof NOTICES | null): voi
 }
 
 function refuse(res: ServerResponse, status: number, message: string): void {
-  send(res, status, "text/html; charset=utf-8",
+  send(
+    res,
+    status,
+    "text/html; charset=utf-8",
     `<!doctype html><meta charset="utf-8"><title>${status}</title><link rel="stylesheet" href="/style.css">` +
-    `<main class="wrap"><section class="card"><h2>Request refused</h2><p>${escapeHtml(message)}</p><p><a href="/">Back to the demo</a></p></section></main>`);
+      `<main class="wrap"><section class="card"><h2>Request refused</h2><p>${escapeHtml(message)}</p><p><a href="/">Back to the demo</a></p></section></main>`,
+  );
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
@@ -95,16 +99,27 @@ export function createDemoHandler(options: DemoAppOptions) {
     const devices = user === null ? [] : await sessions.listUserSessions(user, { current: session });
     const remember = session.remember;
     const view: PageView = {
-      user, remember, count: session.get("count") ?? 0, csrf: csrfTokenOf(session),
+      user,
+      remember,
+      count: session.get("count") ?? 0,
+      csrf: csrfTokenOf(session),
       // This device first, then the others, most recently seen first.
-      devices: [...devices].sort((a, b) => Number(b.current) - Number(a.current)).map((d) => ({
-        id: d.id, device: describeUserAgent(d.userAgent), ip: d.ip ?? "-", createdAt: d.authenticatedAt ?? d.createdAt,
-        lastSeenAt: d.lastSeenAt, expiresAt: d.expiresAt, current: d.current,
-      })),
+      devices: [...devices]
+        .sort((a, b) => Number(b.current) - Number(a.current))
+        .map((d) => ({
+          id: d.id,
+          device: describeUserAgent(d.userAgent),
+          ip: d.ip ?? "-",
+          createdAt: d.authenticatedAt ?? d.createdAt,
+          lastSeenAt: d.lastSeenAt,
+          expiresAt: d.expiresAt,
+          current: d.current,
+        })),
       cookie: describeCookie(sessions.options.cookie, {
         secure: isTls(req),
         remember,
-        maxAgeMs: cookieMaxAge({ remember: true, absoluteExpiresAt: session.absoluteExpiresAt }, sessions.options.cookie.maxAgeMs, now) ?? null,
+        maxAgeMs:
+          cookieMaxAge({ remember: true, absoluteExpiresAt: session.absoluteExpiresAt }, sessions.options.cookie.maxAgeMs, now) ?? null,
       }),
       notice: NOTICES[url.searchParams.get("notice") ?? ""] ?? null,
       database: options.database,
@@ -154,7 +169,8 @@ export function createDemoHandler(options: DemoAppOptions) {
     const url = new URL(req.url ?? "/", "http://demo.invalid");
     if (req.method === "GET" || req.method === "HEAD") {
       if (url.pathname === "/") return page(req, res, session, url);
-      if (url.pathname === "/style.css") return send(res, 200, "text/css; charset=utf-8", STYLESHEET, { "Cache-Control": "public, max-age=300" });
+      if (url.pathname === "/style.css")
+        return send(res, 200, "text/css; charset=utf-8", STYLESHEET, { "Cache-Control": "public, max-age=300" });
       if (url.pathname === "/favicon.ico") return send(res, 204, "image/x-icon", "");
       return refuse(res, 404, "Nothing here.");
     }

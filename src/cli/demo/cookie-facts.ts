@@ -21,7 +21,10 @@ export interface CookieFact {
  * describeCookie(sessions.options.cookie, { secure: false, remember: true, maxAgeMs: 7_776_000_000 });
  * ```
  */
-export function describeCookie(policy: CookiePolicy, request: { secure: boolean; remember: boolean; maxAgeMs: number | null }): CookieFact[] {
+export function describeCookie(
+  policy: CookiePolicy,
+  request: { secure: boolean; remember: boolean; maxAgeMs: number | null },
+): CookieFact[] {
   const secure = policy.secure === "auto" ? request.secure : policy.secure;
   const facts: CookieFact[] = [
     {
@@ -41,18 +44,22 @@ export function describeCookie(policy: CookiePolicy, request: { secure: boolean;
     {
       name: "Secure",
       value: policy.secure === "auto" ? `auto: ${secure ? "yes (HTTPS)" : "no (plain HTTP)"}` : secure ? "yes" : "no",
-      why: policy.secure === "auto"
-        ? "Set on HTTPS requests, so the token never travels unencrypted in production; this demo runs on plain HTTP on localhost."
-        : secure ? "The browser sends the cookie over HTTPS only." : "The cookie also travels over plain HTTP: fine on localhost only.",
+      why:
+        policy.secure === "auto"
+          ? "Set on HTTPS requests, so the token never travels unencrypted in production; this demo runs on plain HTTP on localhost."
+          : secure
+            ? "The browser sends the cookie over HTTPS only."
+            : "The cookie also travels over plain HTTP: fine on localhost only.",
     },
     {
       name: "SameSite",
       value: policy.sameSite[0]!.toUpperCase() + policy.sameSite.slice(1),
-      why: policy.sameSite === "lax"
-        ? "Other sites cannot make the browser send it with their POSTs, yet links to this site keep you signed in."
-        : policy.sameSite === "strict"
-          ? "The cookie is sent only when the request starts on this site, not even when following a link here."
-          : "Sent with cross-site requests too (needs Secure): only for embedded or third-party use.",
+      why:
+        policy.sameSite === "lax"
+          ? "Other sites cannot make the browser send it with their POSTs, yet links to this site keep you signed in."
+          : policy.sameSite === "strict"
+            ? "The cookie is sent only when the request starts on this site, not even when following a link here."
+            : "Sent with cross-site requests too (needs Secure): only for embedded or third-party use.",
     },
     { name: "Path", value: policy.path, why: "The cookie is sent to every page under this path." },
     {
@@ -62,10 +69,13 @@ export function describeCookie(policy: CookiePolicy, request: { secure: boolean;
     },
     {
       name: "Max-Age",
-      value: request.remember && request.maxAgeMs !== null ? `${Math.round(request.maxAgeMs / 1000)} s (${formatDuration(request.maxAgeMs)})` : "(none)",
+      value:
+        request.remember && request.maxAgeMs !== null
+          ? `${Math.round(request.maxAgeMs / 1000)} s (${formatDuration(request.maxAgeMs)})`
+          : "(none)",
       why: request.remember
-        ? "You chose \"remember me\": the cookie outlives the browser, until the remember-me lifetime ends."
-        : "A browser-session cookie: it goes away when the browser closes; only \"remember me\" sessions get a Max-Age.",
+        ? 'You chose "remember me": the cookie outlives the browser, until the remember-me lifetime ends.'
+        : 'A browser-session cookie: it goes away when the browser closes; only "remember me" sessions get a Max-Age.',
     },
   ];
   if (policy.partitioned) facts.push({ name: "Partitioned", value: "yes", why: "Kept in a separate jar per top-level site (CHIPS)." });

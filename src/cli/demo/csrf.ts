@@ -45,7 +45,12 @@ function sameText(a: string, b: string): boolean {
  * if (reason) { res.writeHead(403); res.end(reason); }
  * ```
  */
-export function csrfProblem<D extends CsrfData>(req: IncomingMessage, formToken: string | null, session: Session<D>, origin: string): string | null {
+export function csrfProblem<D extends CsrfData>(
+  req: IncomingMessage,
+  formToken: string | null,
+  session: Session<D>,
+  origin: string,
+): string | null {
   const site = req.headers["sec-fetch-site"];
   const requestOrigin = req.headers.origin;
   if (typeof site === "string") {

@@ -55,18 +55,23 @@ function time(date: Date, now: Date): string {
 
 function form(action: string, csrf: string | null, body: string, extra: Record<string, string> = {}): string {
   const hidden = Object.entries({ ...(csrf !== null && { csrf }), ...extra })
-    .map(([name, value]) => `<input type="hidden" name="${e(name)}" value="${e(value)}">`).join("");
+    .map(([name, value]) => `<input type="hidden" name="${e(name)}" value="${e(value)}">`)
+    .join("");
   return `<form method="post" action="${e(action)}">${hidden}${body}</form>`;
 }
 
 function signInCard(view: PageView): string {
   if (view.user === null) {
     return `<section class="card" id="account"><h2>Sign in</h2>
-      ${form("/login", view.csrf, `
+      ${form(
+        "/login",
+        view.csrf,
+        `
         <label for="name">Your name</label>
         <input type="text" id="name" name="name" maxlength="40" required autocomplete="username" placeholder="any name will do">
         <label class="check"><input type="checkbox" name="remember" value="1"> Remember me on this device</label>
-        <button type="submit">Sign in</button>`)}
+        <button type="submit">Sign in</button>`,
+      )}
       <p class="muted">A demo: no password. Signing in rotates the session token, so a token planted before login is useless after it.</p>
     </section>`;
   }
@@ -89,27 +94,41 @@ function counterCard(view: PageView): string {
 
 function devicesCard(view: PageView): string {
   if (view.user === null) return "";
-  const rows = view.devices.map((d) => `<tr class="${d.current ? "current" : "other"}" data-session="${e(d.id)}">
+  const rows = view.devices
+    .map(
+      (d) => `<tr class="${d.current ? "current" : "other"}" data-session="${e(d.id)}">
       <td class="device"><strong>${e(d.device)}</strong>${d.current ? `<span class="pill this">this device</span>` : ""}</td>
       <td>${e(d.ip)}</td><td class="hide-narrow">${time(d.createdAt, view.now)}</td><td>${time(d.lastSeenAt, view.now)}</td>
       <td class="hide-narrow">${time(d.expiresAt, view.now)}</td>
-      <td>${d.current
-        ? form("/logout", view.csrf, `<button type="submit" class="small ghost">Sign out</button>`)
-        : form("/revoke", view.csrf, `<button type="submit" class="small danger">Sign out this device</button>`, { id: d.id })}</td>
-    </tr>`).join("");
+      <td>${
+        d.current
+          ? form("/logout", view.csrf, `<button type="submit" class="small ghost">Sign out</button>`)
+          : form("/revoke", view.csrf, `<button type="submit" class="small danger">Sign out this device</button>`, { id: d.id })
+      }</td>
+    </tr>`,
+    )
+    .join("");
   const others = view.devices.filter((d) => !d.current).length;
   return `<section class="card wide" id="sessions"><h2>Your sessions (${view.devices.length})</h2>
     <table><thead><tr><th>Device</th><th>IP</th><th class="hide-narrow">Signed in</th><th>Last seen</th><th class="hide-narrow">Expires</th><th></th></tr></thead>
     <tbody>${rows}</tbody></table>
-    <div class="actions">${others > 0
-      ? form("/revoke-others", view.csrf, `<button type="submit" class="danger" id="sign-out-others">Sign out all other devices (${others})</button>`)
-      : `<span class="muted">Sign in as ${e(view.user)} in another browser (or a private window) to see a second device here.</span>`}</div>
+    <div class="actions">${
+      others > 0
+        ? form(
+            "/revoke-others",
+            view.csrf,
+            `<button type="submit" class="danger" id="sign-out-others">Sign out all other devices (${others})</button>`,
+          )
+        : `<span class="muted">Sign in as ${e(view.user)} in another browser (or a private window) to see a second device here.</span>`
+    }</div>
     <p class="muted">"Last seen" moves at most once per <code>touchAfter</code>, so most requests cause no write at all.</p>
   </section>`;
 }
 
 function cookieCard(view: PageView): string {
-  const facts = view.cookie.map((f) => `<div><dt>${e(f.name)}</dt><dd class="value"><code>${e(f.value)}</code></dd><dd>${e(f.why)}</dd></div>`).join("");
+  const facts = view.cookie
+    .map((f) => `<div><dt>${e(f.name)}</dt><dd class="value"><code>${e(f.value)}</code></dd><dd>${e(f.why)}</dd></div>`)
+    .join("");
   const stored = view.stored
     ? `Public id <code>${e(view.stored.id)}</code>, expires ${time(view.stored.expiresAt, view.now)}. The public id names the session in lists; only the cookie's token can act as it.`
     : "No session is stored for this browser yet: pgsession writes one only when it has data or a user.";

@@ -25,7 +25,12 @@ export interface DemoServer {
  * console.log(server.url);
  * ```
  */
-export async function startDemoServer(options: { sessions: Sessions<DemoData>; host: string; port: number; database: string }): Promise<DemoServer> {
+export async function startDemoServer(options: {
+  sessions: Sessions<DemoData>;
+  host: string;
+  port: number;
+  database: string;
+}): Promise<DemoServer> {
   const handler = createDemoHandler({ sessions: options.sessions, database: options.database });
   const server: Server = createServer(withSession(options.sessions, handler));
   server.headersTimeout = 10_000;
@@ -41,9 +46,10 @@ export async function startDemoServer(options: { sessions: Sessions<DemoData>; h
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

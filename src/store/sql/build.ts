@@ -44,7 +44,10 @@ function placeholders<P extends ParamTypes>(types: P, first: number): Placeholde
  * ```
  */
 export function clockedStatement<P extends ParamTypes>(
-  clock: Clock, label: string, types: P, text: (p: Placeholders<P> & { readonly now: string }) => string,
+  clock: Clock,
+  label: string,
+  types: P,
+  text: (p: Placeholders<P> & { readonly now: string }) => string,
 ): BuiltStatement {
   const p = { ...placeholders(types, clock === "injected" ? 2 : 1), now: clockOf(clock) };
   const name = clock === "database" ? `${label}_now` : label;
