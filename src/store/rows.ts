@@ -1,0 +1,301 @@
+/**
+ * Row reads and writes of one sessions table, over one connection or transaction: the
+ * hot path. Each method is one statement (one round trip), except on rare paths that say so.
+ * One class with one method per statement of `SessionRows`, which is why the file passes
+ * 250 lines: split, the hot path would no longer read in one place.
+ * @module
+ */
+import { toStoreError } from "../lib/store-error.js";
+import type {
+  DataChanges,
+  EndedSession,
+  FindResult,
+  LoginChange,
+  MissReason,
+  NewSessionRow,
+  SessionRecord,
+  SessionRows,
+  SessionSummary,
+  TableName,
+} from "../session/table.js";
+import type { Queryable, Row, Statement } from "../driver.js";
+import { recordOf } from "./row.js";
+import { buildStatements, type Statements } from "./statements.js";
+
+const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
+
+/** The public id, user and audience of a row a DELETE returned. */
+function endedSession(row: Row): EndedSession {
+  return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
+}
+
+export interface BuiltStatements {
+  sql: Statements;
+  onDatabaseClock: ReadonlyMap<Statement, Statement>;
+}
+
+const built = new Map<string, BuiltStatements>();
+
+/** The statements of one table, built once per process (a transaction's rows reuse them). */
+export function statementsFor(names: TableName): BuiltStatements {
+  const key = `${names.schema}.${names.table}`;
+  let entry = built.get(key);
+  if (!entry) {
+    // Each statement that takes the clock is also built on the database's clock alone: what
+    // runs when no clock is injected (every application; tests inject one).
+    const sql = buildStatements(names, "injected");
+    const database = buildStatements(names, "database");
+    const plainForms = new Map<Statement, Statement>();
+    for (const name of Object.keys(sql) as Array<keyof Statements>) if (sql[name].takesClock) plainForms.set(sql[name], database[name]);
+    entry = { sql, onDatabaseClock: plainForms };
+    built.set(key, entry);
+  }
+  return entry;
+}
+
+/** Tables whose missing schema was already reported, so that the log says it once, not per request. */
+const reportedMissing = new Set<string>();
+
+/** SQLSTATEs of a missing table or function: the migrations have not run. */
+const MISSING_SCHEMA = new Set(["42P01", "42883", "3F000"]);
+
+/** SQLSTATE 25006: the database is read-only (a standby, or a failover in progress). */
+const READ_ONLY = "25006";
+
+/** The clock a table is bound to: an injected one (tests), or null for the database's `now()`. */
+export type TableClock = (() => Date) | null;
+
+/** Row reads and writes over one connection or transaction. */
+export class SqlRows implements SessionRows {
+  readonly #on: Queryable;
+  readonly #clock: TableClock;
+  readonly #statements: BuiltStatements;
+
+  readonly #name: TableName;
+
+  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName) {
+    this.#on = on;
+    this.#clock = clock;
+    this.#statements = statements;
+    this.#name = name;
+  }
+
+  /** The clock parameter of a statement: the injected time, or null for the database's. */
+  #now(): Date | null {
+    return this.#clock === null ? null : this.#clock();
+  }
+
+  /** Runs a statement, on the database's clock when none is injected (`$1` null). */
+  async run(what: string, stmt: Statement, params: readonly unknown[], on: Queryable = this.#on): Promise<Row[]> {
+    // No injected clock ($1 null): the statement that uses now() and takes one parameter fewer.
+    if (params[0] === null) {
+      const plain = this.#statements.onDatabaseClock.get(stmt);
+      if (plain !== undefined) {
+        stmt = plain;
+        params = params.slice(1);
+      }
+    }
+    try {
+      return await on.query(stmt, params);
+    } catch (err) {
+      const error = toStoreError(err, what);
+      if (error.sqlState !== undefined && MISSING_SCHEMA.has(error.sqlState)) this.#reportMissing(error);
+      throw error;
+    }
+  }
+
+  #reportMissing(error: Error): void {
+    const key = `${this.#name.schema}.${this.#name.table}`;
+    if (reportedMissing.has(key)) return;
+    reportedMissing.add(key);
+    console.error(
+      `pgsession: the sessions table ${key} is missing or not up to date: run sessions.migrate() or \`pgsession migrate\` (${error.message})`,
+    );
+  }
+
+  get #sql(): Statements {
+    return this.#statements.sql;
+  }
+
+  async find(tokenHash: Uint8Array): Promise<FindResult> {
+    const now = this.#now();
+    let rows: Row[];
+    try {
+      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash]);
+    } catch (err) {
+      // A read-only database (a failover in progress) still answers reads: the due touch,
+      // which cannot be written, is skipped rather than failing the request.
+      if ((err as { sqlState?: string }).sqlState !== READ_ONLY) throw err;
+      const record = await this.peek(tokenHash);
+      return record && record.current ? record : null;
+    }
+    if (rows[0]) return recordOf(rows[0]);
+    // Rare: a token rotated away within its grace window (or one that is unknown or expired).
+    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    if (!previous[0]) return null;
+    return previous[0].retired === true ? "superseded" : recordOf(previous[0]);
+  }
+
+  async peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
+    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
+    return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
+  }
+
+  /**
+   * Nothing is sent back: the record is what was inserted, its times by the application's
+   * clock at the call (the injected one, if any; the database's clock still governs the expiry).
+   */
+  async insert(row: NewSessionRow): Promise<SessionRecord> {
+    const now = this.#now();
+    const at = now ?? new Date();
+    await this.run("creating the session", this.#sql.insert, [
+      now,
+      row.tokenHash,
+      row.id,
+      row.userId,
+      row.audience,
+      row.data,
+      row.remember,
+      row.ip,
+      row.userAgent,
+      row.idleMs,
+      row.touchAfterMs,
+      row.absoluteMs,
+    ]);
+    const ms = at.getTime();
+    return {
+      id: row.id,
+      userId: row.userId,
+      audience: row.audience,
+      data: {},
+      version: 1,
+      remember: row.remember,
+      createdAt: at,
+      lastSeenAt: at,
+      authenticatedAt: row.userId === null ? null : at,
+      expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)),
+      absoluteExpiresAt: new Date(ms + row.absoluteMs),
+      current: true,
+      touched: false,
+      dataLength: 0,
+    };
+  }
+
+  async save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
+    const now = this.#now();
+    if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
+      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
+      if (merged[0]) return merged[0].version as number;
+      // Not by the current token: the general statement tells a grace-window token from a session gone.
+    }
+    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
+    const rows =
+      id === null
+        ? await this.run("saving the session", this.#sql.saveByToken, params)
+        : await this.run("saving the session", this.#sql.save, [...params, id]);
+    if (rows[0]) return rows[0].version as number;
+    return this.#miss(now, tokenHash, expectedVersion !== null);
+  }
+
+  async rotate(
+    tokenHash: Uint8Array,
+    newTokenHash: Uint8Array,
+    staleMs: number,
+    changes: DataChanges = EMPTY_CHANGES,
+    login: LoginChange | null = null,
+  ): Promise<SessionRecord | MissReason> {
+    const now = this.#now();
+    const rows = await this.run(login ? "logging in" : "rotating the session", this.#sql.rotate, [
+      now,
+      tokenHash,
+      newTokenHash,
+      staleMs,
+      changes.deleted,
+      changes.set,
+      changes.cleared,
+      login !== null,
+      login?.userId ?? null,
+      login?.remember ?? false,
+      login?.idleMs ?? 0,
+      login?.touchAfterMs ?? 0,
+      login?.absoluteMs ?? 0,
+      login?.ip ?? null,
+      login?.userAgent ?? null,
+    ]);
+    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
+  }
+
+  async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
+    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
+    return rows.length > 0;
+  }
+
+  async remove(tokenHash: Uint8Array): Promise<EndedSession | null> {
+    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
+    return rows[0] ? endedSession(rows[0]) : null;
+  }
+
+  async tombstone(tokenHash: Uint8Array): Promise<boolean> {
+    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
+  }
+
+  // Rare path: a write matched no row; one more query tells the caller why.
+  async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
+    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash]);
+    if (!rows[0]) return "gone";
+    if (rows[0].current === false) return "stale";
+    return compareAndSet ? "conflict" : "gone";
+  }
+
+  async listByUser(userId: string, audience: string | null): Promise<SessionSummary[]> {
+    const rows = await this.run("listing sessions", this.#sql.listByUser, [this.#now(), userId, audience]);
+    return rows.map((row) => ({
+      id: row.id as string,
+      audience: (row.audience as string | null) ?? null,
+      remember: row.remember as boolean,
+      ip: (row.ip as string | null) ?? null,
+      userAgent: (row.user_agent as string | null) ?? null,
+      createdAt: row.created_at as Date,
+      lastSeenAt: row.last_seen_at as Date,
+      authenticatedAt: (row.authenticated_at as Date | null) ?? null,
+      expiresAt: row.expires_at as Date,
+    }));
+  }
+
+  async revokeById(id: string): Promise<EndedSession | null> {
+    const rows = await this.run("revoking the session", this.#sql.revokeById, [id]);
+    return rows[0] ? endedSession(rows[0]) : null;
+  }
+
+  async revokeByUser(
+    userId: string,
+    options: { audience: string | null; exceptId: string | null; issuedBefore: Date | null },
+  ): Promise<EndedSession[]> {
+    const rows = await this.run("revoking sessions", this.#sql.revokeByUser, [
+      userId,
+      options.audience,
+      options.exceptId,
+      options.issuedBefore,
+    ]);
+    return rows.map(endedSession);
+  }
+
+  async listLive(audience: string | null, limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+    const rows = await this.run("listing sessions", this.#sql.listLive, [this.#now(), audience, limit]);
+    return rows.map((row) => ({
+      id: row.id as string,
+      data: (row.data as Record<string, unknown>) ?? {},
+      expiresAt: row.expires_at as Date,
+    }));
+  }
+
+  async countLive(audience: string | null): Promise<number> {
+    const rows = await this.run("counting sessions", this.#sql.countLive, [this.#now(), audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  async removeAll(audience: string | null): Promise<number> {
+    const rows = await this.run("deleting sessions", this.#sql.removeAll, [audience]);
+    return (rows[0]?.n as number | undefined) ?? 0;
+  }
+}
