@@ -8,7 +8,7 @@
  * framework's prototype or a global, is touched.
  * @module
  */
-import type { ServerResponse } from "node:http";
+import { ServerResponse } from "node:http";
 import { appendSetCookie, headersReallySent } from "./write-response.js";
 import { putIntoWriteHeadHeaders } from "./writehead-fast-path.js";
 import { replayWriteHead, type AnyFn } from "./writehead.js";
@@ -179,6 +179,20 @@ function wrappersAround(held: HeldOutput): Record<Held, AnyFn> {
   } as Record<Held, AnyFn>;
 }
 
+const NODE_RESPONSE = ServerResponse.prototype;
+const SCRATCH = Symbol("pgsession.scratch");
+
+/**
+ * Puts a framework's response (Express gives each one its app's prototype) in dictionary
+ * mode before the hold adds its properties: on such objects every property added in fast
+ * mode builds a hidden class of its own, garbage the collector then pays for on every
+ * request. A deleted property is the one documented way V8 switches an object over.
+ */
+function toDictionaryMode(res: ServerResponse): void {
+  (res as unknown as Record<symbol, unknown>)[SCRATCH] = true;
+  delete (res as unknown as Record<symbol, unknown>)[SCRATCH];
+}
+
 const SHARED_WRAPPERS = { writeHead: heldWriteHead, write: heldWrite, end: heldEnd, flushHeaders: heldFlushHeaders } as Record<Held, AnyFn>;
 
 /**
@@ -204,7 +218,10 @@ export function holdOutput(
   });
   let wrappers = SHARED_WRAPPERS;
   if (Object.hasOwn(res, HELD_OUTPUT)) wrappers = wrappersAround(held);
-  else (res as HeldResponse)[HELD_OUTPUT] = held;
+  else {
+    (res as HeldResponse)[HELD_OUTPUT] = held;
+    if (Object.getPrototypeOf(res) !== NODE_RESPONSE) toDictionaryMode(res);
+  }
   target.writeHead = wrappers.writeHead;
   target.write = wrappers.write;
   target.end = wrappers.end;
