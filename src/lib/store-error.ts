@@ -12,6 +12,8 @@ export function toStoreError(err: unknown, what: string): SessionStoreError {
   const reason = err instanceof Error ? err.message : String(err);
   // A table or function of the schema is missing: the migrations have not run (or not all of them).
   const hint =
-    sqlState === "42P01" || sqlState === "42883" ? " (run sessions.migrate() or `pgsession migrate` to create or update the schema)" : "";
+    sqlState === "42P01" || sqlState === "42883" || sqlState === "3F000"
+      ? " (run sessions.migrate() or `pgsession migrate` to create or update the schema)"
+      : "";
   return new SessionStoreError(`pgsession: ${what} failed: ${reason}${hint}`, { cause: err, sqlState });
 }

@@ -108,9 +108,8 @@ export class SqlRows implements SessionRows {
     const key = `${this.#name.schema}.${this.#name.table}`;
     if (reportedMissing.has(key)) return;
     reportedMissing.add(key);
-    console.error(
-      `pgsession: the sessions table ${key} is missing or not up to date: run sessions.migrate() or \`pgsession migrate\` (${error.message})`,
-    );
+    // The error already says what to run; the log says it once per table, not once per request.
+    console.error(error.message);
   }
 
   get #sql(): Statements {
