@@ -75,6 +75,9 @@ CREATE OR REPLACE FUNCTION {{schema}}.{{table:_touch}}(session_id text, at times
     UPDATE {{schema}}.{{table}} s
        SET last_seen_at = at, idle_expires_at = least(at + s.idle_timeout, s.absolute_expires_at)
      WHERE s.id = session_id AND s.idle_expires_at > at
+       -- Due again under the row lock: of parallel reads that all found the touch due, the
+       -- first touches and the others, re-checking the row it wrote, do nothing.
+       AND s.last_seen_at <= at - s.touch_after
     RETURNING ARRAY[date_part('epoch', at) * 1000, date_part('epoch', s.idle_expires_at) * 1000]
   $$;
 

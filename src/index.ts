@@ -22,7 +22,7 @@ export type { UserSession } from "./manager/users.js";
 export type { PruneOptions, BackgroundPruneOptions, PruneProgress } from "./manager/prune.js";
 export type { SessionsOptions, TimeoutOptions, ResolvedOptions } from "./manager/options.js";
 export type { TokenStore, StoredSession } from "./manager/token-store.js";
-export { Session, type SessionData, type LoginOptions, type RequestContext } from "./session/session.js";
+export { Session, type SessionData, type LoginOptions, type LogoutOptions, type RequestContext } from "./session/session.js";
 export type { CookieOptions, CookiePolicy } from "./session/cookie.js";
 export type { TimeoutPolicy } from "./session/timeouts.js";
 export type { SessionEvent, SessionEventMap, SessionEventName, SessionEventListener, RevokeReason } from "./session/events.js";

@@ -108,6 +108,9 @@ function validSid(sid: unknown): sid is string {
  */
 export class PgSessionStore extends Base {
   readonly #options: PgSessionStoreOptions;
+  /** The session manager, made once. */
+  #instance: Promise<Sessions<object>> | undefined;
+  /** The manager once migrated and pruning; dropped when that failed, so the next use tries again. */
   #ready: Promise<Sessions<object>> | undefined;
   #stopPruning: (() => void) | undefined;
 
@@ -118,10 +121,25 @@ export class PgSessionStore extends Base {
 
   /** The pgsession instance behind the store (created on first use when not given). */
   sessions(): Promise<Sessions<object>> {
-    return (this.#ready ??= this.#open());
+    const ready = (this.#ready ??= this.#open());
+    // A start that failed (the database was down) is tried again by the next request.
+    ready.catch(() => {
+      if (this.#ready === ready) this.#ready = undefined;
+    });
+    return ready;
   }
 
   async #open(): Promise<Sessions<object>> {
+    const sessions = await (this.#instance ??= this.#create());
+    if (this.#options.createTableIfMissing ?? !this.#options.sessions) await sessions.migrate();
+    const every = this.#options.pruneSessionInterval ?? 900;
+    if (every !== false && !this.#stopPruning) {
+      this.#stopPruning = sessions.startPruning({ every: every * 1000, onError: (err) => this.emit("error", err) });
+    }
+    return sessions;
+  }
+
+  async #create(): Promise<Sessions<object>> {
     const options = this.#options;
     let sessions = options.sessions;
     if (!sessions) {
@@ -143,11 +161,6 @@ export class PgSessionStore extends Base {
         "sessions",
         "PgSessionStore does not support the encrypt option: use pgsession's own middleware for encrypted sessions",
       );
-    }
-    if (options.createTableIfMissing ?? !options.sessions) await sessions.migrate();
-    const every = options.pruneSessionInterval ?? 900;
-    if (every !== false) {
-      this.#stopPruning = sessions.startPruning({ every: every * 1000, onError: (err) => this.emit("error", err) });
     }
     return sessions;
   }
@@ -248,6 +261,8 @@ export class PgSessionStore extends Base {
   /** Stops pruning and, when the store created its pgsession instance, closes it. */
   async close(): Promise<void> {
     this.#stopPruning?.();
-    if (this.#ready && !this.#options.sessions) await (await this.#ready).close();
+    // A manager whose start failed still holds a pool to end; one never made, nothing.
+    const sessions = this.#instance && !this.#options.sessions ? await this.#instance.catch(() => null) : null;
+    await sessions?.close();
   }
 }

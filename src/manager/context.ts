@@ -98,7 +98,7 @@ export function failWrite(reason: MissReason, what: "save" | "rotate"): never {
 }
 
 /** Emits a lifecycle event for a session, if anyone listens. */
-export function emit<E extends Exclude<SessionEventName, "pruned">>(
+export function emit<E extends Exclude<SessionEventName, "pruned" | "duplicateCookie">>(
   ctx: ManagerContext,
   name: E,
   session: SessionEvent | null,

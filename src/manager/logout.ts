@@ -2,15 +2,34 @@
  * Logout: the session deleted server-side, the cookie cleared.
  * @module
  */
-import { stateOf, type Session } from "../session/session.js";
-import { emit, freshState, type ManagerContext } from "./context.js";
+import { stateOf, type LogoutOptions, type Session } from "../session/session.js";
+import { emit, freshState, recordedClient, type ManagerContext } from "./context.js";
+import { replaceToken } from "./rotate.js";
 
-/** `session.logout()`: deletes the stored session; the object becomes a new, empty session whose commit clears the cookie. */
-export async function logoutSession(ctx: ManagerContext, session: Session<object>): Promise<void> {
+/**
+ * `session.logout()`: deletes the stored session; the object becomes a new, empty session
+ * whose commit clears the cookie (for a visitor who had no session, there is none to clear).
+ */
+export async function logoutSession(ctx: ManagerContext, session: Session<object>, options: LogoutOptions = {}): Promise<void> {
   const state = stateOf(session);
+  if (options.keepData === true) {
+    // A rotation that binds no user: the data stays, the old token is refused from now on.
+    if (state.phase !== "stored" || state.record?.userId === null) return;
+    const policy = ctx.options.standard;
+    const before = { ...state, changes: new Map(state.changes) };
+    try {
+      await replaceToken(ctx, state, { userId: null, remember: false, ...policy, ...recordedClient(state.context) });
+    } catch (err) {
+      Object.assign(state, before);
+      throw err;
+    }
+    emit(ctx, "rotated", state.record);
+    return;
+  }
   if (state.phase === "stored") {
     const removed = await ctx.table.remove(state.tokenHash as Uint8Array);
     if (removed) emit(ctx, "revoked", removed, { reason: "logout" });
   }
-  Object.assign(state, freshState(ctx, state.context, "loggedOut"));
+  // A visitor who had no session gets no clearing cookie: there is nothing to clear.
+  Object.assign(state, freshState(ctx, state.context, state.phase === "new" ? "new" : "loggedOut"));
 }

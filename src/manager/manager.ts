@@ -5,7 +5,7 @@
  * Most of its length is the documentation of the public methods; the work is in the operation modules.
  * @module
  */
-import { readCookie } from "../session/cookie.js";
+import { countCookie, readCookie } from "../session/cookie.js";
 import { dataCodec } from "../session/codec.js";
 import { SessionEvents, type SessionEventListener, type SessionEventName } from "../session/events.js";
 import { stateOf, type RequestContext, type Session, type SessionData } from "../session/session.js";
@@ -56,7 +56,7 @@ export class SessionManager<Data extends object = SessionData> {
         absoluteTimeoutMs: options.standard.absoluteMs,
         login: (session, userId, loginOptions) => loginSession(ctx, session, userId, loginOptions),
         rotate: (session) => rotateSession(ctx, session),
-        logout: (session) => logoutSession(ctx, session),
+        logout: (session, logoutOptions) => logoutSession(ctx, session, logoutOptions),
       },
     };
     this.#ctx = ctx;
@@ -118,7 +118,12 @@ export class SessionManager<Data extends object = SessionData> {
    * Throws `SessionStoreError` when the database fails: never "no session".
    */
   resolve(cookieHeader: string | readonly string[] | null | undefined, context: RequestContext = {}): Promise<Session<Data>> {
-    return resolveToken<Data>(this.#ctx, readCookie(cookieHeader, this.options.cookie.name), context);
+    const token = readCookie(cookieHeader, this.options.cookie.name);
+    if (token === null && this.#ctx.events.has("duplicateCookie")) {
+      const count = countCookie(cookieHeader, this.options.cookie.name);
+      if (count > 1) this.#ctx.events.emit("duplicateCookie", { count });
+    }
+    return resolveToken<Data>(this.#ctx, token, context);
   }
 
   /** Like {@link resolve}, from a bare token (an Authorization header, a WebSocket handshake). */
@@ -227,7 +232,7 @@ export class SessionManager<Data extends object = SessionData> {
 
   /**
    * Listens to a lifecycle event (`created`, `rotated`, `touched`, `saved`, `revoked`,
-   * `expired`, `pruned`). Events carry the public id and the user, never the token, and
+   * `expired`, `pruned`, and `duplicateCookie` for a request that carried the session cookie twice). Events carry the public id and the user, never the token, and
    * fire once per occurrence after the change is stored. Returns a function that stops listening.
    *
    * @example

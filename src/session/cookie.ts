@@ -201,9 +201,28 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
  * ```
  */
 export function readCookie(header: string | readonly string[] | null | undefined, name: string): string | null {
+  const { count, value } = scanCookie(header, name);
+  if (count !== 1 || value === null || value.startsWith('"')) return null;
+  return value;
+}
+
+/**
+ * How many times the cookie `name` appears in a `Cookie` header (0 for a header that is
+ * missing or over-long): more than once is what {@link readCookie} refuses.
+ *
+ * @example
+ * ```ts
+ * countCookie("session=a; session=b", "session"); // 2
+ * ```
+ */
+export function countCookie(header: string | readonly string[] | null | undefined, name: string): number {
+  return scanCookie(header, name).count;
+}
+
+function scanCookie(header: string | readonly string[] | null | undefined, name: string): { count: number; value: string | null } {
   const text = typeof header === "string" ? header : Array.isArray(header) ? header.join("; ") : null;
-  if (text === null || text.length > MAX_COOKIE_HEADER) return null;
-  let found: string | null = null;
+  if (text === null || text.length > MAX_COOKIE_HEADER) return { count: 0, value: null };
+  let value: string | null = null;
   let count = 0;
   let start = 0;
   while (start <= text.length) {
@@ -214,13 +233,12 @@ export function readCookie(header: string | readonly string[] | null | undefined
       const key = trimSpaces(text, start, eq);
       if (key === name) {
         count += 1;
-        found = trimSpaces(text, eq + 1, end);
+        value = trimSpaces(text, eq + 1, end);
       }
     }
     start = end + 1;
   }
-  if (count !== 1 || found === null || found.startsWith('"')) return null;
-  return found;
+  return { count, value };
 }
 
 /** `text.slice(start, end)` without the spaces and tabs around it (RFC 6265's OWS; not `trim()`, which also drops Unicode spaces). */

@@ -43,6 +43,10 @@ export type RevokeReason = "logout" | "revoked" | "limit";
  *   `revokeUserSessions`, or `maxSessionsPerUser` (`reason` says which).
  * - `expired`: pruning deleted it because it had expired.
  * - `pruned`: a prune run finished (`deleted` rows in all).
+ * - `duplicateCookie`: a request carried the session cookie `count` times (a cookie tossed
+ *   in by a sibling subdomain, or an old cookie with another Path or Domain). It is treated
+ *   as having none, so the visitor looks signed out until the stray cookie is gone; a
+ *   `__Host-` cookie name prevents it.
  *
  * @example
  * ```ts
@@ -57,6 +61,7 @@ export interface SessionEventMap {
   revoked: SessionEvent & { reason: RevokeReason };
   expired: SessionEvent;
   pruned: { deleted: number; scanned: number };
+  duplicateCookie: { count: number };
 }
 
 /**
@@ -82,7 +87,16 @@ export type SessionEventName = keyof SessionEventMap;
  */
 export type SessionEventListener<E extends SessionEventName> = (event: SessionEventMap[E]) => void | PromiseLike<void>;
 
-const NAMES: ReadonlySet<string> = new Set<SessionEventName>(["created", "rotated", "touched", "saved", "revoked", "expired", "pruned"]);
+const NAMES: ReadonlySet<string> = new Set<SessionEventName>([
+  "created",
+  "rotated",
+  "touched",
+  "saved",
+  "revoked",
+  "expired",
+  "pruned",
+  "duplicateCookie",
+]);
 
 /**
  * A small typed event emitter. Listeners run synchronously in registration order; a

@@ -14,6 +14,8 @@ export interface SessionRecord {
   remember: boolean;
   createdAt: Date;
   lastSeenAt: Date;
+  /** When the data or the user last changed. */
+  updatedAt: Date;
   authenticatedAt: Date | null;
   expiresAt: Date;
   absoluteExpiresAt: Date;
@@ -37,6 +39,8 @@ export interface SessionSummary {
   userAgent: string | null;
   createdAt: Date;
   lastSeenAt: Date;
+  /** When the data or the user last changed. */
+  updatedAt: Date;
   authenticatedAt: Date | null;
   expiresAt: Date;
 }

@@ -20,6 +20,16 @@ export interface LoginOptions {
   absoluteTimeout?: Duration;
 }
 
+/** Options of {@link Session.logout}. */
+export interface LogoutOptions {
+  /**
+   * Sign the user out but keep the session and its data (a cart, preferences), under a new
+   * token; the old token stops working at once, as after a login. Default `false`: the
+   * session is deleted.
+   */
+  keepData?: boolean;
+}
+
 /** Where a request came from; recorded at creation and login. */
 export interface RequestContext {
   /** Client address. */
@@ -38,7 +48,7 @@ export interface SessionController {
   readonly absoluteTimeoutMs: number;
   login(session: Session<object>, userId: string, options: LoginOptions): Promise<void>;
   rotate(session: Session<object>): Promise<void>;
-  logout(session: Session<object>): Promise<void>;
+  logout(session: Session<object>, options: LogoutOptions): Promise<void>;
 }
 
 /**
@@ -149,6 +159,10 @@ export class Session<Data extends object = SessionData> {
   get lastSeenAt(): Date {
     return this.#state.record?.lastSeenAt ?? this.#state.createdAt;
   }
+  /** When the data or the user last changed (the creation time until then). */
+  get updatedAt(): Date {
+    return this.#state.record?.updatedAt ?? this.#state.createdAt;
+  }
   /** When the user logged in, or null. */
   get authenticatedAt(): Date | null {
     return this.#state.record?.authenticatedAt ?? null;
@@ -239,8 +253,12 @@ export class Session<Data extends object = SessionData> {
   rotate(): Promise<void> {
     return this.#state.controller.rotate(this);
   }
-  /** Deletes the session in the database and clears the cookie. The object becomes a new, empty session. */
-  logout(): Promise<void> {
-    return this.#state.controller.logout(this);
+  /**
+   * Deletes the session in the database and clears the cookie; the object becomes a new,
+   * empty session. With `{ keepData: true }`, signs the user out but keeps the session and
+   * its data under a new token (the old one stops working at once).
+   */
+  logout(options: LogoutOptions = {}): Promise<void> {
+    return this.#state.controller.logout(this, options);
   }
 }

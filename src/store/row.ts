@@ -94,6 +94,13 @@ const FIELDS = [
     },
   },
   {
+    name: "updatedAt",
+    sql: column("s.updated_at"),
+    decode: (r, v: string) => {
+      r.updatedAt = parseTimestamptz(v);
+    },
+  },
+  {
     name: "expiresAt",
     sql: column("s.idle_expires_at"),
     decode: (r, v: string) => {
@@ -175,6 +182,7 @@ export function recordOf(row: Row): SessionRecord {
     remember: false,
     createdAt: EPOCH,
     lastSeenAt: EPOCH,
+    updatedAt: EPOCH,
     authenticatedAt: null,
     expiresAt: EPOCH,
     absoluteExpiresAt: EPOCH,

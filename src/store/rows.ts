@@ -171,6 +171,7 @@ export class SqlRows implements SessionRows {
       remember: row.remember,
       createdAt: at,
       lastSeenAt: at,
+      updatedAt: at,
       authenticatedAt: row.userId === null ? null : at,
       expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)),
       absoluteExpiresAt: new Date(ms + row.absoluteMs),
@@ -256,6 +257,7 @@ export class SqlRows implements SessionRows {
       userAgent: (row.user_agent as string | null) ?? null,
       createdAt: row.created_at as Date,
       lastSeenAt: row.last_seen_at as Date,
+      updatedAt: row.updated_at as Date,
       authenticatedAt: (row.authenticated_at as Date | null) ?? null,
       expiresAt: row.expires_at as Date,
     }));

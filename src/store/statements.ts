@@ -145,10 +145,10 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       },
       (p) =>
         `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
-              created_at, last_seen_at, authenticated_at, idle_timeout, touch_after,
+              created_at, last_seen_at, updated_at, authenticated_at, idle_timeout, touch_after,
               idle_expires_at, absolute_expires_at)
        SELECT ${p.id}, ${p.token}, ${p.userId}, ${p.audience}, ${p.data}::jsonb, ${p.remember}, ${p.ip}, ${p.userAgent},
-              c.at, c.at, CASE WHEN ${p.userId} IS NULL THEN NULL ELSE c.at END, c.idle, ${milliseconds(p.touchAfter)},
+              c.at, c.at, c.at, CASE WHEN ${p.userId} IS NULL THEN NULL ELSE c.at END, c.idle, ${milliseconds(p.touchAfter)},
               c.at + least(c.idle, c.absolute), c.at + c.absolute
          FROM (SELECT ${p.now} AS at, ${milliseconds(p.idle)} AS idle, ${milliseconds(p.absolute)} AS absolute OFFSET 0) c`,
     ),
@@ -160,7 +160,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       "save_merge",
       { token: "bytea", set: "text" },
       (p) =>
-        `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1
+        `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1, updated_at = ${p.now}
         WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
        RETURNING s.version`,
     ),
@@ -172,7 +172,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       "save",
       { ...writes, id: "text" },
       (p) =>
-        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
+        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1, updated_at = ${p.now}
         WHERE s.id = ${p.id} AND ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
        RETURNING s.version`,
@@ -183,7 +183,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       "save_by_token",
       writes,
       (p) =>
-        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1
+        `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1, updated_at = ${p.now}
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
        RETURNING s.version`,
@@ -217,13 +217,16 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
               data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1,
               user_id = CASE WHEN ${p.login} THEN ${p.userId} ELSE s.user_id END,
               remember = CASE WHEN ${p.login} THEN ${p.remember} ELSE s.remember END,
-              authenticated_at = CASE WHEN ${p.login} THEN ${p.now} ELSE s.authenticated_at END,
+              authenticated_at = CASE WHEN ${p.login} THEN (CASE WHEN ${p.userId} IS NULL THEN NULL ELSE ${p.now} END)
+                ELSE s.authenticated_at END,
               idle_timeout = CASE WHEN ${p.login} THEN ${milliseconds(p.idle)} ELSE s.idle_timeout END,
               touch_after = CASE WHEN ${p.login} THEN ${milliseconds(p.touchAfter)} ELSE s.touch_after END,
               absolute_expires_at = CASE WHEN ${p.login} THEN ${p.now} + ${milliseconds(p.absolute)} ELSE s.absolute_expires_at END,
               idle_expires_at = CASE WHEN ${p.login}
                 THEN least(${p.now} + ${milliseconds(p.idle)}, ${p.now} + ${milliseconds(p.absolute)}) ELSE s.idle_expires_at END,
               last_seen_at = ${p.now},
+              updated_at = CASE WHEN ${p.login} OR ${p.cleared} OR ${p.set} <> '{}' OR ${p.deleted} <> '[]'
+                THEN ${p.now} ELSE s.updated_at END,
               ip = CASE WHEN ${p.login} THEN coalesce(${p.ip}, s.ip) ELSE s.ip END,
               user_agent = CASE WHEN ${p.login} THEN coalesce(${p.userAgent}, s.user_agent) ELSE s.user_agent END
         WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
@@ -236,7 +239,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       "replace",
       { token: "bytea", data: "text", ttl: "float8" },
       (p) =>
-        `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1,
+        `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1, updated_at = ${p.now},
               idle_timeout = coalesce(${milliseconds(p.ttl)}, s.idle_timeout),
               idle_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.idle_expires_at),
               absolute_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.absolute_expires_at)
@@ -247,7 +250,9 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       clock,
       "remove",
       token,
-      (p) => `DELETE FROM ${t} s WHERE ${matchesToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`,
+      // Any token the session knows, the one a login replaced included: a logout that races
+      // a login of the same session ends it, successor and all, instead of missing it.
+      (p) => `DELETE FROM ${t} s WHERE ${knowsToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`,
     ),
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
@@ -257,7 +262,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       "tombstone",
       token,
       (p) =>
-        `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL,
+        `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL, updated_at = ${p.now},
               idle_expires_at = ${p.now} - interval '1 millisecond', version = s.version + 1
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
        RETURNING s.id`,
@@ -276,7 +281,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       { userId: "text", audience: "text" },
       (p) =>
         `SELECT s.id, s.audience, s.remember, s.ip, s.user_agent, s.created_at, s.last_seen_at,
-              s.authenticated_at, s.idle_expires_at AS expires_at
+              s.updated_at, s.authenticated_at, s.idle_expires_at AS expires_at
          FROM ${t} s
         WHERE s.user_id = ${p.userId} AND ${inAudience(p.audience)} AND ${isLive(p.now)}
         ORDER BY s.last_seen_at DESC, s.id`,

@@ -58,3 +58,24 @@ describe("session.set refuses values that would not come back equal", async () =
     expect(again.get("k")).toEqual({ list: [1, "two", null, { three: true }], when: when.toISOString(), "\u00e9": -0.5 });
   });
 });
+
+describe("duplicate session cookies (issue 36, point 18)", async () => {
+  const sessions = createSessions({ store: pgliteStore() });
+  await sessions.migrate();
+
+  it("stay refused, and are reported by the duplicateCookie event", async () => {
+    const seen: number[] = [];
+    sessions.on("duplicateCookie", ({ count }) => {
+      seen.push(count);
+    });
+    const stored = await sessions.resolve(undefined);
+    stored.set("n", 1);
+    const token = /session=([^;]+)/.exec((await sessions.commit(stored)) ?? "")?.[1];
+    const tossed = await sessions.resolve(`session=${token}; session=${"B".repeat(42)}A`);
+    expect(tossed.isNew).toBe(true);
+    expect(seen).toEqual([2]);
+    await sessions.resolve(`session=${token}`);
+    await sessions.resolve(undefined);
+    expect(seen).toEqual([2]);
+  });
+});

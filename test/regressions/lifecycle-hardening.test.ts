@@ -102,3 +102,74 @@ describeEachTarget("lifecycle hardening", (ctx) => {
     expect(session.isNew).toBe(true);
   });
 });
+
+describeEachTarget("logout without a session", (ctx) => {
+  it("sends no clearing cookie to a visitor who had no session (issue 36, point 17)", async () => {
+    const sessions = ctx().sessions();
+    const visitor = await sessions.resolve(undefined);
+    await visitor.logout();
+    expect(sessions.needsCommit(visitor)).toBe(false);
+    expect(await sessions.commit(visitor)).toBeNull();
+
+    const stored = await sessions.resolve(undefined);
+    stored.set("n", 1);
+    await sessions.commit(stored);
+    await stored.logout();
+    expect(await sessions.commit(stored)).toMatch(/Max-Age=0/);
+  });
+});
+
+describeEachTarget("logout({ keepData: true })", (ctx) => {
+  it("signs the user out, keeps the data under a new token, and refuses the old token (issue 36, point 24)", async () => {
+    const sessions = ctx().sessions();
+    const session = await sessions.resolve(undefined);
+    session.set("cart", ["book"]);
+    await session.login("iris", { remember: true });
+    const signedIn = `session=${tokenOf(await sessions.commit(session))}`;
+    const id = session.id;
+
+    const again = await sessions.resolve(signedIn);
+    await again.logout({ keepData: true });
+    const setCookie = await sessions.commit(again);
+    expect(setCookie).not.toMatch(/Max-Age=0/);
+    expect(again.userId).toBeNull();
+    expect(again.remember).toBe(false);
+    expect(again.authenticatedAt).toBeNull();
+    expect(again.get("cart")).toEqual(["book"]);
+
+    const kept = await sessions.resolve(`session=${tokenOf(setCookie)}`);
+    expect(kept.id).toBe(id);
+    expect(kept.userId).toBeNull();
+    expect(kept.get("cart")).toEqual(["book"]);
+    const old = await sessions.resolve(signedIn);
+    expect(old.id).not.toBe(id);
+    expect(old.isNew).toBe(true);
+    expect(await sessions.listUserSessions("iris", { audience: null })).toEqual([]);
+  });
+});
+
+describeEachTarget("updatedAt", (ctx) => {
+  it("says when the data or the user last changed, apart from last seen, in the session and in listings (issue 36, point 25)", async () => {
+    const clock = fakeClock();
+    const sessions = ctx().sessions({ now: clock.now, idleTimeout: "1h" });
+    const session = await sessions.resolve(undefined);
+    session.set("n", 1);
+    await session.login("jack");
+    const cookie = `session=${tokenOf(await sessions.commit(session))}`;
+    const created = clock.now().getTime();
+
+    clock.advance(10 * 60_000); // a touch is due: last seen moves, updatedAt does not
+    const read = await sessions.resolve(cookie);
+    expect(read.lastSeenAt.getTime()).toBe(clock.now().getTime());
+    expect(read.updatedAt.getTime()).toBe(created);
+
+    clock.advance(60_000);
+    read.set("n", 2);
+    await sessions.commit(read);
+    const changed = clock.now().getTime();
+    expect((await sessions.resolve(cookie)).updatedAt.getTime()).toBe(changed);
+    const [listed] = await sessions.listUserSessions("jack", { audience: null });
+    expect(listed?.updatedAt.getTime()).toBe(changed);
+    expect(listed?.lastSeenAt.getTime()).toBe(changed - 60_000);
+  });
+});

@@ -37,6 +37,10 @@ Options:
     try {
       await sessions.migrate();
       const stopPruning = sessions.startPruning({ every: "10m" });
+      // Shown, not hidden: a doubled cookie signs the visitor out (see the README's FAQ).
+      sessions.on("duplicateCookie", ({ count }) => {
+        ctx.stderr.write(`pgsession demo: a request carried the session cookie ${count} times and was treated as signed out\n`);
+      });
       const database = target.kind === "pglite" ? "embedded PGlite" : "PostgreSQL";
       const server = await startDemoServer({ sessions, host, port, database }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "EADDRINUSE")
