@@ -1,11 +1,11 @@
 /**
  * From what a server knows about a request (its socket and a few headers) to the
- * {@link RequestContext} the core records. Pure: the carriers of each runtime call it.
+ * {@link RequestContext} the core records. Pure: the adapters of each runtime call it.
  * @module
  */
 import type { RequestContext } from "./session.js";
 
-/** What a carrier reads off a request. Header values as the runtime gives them. */
+/** What an adapter reads off a request. Header values as the runtime gives them. */
 export interface RequestFacts {
   /** The connection itself is TLS (or the URL is `https:`). */
   tls: boolean;
