@@ -113,6 +113,7 @@ export class PgSessionStore extends Base {
   /** The manager once migrated and pruning; dropped when that failed, so the next use tries again. */
   #ready: Promise<Sessions<object>> | undefined;
   #stopPruning: (() => void) | undefined;
+  #bySidStore: TokenStore | undefined;
 
   constructor(options: PgSessionStoreOptions = {}) {
     super();
@@ -178,7 +179,8 @@ export class PgSessionStore extends Base {
   /** The low-level store behind this one, addressed by express-session's sids. */
   async #bySid(): Promise<{ sessions: Sessions<object>; store: TokenStore }> {
     const sessions = await this.sessions();
-    return { sessions, store: sessions.store.withForeignKeys() };
+    // The manager is made once (#instance), so is its view by sid: not one per request.
+    return { sessions, store: (this.#bySidStore ??= sessions.store.withForeignKeys()) };
   }
 
   /** Reads a live session (extending its idle expiry when due). */

@@ -78,6 +78,20 @@ export function isDirty(state: SessionState): boolean {
   return state.changes.size > 0 || state.cleared;
 }
 
+/**
+ * Runs a change of a session's state that writes to the database; when the write fails or
+ * is rolled back, the state (and so the cookie the client is sent) is put back as it was.
+ */
+export async function orRestore(state: SessionState, change: () => Promise<void>): Promise<void> {
+  const before: SessionState = { ...state, changes: new Map(state.changes) };
+  try {
+    await change();
+  } catch (err) {
+    Object.assign(state, before);
+    throw err;
+  }
+}
+
 /** The data is stored: nothing is pending any more. */
 export function markWritten(state: SessionState): void {
   state.changes.clear();

@@ -9,7 +9,7 @@ import { parseDuration } from "../lib/duration.js";
 import { stateOf, type LoginOptions, type Session, type SessionState } from "../session/session.js";
 import type { SessionRows } from "../session/table.js";
 import { timeoutPolicy, type TimeoutPolicy } from "../session/timeouts.js";
-import { emit, freshState, recordedClient, type ManagerContext } from "./context.js";
+import { emit, freshState, orRestore, recordedClient, type ManagerContext } from "./context.js";
 import { replaceToken } from "./rotate.js";
 import { insertSession } from "./write.js";
 
@@ -48,13 +48,7 @@ export async function loginSession(ctx: ManagerContext, session: Session<object>
   const state = stateOf(session);
   // A login the database refuses or rolls back leaves the session, and so the cookie the
   // client is sent, exactly as they were.
-  const before: SessionState = { ...state, changes: new Map(state.changes) };
-  try {
-    await bindUser(ctx, state, userId, options);
-  } catch (err) {
-    Object.assign(state, before);
-    throw err;
-  }
+  await orRestore(state, () => bindUser(ctx, state, userId, options));
 }
 
 async function bindUser(ctx: ManagerContext, state: SessionState, userId: string, options: LoginOptions): Promise<void> {

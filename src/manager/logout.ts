@@ -3,7 +3,7 @@
  * @module
  */
 import { stateOf, type LogoutOptions, type Session } from "../session/session.js";
-import { emit, freshState, recordedClient, type ManagerContext } from "./context.js";
+import { emit, freshState, orRestore, recordedClient, type ManagerContext } from "./context.js";
 import { replaceToken } from "./rotate.js";
 
 /**
@@ -15,14 +15,8 @@ export async function logoutSession(ctx: ManagerContext, session: Session<object
   if (options.keepData === true) {
     // A rotation that binds no user: the data stays, the old token is refused from now on.
     if (state.phase !== "stored" || state.record?.userId === null) return;
-    const policy = ctx.options.standard;
-    const before = { ...state, changes: new Map(state.changes) };
-    try {
-      await replaceToken(ctx, state, { userId: null, remember: false, ...policy, ...recordedClient(state.context) });
-    } catch (err) {
-      Object.assign(state, before);
-      throw err;
-    }
+    const signedOut = { userId: null, remember: false, ...ctx.options.standard, ...recordedClient(state.context) };
+    await orRestore(state, () => replaceToken(ctx, state, signedOut));
     emit(ctx, "rotated", state.record);
     return;
   }

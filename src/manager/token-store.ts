@@ -9,7 +9,7 @@ import { parseDuration, type Duration } from "../lib/duration.js";
 import { emptyData, type SessionData } from "../session/session.js";
 import { cookieLifetime, fixedLifetime, type TimeoutPolicy } from "../session/timeouts.js";
 import { generatePublicId, isWellFormedToken, tokenHashBytes } from "../session/token.js";
-import { newToken, type ManagerContext } from "./context.js";
+import { clockOf, newToken, type ManagerContext } from "./context.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {
@@ -95,7 +95,7 @@ export class TokenStore {
 
   async #insert(token: string, data: SessionData, lifetime: TimeoutPolicy, userId: string | null = null): Promise<void> {
     const ctx = this.#ctx;
-    const id = generatePublicId(ctx.options.randomBytes, (ctx.options.now?.() ?? new Date()).getTime());
+    const id = generatePublicId(ctx.options.randomBytes, clockOf(ctx).getTime());
     const { column } = ctx.codec.seal(checkData(data), { token, publicId: id });
     await ctx.table.insert({
       id,
@@ -136,7 +136,7 @@ export class TokenStore {
     const record = await ctx.table.find(tokenHashBytes(token));
     if (record === null || record === "superseded") return null;
     const opened = ctx.codec.open(record.data, { token, publicId: record.id }, record.current);
-    const now = ctx.options.now?.() ?? new Date();
+    const now = clockOf(ctx);
     return opened ? { data: opened.data as Data, expiresIn: Math.max(0, record.expiresAt.getTime() - now.getTime()) } : null;
   }
 

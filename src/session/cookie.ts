@@ -201,9 +201,8 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
  * ```
  */
 export function readCookie(header: string | readonly string[] | null | undefined, name: string): string | null {
-  const { count, value } = scanCookie(header, name);
-  if (count !== 1 || value === null || value.startsWith('"')) return null;
-  return value;
+  const found = scanCookie(header, name);
+  return typeof found === "string" && !found.startsWith('"') ? found : null;
 }
 
 /**
@@ -216,12 +215,14 @@ export function readCookie(header: string | readonly string[] | null | undefined
  * ```
  */
 export function countCookie(header: string | readonly string[] | null | undefined, name: string): number {
-  return scanCookie(header, name).count;
+  const found = scanCookie(header, name);
+  return typeof found === "string" ? 1 : found;
 }
 
-function scanCookie(header: string | readonly string[] | null | undefined, name: string): { count: number; value: string | null } {
+/** The cookie's value when it appears exactly once, else how many times it appears (0, or 2 and more); no allocation per request. */
+function scanCookie(header: string | readonly string[] | null | undefined, name: string): string | number {
   const text = typeof header === "string" ? header : Array.isArray(header) ? header.join("; ") : null;
-  if (text === null || text.length > MAX_COOKIE_HEADER) return { count: 0, value: null };
+  if (text === null || text.length > MAX_COOKIE_HEADER) return 0;
   let value: string | null = null;
   let count = 0;
   let start = 0;
@@ -238,7 +239,7 @@ function scanCookie(header: string | readonly string[] | null | undefined, name:
     }
     start = end + 1;
   }
-  return { count, value };
+  return count === 1 && value !== null ? value : count;
 }
 
 /** `text.slice(start, end)` without the spaces and tabs around it (RFC 6265's OWS; not `trim()`, which also drops Unicode spaces). */

@@ -20,37 +20,14 @@ import type {
 } from "../session/table.js";
 import type { Queryable, Row, Statement } from "../driver.js";
 import { recordOf } from "./row.js";
-import { buildStatements, type Statements } from "./statements.js";
+import type { BuiltStatements } from "./statement-forms.js";
+import type { Statements } from "./statements.js";
 
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 
 /** The public id, user and audience of a row a DELETE returned. */
 function endedSession(row: Row): EndedSession {
   return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
-}
-
-export interface BuiltStatements {
-  sql: Statements;
-  onDatabaseClock: ReadonlyMap<Statement, Statement>;
-}
-
-const built = new Map<string, BuiltStatements>();
-
-/** The statements of one table, built once per process (a transaction's rows reuse them). */
-export function statementsFor(names: TableName): BuiltStatements {
-  const key = `${names.schema}.${names.table}`;
-  let entry = built.get(key);
-  if (!entry) {
-    // Each statement that takes the clock is also built on the database's clock alone: what
-    // runs when no clock is injected (every application; tests inject one).
-    const sql = buildStatements(names, "injected");
-    const database = buildStatements(names, "database");
-    const plainForms = new Map<Statement, Statement>();
-    for (const name of Object.keys(sql) as Array<keyof Statements>) if (sql[name].takesClock) plainForms.set(sql[name], database[name]);
-    entry = { sql, onDatabaseClock: plainForms };
-    built.set(key, entry);
-  }
-  return entry;
 }
 
 /** Tables whose missing schema was already reported, so that the log says it once, not per request. */

@@ -20,7 +20,8 @@ import type { Queryable, Statement, StoreDriver } from "../driver.js";
 import { loadMigrations, renderFunctions, renderMigration, statement } from "./schema.js";
 import { quoteIdent } from "../lib/identifier.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
-import { SqlRows, statementsFor, type BuiltStatements, type TableClock } from "./rows.js";
+import { SqlRows, type TableClock } from "./rows.js";
+import { statementsFor, type BuiltStatements } from "./statement-forms.js";
 import { TABLE_EXISTS, WAIT_FOR_LOCK } from "./statements.js";
 
 /** The PostgreSQL sessions table over one driver. */
