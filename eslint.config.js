@@ -87,6 +87,17 @@ export default defineConfig(
     rules: forbid("^(?:\\.\\./)+src/", 'Examples import pgsession as users do: "pgsession", "pgsession/pg", "pgsession/express", ...'),
   },
   {
+    // Scripts that test/package/tarball.test.ts runs with plain Node in scratch applications;
+    // require-esm.cjs is CommonJS on purpose, to require() the package.
+    files: ["test/package/consumer/**/*.{mjs,cjs}"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
+    files: ["test/package/consumer/**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     // Tests and benchmark servers read untyped JSON bodies and peers' untyped sessions.
     files: ["test/**", "bench/**"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

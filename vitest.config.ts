@@ -2,12 +2,32 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    // Slow suites (PostgreSQL restarts on a throwaway cluster) run in `npm run reliability`.
-    exclude: [...configDefaults.exclude, "test/**/*.slow.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // Suites share one PostgreSQL server but each works in its own schema.
     fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "pgsession",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          // Slow suites (PostgreSQL restarts on a throwaway cluster) run in `npm run reliability`.
+          exclude: [...configDefaults.exclude, "test/**/*.slow.test.ts"],
+        },
+      },
+      {
+        // pgsession supports Express 4.18+ and 5: the Express adapter's and PgSessionStore's
+        // suites run once more on Express 4 (the devDependency "express4", npm:express@4),
+        // loaded wherever a test imports "express". PGSESSION_EXPRESS tells the tests which.
+        extends: true,
+        test: {
+          name: "express4",
+          include: ["test/adapters/express.test.ts", "test/adapters/express-session.test.ts", "test/adapters/express-globals.test.ts"],
+          env: { PGSESSION_EXPRESS: "4" },
+        },
+        resolve: { alias: [{ find: /^express$/, replacement: "express4" }] },
+      },
+    ],
   },
 });

@@ -6,13 +6,14 @@
  */
 import { resolveOptions, type SessionsOptions } from "./manager/options.js";
 import { SessionManager } from "./manager/manager.js";
-import type { SessionData } from "./session/session.js";
+import type { RegisteredSessionData } from "./session/register.js";
 import { lazyDefaultDriver } from "./store/default-driver.js";
 import { openSessionTable } from "./store/session-table.js";
 
 /**
  * Creates the session manager. Validates every option at once and throws
- * `SessionConfigError` naming the one at fault.
+ * `SessionConfigError` naming the one at fault. `Data`, the type of the session data,
+ * defaults to the one registered in `Register` (see `RegisteredSessionData`).
  *
  * @example
  * ```ts
@@ -23,7 +24,7 @@ import { openSessionTable } from "./store/session-table.js";
  * await sessions.migrate();
  * ```
  */
-export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): SessionManager<Data> {
+export function createSessions<Data extends object = RegisteredSessionData>(options: SessionsOptions = {}): SessionManager<Data> {
   const resolved = resolveOptions(options);
   const table = openSessionTable(options.store ?? lazyDefaultDriver(), { schema: resolved.schema, table: resolved.table }, resolved.now);
   return new SessionManager<Data>(resolved, table);

@@ -30,6 +30,7 @@ export type { EncryptionOptions, EncryptionKey } from "./session/encryption.js";
 export type { SessionSql, SessionSummary, TableCounts, SessionStats, MigrationStatus } from "./session/table.js";
 export { hashToken, isWellFormedToken } from "./session/token.js";
 export { requireRecentLogin, isRecentLogin } from "./session/step-up.js";
+export type { Register, RegisteredSessionData } from "./session/register.js";
 export type { Duration } from "./lib/duration.js";
 export type { StoreDriver, Queryable, Statement, Row } from "./driver.js";
 export * from "./errors.js";

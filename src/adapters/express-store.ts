@@ -41,6 +41,16 @@ export type StoredExpressSession = {
 export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
 
 /**
+ * A session where it crosses the Store's methods: express-session's `SessionData`, which
+ * applications augment with their own keys. pgsession's types do not depend on
+ * express-session's, so `any` stands for it there (where `@types/express-session` names
+ * `SessionData`), and a PgSessionStore is a `Store` to those types. What the store keeps
+ * and gives back is a {@link StoredExpressSession}.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ExpressSessionData = any;
+
+/**
  * Options of {@link PgSessionStore}: either `sessions` (share your pgsession instance), or
  * connect-pg-simple's own (`pool`, `conString`, `schemaName`, `tableName`, `ttl`,
  * `createTableIfMissing`, `pruneSessionInterval`).
@@ -74,15 +84,28 @@ const MAX_SID = 256;
 const SID_SHAPE = /^[\x21-\x7e]+$/;
 const LIST_LIMIT = 10_000;
 
+/**
+ * The methods express-session's `Store` adds to EventEmitter, which PgSessionStore
+ * inherits, declared in the shape of `@types/express-session`'s.
+ */
+interface ExpressSessionStoreBase extends EventEmitter {
+  /** Replaces the request's session with a new one (express-session's `req.session.regenerate`). */
+  regenerate(req: object, callback: (err?: unknown) => unknown): void;
+  /** Reads a session and builds express-session's Session object from it. */
+  load(sid: string, callback: (err: unknown, session?: ExpressSessionData) => unknown): void;
+  /** Builds express-session's Session object on the request. */
+  createSession(req: object, session: ExpressSessionData): ExpressSessionData;
+}
+
 // express-session is loaded only when it is installed: its Store supplies regenerate,
 // load and createSession. Without it the class still loads (and is of no use).
-const Base: typeof EventEmitter = (() => {
+const Base = (() => {
   try {
     return createRequire(import.meta.url)("express-session").Store as typeof EventEmitter;
   } catch {
     return EventEmitter;
   }
-})();
+})() as unknown as new () => ExpressSessionStoreBase;
 
 function done<T>(promise: Promise<T>, callback: StoreCallback<T> | undefined): void {
   promise.then(
@@ -102,7 +125,7 @@ function validSid(sid: unknown): sid is string {
  * @example
  * ```ts
  * import session from "express-session";
- * import { PgSessionStore } from "pgsession/express";
+ * import { PgSessionStore } from "pgsession/express-session";
  * app.use(session({ store: new PgSessionStore({ pool }), secret: process.env.SECRET!, resave: false, saveUninitialized: false }));
  * ```
  */
@@ -184,7 +207,7 @@ export class PgSessionStore extends Base {
   }
 
   /** Reads a live session (extending its idle expiry when due). */
-  get(sid: string, callback: StoreCallback<StoredExpressSession | null>): void {
+  get(sid: string, callback: StoreCallback<ExpressSessionData>): void {
     done(
       (async () => {
         if (!validSid(sid)) return null;
@@ -196,7 +219,7 @@ export class PgSessionStore extends Base {
   }
 
   /** Stores the session: replaces the data of a live one, inserts one never stored. */
-  set(sid: string, session: StoredExpressSession, callback?: StoreCallback<void>): void {
+  set(sid: string, session: ExpressSessionData, callback?: StoreCallback<void>): void {
     done(
       (async () => {
         if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
@@ -210,7 +233,7 @@ export class PgSessionStore extends Base {
   }
 
   /** Extends the idle expiry (at most once per `touchAfter`). */
-  touch(sid: string, _session: StoredExpressSession, callback?: StoreCallback<void>): void {
+  touch(sid: string, _session: ExpressSessionData, callback?: StoreCallback<void>): void {
     done(
       (async () => {
         if (!validSid(sid)) return;
@@ -235,7 +258,7 @@ export class PgSessionStore extends Base {
   }
 
   /** Every live session (at most 10 000), keyed by public session id: sids are not stored. */
-  all(callback: StoreCallback<Record<string, StoredExpressSession>>): void {
+  all(callback: StoreCallback<Record<string, ExpressSessionData>>): void {
     done(
       (async () => {
         const rows = await (await this.#bySid()).store.list(LIST_LIMIT);

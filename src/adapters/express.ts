@@ -1,6 +1,6 @@
 /**
- * `pgsession/express`: Express 5 middleware putting the session at `req.session`, and
- * {@link PgSessionStore}, a store for express-session.
+ * `pgsession/express`: Express middleware (Express 4.18+ and 5) putting the session at
+ * `req.session`, and {@link PgSessionStore}, a store for express-session.
  *
  * The response's first `writeHead`/`write`/`end` (so `res.send`, `res.json`,
  * `res.redirect`...) is held until the session is committed and its Set-Cookie appended:
@@ -12,13 +12,20 @@
  * Nothing outside the request is changed: the response is held on its own instance, and
  * `req.session` is an ordinary property of the request (no Express prototype is touched).
  *
- * Types: `req.session` is declared on `Express.Request`. Apps that also use
- * express-session's types should import `PgSessionStore` from `pgsession/express-session`,
- * which declares nothing.
+ * Types: `req.session` is declared on the `Request` of `express-serve-static-core` (the
+ * interface behind Express's `Request`, 4 and 5), typed with the data registered in
+ * pgsession's `Register`. Not on the global `Express.Request`, where express-session's
+ * types declare a `session` of their own: an interface can hold one `session` only, and
+ * two declarations of it fail to compile (TS2717). Declared one level down, it compiles
+ * next to theirs; with both in a program `req.session` has both types (drop
+ * `@types/express-session` once the app no longer uses express-session). Apps that use
+ * express-session import `PgSessionStore` from `pgsession/express-session`, which
+ * declares nothing.
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import type { Session, SessionData } from "../session/session.js";
+import type { Session } from "../session/session.js";
+import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node/run.js";
 import { sendAnswer } from "./node/write-response.js";
@@ -28,15 +35,17 @@ import { checkOptions, checkSessions, FAILURE_OPTIONS } from "./shared/options.j
 export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession } from "./express-store.js";
 export type { NodeErrorHandler, NodeFailureOptions as ExpressSessionOptions } from "./node/run.js";
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    /** The data of `req.session`; augment it to type your keys. */
-    interface PgSessionData extends Record<string, unknown> {}
-    interface Request {
-      /** The request's pgsession session (set by `sessionMiddleware`). */
-      session: Session<PgSessionData>;
-    }
+/**
+ * The type of `req.session`: pgsession's session with the registered data, and whatever
+ * another library's types (express-session's) declare at `Express.Request["session"]`,
+ * which the Request that pgsession declares it on extends.
+ */
+type ExpressRequestSession = Session<RegisteredSessionData> & (Express.Request extends { session?: infer Theirs } ? Theirs : unknown);
+
+declare module "express-serve-static-core" {
+  interface Request {
+    /** The request's pgsession session (set by `sessionMiddleware`), its data typed by pgsession's `Register`. */
+    session: ExpressRequestSession;
   }
 }
 
@@ -52,7 +61,7 @@ declare global {
  * app.post("/login", async (req, res) => { await req.session.login("alice"); res.json({ ok: true }); });
  * ```
  */
-export function sessionMiddleware<Data extends SessionData = Express.PgSessionData>(
+export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   sessions: Sessions<Data>,
   options: NodeFailureOptions = {},
 ): RequestHandler {
@@ -65,7 +74,8 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
     if (!sendAnswer(res, otherErrorAnswer(err, true))) res.destroy();
   };
   // A plain function, not an async one: Express 5's router attaches a rejection handler to
-  // every promise a middleware returns (a closure and a promise reaction per request).
+  // every promise a middleware returns (a closure and a promise reaction per request), and
+  // Express 4's ignores it (a rejection would go unhandled).
   return function pgsession(req: Request, res: Response, next: NextFunction): void {
     startNodeSession(sessions, req, res, options, onOther).then((run) => {
       if (!run) return;

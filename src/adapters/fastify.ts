@@ -11,9 +11,10 @@
  * @module
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import fp from "fastify-plugin";
 import type { Session, SessionData } from "../session/session.js";
+import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
+import { unencapsulated } from "./fastify/unencapsulated.js";
 import { readNodeRequest } from "./node/read-request.js";
 import {
   failureAnswer,
@@ -27,11 +28,9 @@ import {
 import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
 
 declare module "fastify" {
-  /** The data of `request.session`; augment it to type your keys. */
-  interface FastifyPgSessionData extends Record<string, unknown> {}
   interface FastifyRequest {
-    /** The request's pgsession session (set by the plugin). */
-    session: Session<FastifyPgSessionData>;
+    /** The request's pgsession session (set by the plugin), its data typed by pgsession's `Register`. */
+    session: Session<RegisteredSessionData>;
   }
 }
 
@@ -173,8 +172,9 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
 };
 
 /**
- * The plugin. Register it once; it is not encapsulated (fastify-plugin), so every route
- * sees `request.session`.
+ * The plugin. Register it once; it is not encapsulated (as fastify-plugin would make it,
+ * without depending on fastify-plugin), so every route sees `request.session`. Its name
+ * is `"pgsession"`, for other plugins' `dependencies` and `fastify.hasPlugin()`.
  *
  * @example
  * ```ts
@@ -185,4 +185,4 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
  * app.post("/login", async (request) => { await request.session.login("alice"); return { ok: true }; });
  * ```
  */
-export const pgsessionPlugin = fp(plugin, { fastify: "5.x", name: "pgsession" });
+export const pgsessionPlugin: FastifyPluginAsync<FastifySessionOptions> = unencapsulated(plugin, "pgsession", "5.x");

@@ -9,7 +9,8 @@
  * ran answers 409 and clears the cookie. Other errors propagate.
  * @module
  */
-import type { Session, SessionData } from "../session/session.js";
+import type { Session } from "../session/session.js";
+import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
 import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS } from "./shared/options.js";
@@ -24,7 +25,7 @@ export type { FetchErrorHandler, FetchSessionOptions } from "./fetch/run.js";
  * const handler: FetchSessionHandler<{ visits: number }, []> = (request, session) => Response.json({ id: session.id });
  * ```
  */
-export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]> = (
+export type FetchSessionHandler<Data extends object, Args extends unknown[]> = (
   request: Request,
   session: Session<Data>,
   ...args: Args
@@ -44,7 +45,7 @@ export type FetchSessionHandler<Data extends SessionData, Args extends unknown[]
  * // Bun / Deno: serve({ fetch: withSession(sessions, handler) })
  * ```
  */
-export function withSession<Data extends SessionData = SessionData, Args extends unknown[] = []>(
+export function withSession<Data extends object = RegisteredSessionData, Args extends unknown[] = []>(
   sessions: Sessions<Data>,
   handler: FetchSessionHandler<Data, Args>,
   options: FetchSessionOptions = {},

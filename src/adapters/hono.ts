@@ -8,7 +8,8 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { Session, SessionData } from "../session/session.js";
+import type { Session } from "../session/session.js";
+import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
 import { kindOf } from "./shared/failure.js";
@@ -16,8 +17,17 @@ import { checkOptions, checkSessions, FAILURE_OPTIONS } from "./shared/options.j
 
 export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } from "./fetch/run.js";
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The request's pgsession session (set by `sessionMiddleware`), its data typed by pgsession's `Register`. */
+    session: Session<RegisteredSessionData>;
+  }
+}
+
 /**
- * The variables the middleware sets; use as `new Hono<{ Variables: SessionVariables }>()`.
+ * The variables the middleware sets. `c.get("session")` is typed without them (through
+ * Hono's `ContextVariableMap` and pgsession's `Register`); name them to type the data of
+ * one app otherwise: `new Hono<{ Variables: SessionVariables<MyData> }>()`.
  *
  * @example
  * ```ts
@@ -25,7 +35,7 @@ export type { FetchErrorHandler, FetchSessionOptions as HonoSessionOptions } fro
  * app.get("/", (c) => c.text(String(c.get("session").get("visits") ?? 0)));
  * ```
  */
-export type SessionVariables<Data extends SessionData = SessionData> = {
+export type SessionVariables<Data extends object = RegisteredSessionData> = {
   /** The request's session. */
   session: Session<Data>;
 };
@@ -36,13 +46,13 @@ export type SessionVariables<Data extends SessionData = SessionData> = {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { sessionMiddleware, type SessionVariables } from "pgsession/hono";
- * const app = new Hono<{ Variables: SessionVariables }>();
+ * import { sessionMiddleware } from "pgsession/hono";
+ * const app = new Hono();
  * app.use(sessionMiddleware(sessions));
  * app.post("/login", async (c) => { await c.get("session").login("alice"); return c.text("hi"); });
  * ```
  */
-export function sessionMiddleware<Data extends SessionData = SessionData>(
+export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   sessions: Sessions<Data>,
   options: FetchSessionOptions = {},
 ): MiddlewareHandler<{ Variables: SessionVariables<Data> }> {

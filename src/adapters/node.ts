@@ -11,7 +11,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Session, SessionData } from "../session/session.js";
+import type { Session } from "../session/session.js";
+import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { isThenable } from "../lib/thenable.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions, type NodeSessionRun } from "./node/run.js";
@@ -27,7 +28,7 @@ import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS, type OptionSp
  * const handler: SessionHandler = (req, res, session) => res.end(session.isAuthenticated ? "hi" : "who?");
  * ```
  */
-export type SessionHandler<Data extends SessionData = SessionData> = (
+export type SessionHandler<Data extends object = RegisteredSessionData> = (
   req: IncomingMessage,
   res: ServerResponse,
   session: Session<Data>,
@@ -67,7 +68,7 @@ function defaultOnError(err: unknown, _req: IncomingMessage, res: ServerResponse
  * })).listen(3000);
  * ```
  */
-export function withSession<Data extends SessionData = SessionData>(
+export function withSession<Data extends object = RegisteredSessionData>(
   sessions: Sessions<Data>,
   handler: SessionHandler<Data>,
   options: NodeSessionOptions = {},
@@ -119,7 +120,7 @@ export function withSession<Data extends SessionData = SessionData>(
  * createServer((req, res) => middleware(req, res, () => res.end(String(req.session.id))));
  * ```
  */
-export function createSessionMiddleware<Data extends SessionData = SessionData>(
+export function createSessionMiddleware<Data extends object = RegisteredSessionData>(
   sessions: Sessions<Data>,
   options: NodeSessionOptions = {},
 ) {

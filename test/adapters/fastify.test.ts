@@ -1,7 +1,9 @@
 import Fastify, { type FastifyReply } from "fastify";
+import fp from "fastify-plugin";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { pgsessionPlugin } from "../../src/adapters/fastify.js";
+import { unencapsulated } from "../../src/adapters/fastify/unencapsulated.js";
 import { createSessions, type Sessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
@@ -143,6 +145,45 @@ describe("pgsession/fastify", () => {
         await app.close();
         await down.close();
       }
+    });
+  });
+
+  // pgsession marks its plugin as fastify-plugin would, without depending on it: these fail
+  // if Fastify stops reading one of the marks (see src/adapters/fastify/unencapsulated.ts).
+  describe("the plugin's marks", () => {
+    const sessions = createSessions<AppData>();
+    afterAll(() => sessions.close());
+
+    it("is not encapsulated: its hook serves the routes of the scope that registered it, and of that scope's children", async () => {
+      const app = Fastify();
+      await app.register(async (scope) => {
+        await scope.register(pgsessionPlugin, { sessions });
+        scope.get("/same", async (request) => ({ isNew: request.session.isNew }));
+        await scope.register(async (child) => {
+          child.get("/nested", async (request) => ({ isNew: request.session.isNew }));
+        });
+      });
+      expect((await app.inject("/same")).json()).toEqual({ isNew: true });
+      expect((await app.inject("/nested")).json()).toEqual({ isNew: true });
+      await app.close();
+    });
+
+    it('is named "pgsession", for hasPlugin() and other plugins\' dependencies', async () => {
+      const app = Fastify();
+      await app.register(pgsessionPlugin, { sessions });
+      await app.register(fp(async () => {}, { name: "needs-sessions", dependencies: ["pgsession"] }));
+      expect(app.hasPlugin("pgsession")).toBe(true);
+      await app.close();
+      const without = Fastify();
+      await expect(without.register(fp(async () => {}, { dependencies: ["pgsession"] }))).rejects.toMatchObject({
+        code: "FST_ERR_PLUGIN_DEPENDENCY_NOT_REGISTERED",
+      });
+    });
+
+    it("has its Fastify range checked at register time", async () => {
+      const app = Fastify();
+      const plugin = unencapsulated(async () => {}, "needs-fastify-4", "4.x");
+      await expect(app.register(plugin)).rejects.toMatchObject({ code: "FST_ERR_PLUGIN_VERSION_MISMATCH" });
     });
   });
 });

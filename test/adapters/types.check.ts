@@ -1,6 +1,8 @@
 /**
  * Compile-only checks (run by `tsc --noEmit`, never executed): each adapter's types reach
- * the framework's request objects through declaration merging.
+ * the framework's request objects through declaration merging. No `Register` here (it would
+ * apply to the whole repository's program): test/package/tarball.test.ts type-checks apps
+ * that register their data, against the packed package.
  */
 import express from "express";
 import Fastify from "fastify";
@@ -20,7 +22,7 @@ const expectType = <T>(_value: T): void => {};
 const app = express();
 app.use(expressSessions(sessions));
 app.get("/", (req, res) => {
-  expectType<Session<Express.PgSessionData>>(req.session);
+  expectType<Session<Record<string, unknown>>>(req.session);
   // @ts-expect-error the session is not a string
   expectType<string>(req.session);
   res.end();
@@ -41,6 +43,8 @@ hono.get("/", (c) => {
   c.get("session").get("nope");
   return c.text(String(visits));
 });
+// Without Variables, c.get("session") is still typed (ContextVariableMap).
+new Hono().get("/", (c) => c.text(c.get("session").id));
 
 const handler = fetchSession(sessions, async (_request, session, context: { params: { id: string } }) => {
   expectType<number | undefined>(session.get("visits"));

@@ -1,5 +1,5 @@
 /**
- * `pgsession prune` on a terminal draws a cli-progress bar (on stderr) instead of plain
+ * `pgsession prune` on a terminal draws a progress line (on stderr, see src/cli/progress.ts) instead of plain
  * lines. Run in process through runCli, with a stand-in terminal stream, on PGlite.
  */
 import { mkdtempSync, rmSync } from "node:fs";

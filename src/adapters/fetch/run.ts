@@ -5,7 +5,7 @@
  * @module
  */
 import type { Sessions } from "../../manager/manager.js";
-import type { Session, SessionData } from "../../session/session.js";
+import type { Session } from "../../session/session.js";
 import { failureAnswer } from "../shared/failure.js";
 import { readFetchRequest } from "./read-request.js";
 import { appendSetCookie, toResponse } from "./write-response.js";
@@ -42,7 +42,7 @@ export interface FetchSessionOptions {
  * the Set-Cookie appended. The failures pgsession answers (from resolve, the handler or
  * the commit) are answered as `failureAnswer` decides; other errors are rethrown.
  */
-export async function runWithSession<Data extends SessionData>(
+export async function runWithSession<Data extends object>(
   sessions: Sessions<Data>,
   request: Request,
   options: FetchSessionOptions,

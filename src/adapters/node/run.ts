@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Sessions } from "../../manager/manager.js";
-import type { Session, SessionData } from "../../session/session.js";
+import type { Session } from "../../session/session.js";
 import { failureAnswer, kindOf } from "../shared/failure.js";
 import { holdOutput, type OutputGate } from "./hold.js";
 import { readNodeRequest } from "./read-request.js";
@@ -40,7 +40,7 @@ export interface NodeFailureOptions {
 }
 
 /** A resolved session and the gate holding its response. */
-export interface NodeSessionRun<Data extends SessionData> {
+export interface NodeSessionRun<Data extends object> {
   session: Session<Data>;
   gate: OutputGate;
   /** Answers an error: the failures pgsession answers as `failureAnswer` decides, others through `onOther`. */
@@ -52,7 +52,7 @@ export interface NodeSessionRun<Data extends SessionData> {
  * when the store failed (the failure is answered), rethrows anything else. `onOther`
  * answers a failure that is not one pgsession answers itself.
  */
-export async function startNodeSession<Data extends SessionData>(
+export async function startNodeSession<Data extends object>(
   sessions: Sessions<Data>,
   req: IncomingMessage,
   res: ServerResponse,

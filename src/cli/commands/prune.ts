@@ -3,11 +3,11 @@
  * terminal and one plain line per batch otherwise.
  * @module
  */
-import cliProgress from "cli-progress";
 import { optionalDurationMs, optionalInteger } from "../args.js";
 import { MAX_PRUNE_BATCH, MAX_PRUNE_PAUSE_MS } from "../../manager/prune.js";
 import { EXIT, withSessions, type Command } from "../command.js";
 import { toJson } from "../format.js";
+import { ProgressLine } from "../progress.js";
 
 /** The `prune` command. */
 export const pruneCommand: Command = {
@@ -45,19 +45,15 @@ Options:
         return EXIT.ok;
       }
       const started = Date.now();
-      let bar: cliProgress.SingleBar | null = null;
+      let bar: ProgressLine | null = null;
+      let deletedSoFar = 0;
       if (ctx.terminal) {
-        bar = new cliProgress.SingleBar(
-          {
-            stream: ctx.terminal,
-            format: "pruning [{bar}] {percentage}% | {value}/{total} rows scanned | {deleted} deleted | {eta_formatted} left",
-            hideCursor: true,
-            clearOnComplete: false,
-            etaBuffer: 20,
-          },
-          cliProgress.Presets.shades_classic,
+        bar = new ProgressLine(
+          ctx.terminal,
+          "pruning",
+          (value, total, eta) => `${value}/${total} rows scanned | ${deletedSoFar} deleted | ${eta} left`,
         );
-        bar.start(Math.max(1, before.total), 0, { deleted: 0 });
+        bar.start(before.total);
       }
       let batches = 0;
       let scanned = 0;
@@ -71,8 +67,9 @@ Options:
             scanned = progress.scanned;
             if (bar) {
               // Rows created while pruning can take the count past the first estimate.
-              if (progress.scanned > bar.getTotal()) bar.setTotal(progress.scanned);
-              bar.update(progress.scanned, { deleted: progress.deleted });
+              if (progress.scanned > bar.total) bar.setTotal(progress.scanned);
+              deletedSoFar = progress.deleted;
+              bar.update(progress.scanned);
             } else if (!ctx.common.json) {
               ctx.stdout.write(`batch ${batches}: scanned ${progress.scanned}/${before.total}, deleted ${progress.deleted}\n`);
             }
