@@ -25,6 +25,7 @@ import {
   type PlainAnswer,
 } from "./shared/failure.js";
 import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
+import { forbidsSharedCaching, NO_STORE } from "./shared/cache-control.js";
 
 declare module "fastify" {
   /** The data of `request.session`; augment it to type your keys. */
@@ -72,6 +73,15 @@ function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
   return answer.body;
 }
 
+/**
+ * Adds one Set-Cookie to the reply; with `noStore`, also `Cache-Control: no-store` unless
+ * the reply's keeps it out of shared caches (see `shared/cache-control.ts`).
+ */
+function addCookie(reply: FastifyReply, value: string, noStore: boolean): void {
+  reply.header("set-cookie", value);
+  if (noStore && !forbidsSharedCaching(reply.getHeader("cache-control"))) reply.header("cache-control", NO_STORE);
+}
+
 /** The Set-Cookie lines the reply holds. */
 function setCookiesOf(reply: FastifyReply): string[] {
   const value = reply.getHeader("set-cookie");
@@ -96,7 +106,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   const answer = (failure: FailureAnswer<FastifyErrorHandler>, err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, failure.kind);
     if (!failure.handler) return answerWith(reply, failure.answer);
-    if (failure.setCookie !== null) reply.header("set-cookie", failure.setCookie);
+    if (failure.setCookie !== null) addCookie(reply, failure.setCookie, sessions.options.noStore);
     return failure.handler(err, request, reply);
   };
 
@@ -155,13 +165,13 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     if (failure !== undefined) {
       // Answered by Fastify's error handler or the app's: the answer still carries the failure's cookie.
       const cookie = failureCookieBeside(failure, contextFor(request), setCookiesOf(reply));
-      if (cookie !== null) reply.header("set-cookie", cookie);
+      if (cookie !== null) addCookie(reply, cookie, sessions.options.noStore);
       return done(null, payload);
     }
     if (!request.session || !sessions.needsCommit(request.session)) return done(null, payload);
     sessions.commit(request.session).then(
       (setCookie) => {
-        if (setCookie) reply.header("set-cookie", setCookie);
+        if (setCookie) addCookie(reply, setCookie, sessions.options.noStore);
         done(null, payload);
       },
       (err: unknown) => {

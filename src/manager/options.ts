@@ -55,6 +55,13 @@ export interface SessionsOptions {
    * and `X-Forwarded-For` (the recorded ip). Adapters read it. Default `false`.
    */
   trustProxy?: boolean;
+  /**
+   * Send `Cache-Control: no-store` with every response that sets the session cookie, unless
+   * the app already set a Cache-Control with `no-store` or `private` (the OWASP session
+   * rule: a shared cache must never store or replay a session's cookie). Adapters apply it.
+   * Default `true`.
+   */
+  noStore?: boolean;
   /** Largest serialized session data, in bytes. Default 65536. */
   maxDataSize?: number;
   /** Audience (application or tenant) of the sessions this instance creates. Default none. */
@@ -80,6 +87,7 @@ export interface ResolvedOptions {
   readonly staleMs: number;
   readonly saveUninitialized: boolean;
   readonly trustProxy: boolean;
+  readonly noStore: boolean;
   readonly maxDataSize: number;
   readonly audience: string | null;
   readonly now: (() => Date) | null;
@@ -101,6 +109,7 @@ const KNOWN = new Set([
   "staleTtl",
   "saveUninitialized",
   "trustProxy",
+  "noStore",
   "maxDataSize",
   "audience",
   "now",
@@ -144,7 +153,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (audience !== null && (typeof audience !== "string" || audience.length === 0 || audience.length > 200)) {
     throw new SessionConfigError("audience", "must be a non-empty string of at most 200 characters");
   }
-  for (const flag of ["unlogged", "saveUninitialized", "trustProxy"] as const) {
+  for (const flag of ["unlogged", "saveUninitialized", "trustProxy", "noStore"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new SessionConfigError(flag, "must be true or false");
   }
   for (const fn of ["now", "randomBytes"] as const) {
@@ -167,6 +176,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
     saveUninitialized: options.saveUninitialized ?? false,
     trustProxy: options.trustProxy ?? false,
+    noStore: options.noStore ?? true,
     maxDataSize,
     audience,
     now: options.now ?? null,

@@ -14,6 +14,7 @@ function contractRoutes(app: express.Express, sessions: Sessions<AppData>): void
   app.all("/{*path}", async (req, res) => {
     const answer = await handleRoute(sessions, req.method, req.originalUrl, req.session as never);
     if (answer.cookie) res.append("Set-Cookie", answer.cookie);
+    if (answer.cacheControl) res.set("Cache-Control", answer.cacheControl);
     res.status(answer.status).json(answer.body);
   });
 }

@@ -55,12 +55,12 @@ export async function runWithSession<Data extends SessionData>(
     session = await sessions.resolve(cookieHeader, context);
     const response = await handler(session);
     const setCookie = await sessions.commit(session);
-    return setCookie ? appendSetCookie(response, setCookie) : response;
+    return setCookie ? appendSetCookie(response, setCookie, sessions.options.noStore) : response;
   } catch (err) {
     const failure = failureAnswer(err, { sessions, session, secure: context.secure === true }, options);
     if (failure === null) throw err;
     if (!failure.handler) return toResponse(failure.answer);
     const answer = await failure.handler(err, request);
-    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie);
+    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie, sessions.options.noStore);
   }
 }

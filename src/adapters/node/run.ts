@@ -10,7 +10,7 @@ import type { Session, SessionData } from "../../session/session.js";
 import { failureAnswer, kindOf } from "../shared/failure.js";
 import { holdOutput, type OutputGate } from "./hold.js";
 import { readNodeRequest } from "./read-request.js";
-import { appendSetCookie, sendAnswer } from "./write-response.js";
+import { appendSetCookie, keepOutOfSharedCaches, sendAnswer } from "./write-response.js";
 
 /**
  * Answers a failure on `res`.
@@ -70,7 +70,7 @@ export async function startNodeSession<Data extends SessionData>(
     // A failure pgsession answers is answered as it is: nothing more is committed.
     gate?.abandon();
     if (failure.handler) {
-      if (failure.setCookie !== null) appendSetCookie(res, failure.setCookie);
+      if (failure.setCookie !== null && appendSetCookie(res, failure.setCookie) && sessions.options.noStore) keepOutOfSharedCaches(res);
       failure.handler(err, req, res);
     } else {
       sendAnswer(res, failure.answer);
@@ -90,6 +90,7 @@ export async function startNodeSession<Data extends SessionData>(
     () => sessions.commit(resolved),
     fail,
     () => !sessions.needsCommit(resolved),
+    sessions.options.noStore,
   );
   return { session: resolved, gate, fail };
 }
