@@ -10,6 +10,7 @@ import { defaultTouchAfter, type TimeoutPolicy } from "../session/timeouts.js";
 import { defaultRandomBytes, type RandomBytes } from "../session/token.js";
 import { validateIdentifier } from "../lib/identifier.js";
 import type { StoreDriver } from "../driver.js";
+import { AUTOMATIC_PRUNE_EVERY, backgroundPruneOf, type BackgroundPrune, type BackgroundPruneOptions } from "./prune.js";
 
 /** Idle and absolute timeouts of one class of sessions. */
 export interface TimeoutOptions {
@@ -74,6 +75,13 @@ export interface SessionsOptions {
   encrypt?: EncryptionOptions;
   /** On login, revoke the user's oldest sessions (in this audience) beyond this many. Default: no limit. */
   maxSessionsPerUser?: number;
+  /**
+   * The automatic prune of expired sessions: on an unref'd timer, every 15 minutes ± 20 %,
+   * one instance at a time (an advisory lock), in batches that leave room for requests.
+   * Options as `startPruning`'s; `false` turns it off (prune with `startPruning`, `prune()`
+   * or `pgsession prune` instead). Default `{ every: "15m" }`.
+   */
+  prune?: false | BackgroundPruneOptions;
 }
 
 /** Options after validation and defaults. */
@@ -94,6 +102,8 @@ export interface ResolvedOptions {
   readonly randomBytes: RandomBytes;
   readonly encrypt: EncryptionOptions | null;
   readonly maxSessionsPerUser: number | null;
+  /** The automatic prune, or null when `prune: false`. */
+  readonly prune: BackgroundPrune | null;
 }
 
 const KNOWN = new Set([
@@ -116,6 +126,7 @@ const KNOWN = new Set([
   "randomBytes",
   "encrypt",
   "maxSessionsPerUser",
+  "prune",
 ]);
 
 function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
@@ -183,5 +194,6 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     randomBytes: options.randomBytes ?? defaultRandomBytes,
     encrypt: options.encrypt ?? null,
     maxSessionsPerUser,
+    prune: options.prune === false ? null : backgroundPruneOf(options.prune ?? {}, "prune", AUTOMATIC_PRUNE_EVERY),
   };
 }
