@@ -26,19 +26,22 @@ describe("parseDuration", () => {
     expect(parseDuration(input, "x")).toBe(ms);
   });
 
-  it.each(["", "soon", "10", "3600", "-5m", "-1 day", "1h-30m", "m", "NaN", "Infinityd", "2 fortnights"])("refuses %j naming the option", (input) => {
-    const error = (() => {
-      try {
-        parseDuration(input, "idleTimeout");
-      } catch (err) {
-        return err;
-      }
-    })();
-    expect(error).toBeInstanceOf(SessionConfigError);
-    expect((error as SessionConfigError).option).toBe("idleTimeout");
-    expect((error as SessionConfigError).code).toBe("ERR_SESSION_CONFIG");
-    if (input !== "") expect((error as SessionConfigError).message).toContain('"2 days"'); // an accepted example
-  });
+  it.each(["", "soon", "10", "3600", "-5m", "-1 day", "1h-30m", "m", "NaN", "Infinityd", "2 fortnights"])(
+    "refuses %j naming the option",
+    (input) => {
+      const error = (() => {
+        try {
+          parseDuration(input, "idleTimeout");
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(error).toBeInstanceOf(SessionConfigError);
+      expect((error as SessionConfigError).option).toBe("idleTimeout");
+      expect((error as SessionConfigError).code).toBe("ERR_SESSION_CONFIG");
+      if (input !== "") expect((error as SessionConfigError).message).toContain('"2 days"'); // an accepted example
+    },
+  );
 
   it("refuses zero, negatives, non-finite and absurd numbers", () => {
     for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e15]) {

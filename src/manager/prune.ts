@@ -103,7 +103,8 @@ export interface BackgroundPrune {
  */
 export function backgroundPruneOf(options: BackgroundPruneOptions, option: string, every: Duration = "5m"): BackgroundPrune {
   if (typeof options !== "object" || options === null) throw new SessionConfigError(option, "expected an object or false");
-  if (options.onError !== undefined && typeof options.onError !== "function") throw new SessionConfigError(`${option}.onError`, "must be a function");
+  if (options.onError !== undefined && typeof options.onError !== "function")
+    throw new SessionConfigError(`${option}.onError`, "must be a function");
   return {
     everyMs: parseDuration(options.every ?? every, `${option}.every`),
     batchSize: batchSizeOf(options.batchSize, `${option}.batchSize`),
