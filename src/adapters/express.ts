@@ -18,7 +18,8 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import type { Session, SessionData } from "../session/session.js";
+import type { IncomingMessage } from "node:http";
+import type { RequestContext, Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node/run.js";
 import { sendAnswer } from "./node/write-response.js";
@@ -39,6 +40,26 @@ declare global {
     }
   }
 }
+
+/**
+ * A request's context as Express sees it through its `trust proxy` setting (`req.secure`,
+ * `req.ip`), read only when the core needs it (a cookie's Secure attribute, a new
+ * session's ip): Express computes both on every access.
+ */
+class ExpressContext implements RequestContext {
+  constructor(readonly req: Request) {}
+  get secure(): boolean {
+    return this.req.secure;
+  }
+  get ip(): string | null {
+    return this.req.ip ?? null;
+  }
+  get userAgent(): string | null {
+    return this.req.headers["user-agent"] ?? null;
+  }
+}
+
+const expressContext = (req: IncomingMessage): RequestContext => new ExpressContext(req as Request);
 
 /**
  * Creates the middleware. Mount it before the routes that use `req.session`.
@@ -67,7 +88,7 @@ export function sessionMiddleware<Data extends SessionData = Express.PgSessionDa
   // A plain function, not an async one: Express 5's router attaches a rejection handler to
   // every promise a middleware returns (a closure and a promise reaction per request).
   return function pgsession(req: Request, res: Response, next: NextFunction): void {
-    startNodeSession(sessions, req, res, options, onOther).then((run) => {
+    startNodeSession(sessions, req, res, options, onOther, expressContext).then((run) => {
       if (!run) return;
       (req as unknown as { session: Session<Data> }).session = run.session;
       try {

@@ -12,7 +12,8 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import type { Session, SessionData } from "../session/session.js";
+import type { TrustProxy } from "../session/request-context.js";
+import type { RequestContext, Session, SessionData } from "../session/session.js";
 import type { Sessions } from "../manager/manager.js";
 import { readNodeRequest } from "./node/read-request.js";
 import {
@@ -57,12 +58,33 @@ export type FastifyErrorHandler = (err: unknown, request: FastifyRequest, reply:
 export interface FastifySessionOptions {
   /** The session manager from `createSessions`. */
   sessions: Sessions<object>;
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /**
+   * Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default:
+   * the `trustProxy` of `createSessions`; when neither is set, Fastify's own `trustProxy`
+   * (`request.protocol`, `request.ip`).
+   */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FastifyErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
   onSessionGone?: FastifyErrorHandler;
+}
+
+/**
+ * A request's context as Fastify sees it through its own `trustProxy` option, read only
+ * when the core needs it (a cookie's Secure attribute, a new session's ip).
+ */
+class FastifyContext implements RequestContext {
+  constructor(readonly request: FastifyRequest) {}
+  get secure(): boolean {
+    return this.request.protocol === "https";
+  }
+  get ip(): string | null {
+    return this.request.ip ?? null;
+  }
+  get userAgent(): string | null {
+    return this.request.headers["user-agent"] ?? null;
+  }
 }
 
 /** Replaces the reply's status and headers with `answer`; returns its body. */
@@ -96,12 +118,15 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   checkSessions(options.sessions);
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
+  // Unset in pgsession: Fastify's own trustProxy decides, through request.protocol and request.ip.
+  const requestContext = (request: FastifyRequest): RequestContext =>
+    trustProxy === null ? new FastifyContext(request) : readNodeRequest(request.raw, trustProxy).context;
   // Requests whose failure is answered already, and which failure it was.
   const failed = new WeakMap<FastifyRequest, FailureKind>();
   const contextFor = (request: FastifyRequest): FailureContext => ({
     sessions,
     session: request.session,
-    secure: readNodeRequest(request.raw, trustProxy).context.secure === true,
+    secure: requestContext(request).secure === true,
   });
   const answer = (failure: FailureAnswer<FastifyErrorHandler>, err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, failure.kind);
@@ -136,8 +161,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // Callback style, not async: an async hook costs a promise, an await and Fastify's
   // reaction to the returned promise on every request.
   fastify.addHook("onRequest", (request, reply, done) => {
-    const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
-    sessions.resolve(cookieHeader, context).then(
+    sessions.resolve(request.headers.cookie, requestContext(request)).then(
       (session) => {
         request.session = session as FastifyRequest["session"];
         done();

@@ -9,6 +9,8 @@ import { SessionConfigError } from "../errors.js";
 import { defaultTouchAfter, type TimeoutPolicy } from "../session/timeouts.js";
 import { defaultRandomBytes, type RandomBytes } from "../session/token.js";
 import { validateIdentifier } from "../lib/identifier.js";
+import { checkTrustProxy } from "../session/request-context.js";
+import type { TrustProxy } from "../session/request-context.js";
 import type { StoreDriver } from "../driver.js";
 import { AUTOMATIC_PRUNE_EVERY, backgroundPruneOf, type BackgroundPrune, type BackgroundPruneOptions } from "./prune.js";
 
@@ -52,10 +54,14 @@ export interface SessionsOptions {
   /** Store new sessions even when they hold no data and no user. Default `false`. */
   saveUninitialized?: boolean;
   /**
-   * Behind a reverse proxy: believe its `X-Forwarded-Proto` (for `cookie.secure: "auto"`)
-   * and `X-Forwarded-For` (the recorded ip). Adapters read it. Default `false`.
+   * Behind reverse proxies: how many to believe (`true`: one) for `X-Forwarded-Proto` (for
+   * `cookie.secure: "auto"`) and `X-Forwarded-For` (the recorded ip), taking the entries
+   * those proxies added (right-most first), never the client's own. Adapters read it; an
+   * adapter's own `trustProxy` wins. Unset, the Express and Fastify adapters follow the
+   * framework's setting (`req.secure`/`req.ip`, Fastify's `trustProxy`) and the others
+   * trust no proxy.
    */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
   /**
    * Send `Cache-Control: no-store` with every response that sets the session cookie, unless
    * the app already set a Cache-Control with `no-store` or `private` (the OWASP session
@@ -94,7 +100,8 @@ export interface ResolvedOptions {
   readonly remember: TimeoutPolicy;
   readonly staleMs: number;
   readonly saveUninitialized: boolean;
-  readonly trustProxy: boolean;
+  /** As given; null when not set (see {@link SessionsOptions.trustProxy}). */
+  readonly trustProxy: TrustProxy | null;
   readonly noStore: boolean;
   readonly maxDataSize: number;
   readonly audience: string | null;
@@ -164,7 +171,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (audience !== null && (typeof audience !== "string" || audience.length === 0 || audience.length > 200)) {
     throw new SessionConfigError("audience", "must be a non-empty string of at most 200 characters");
   }
-  for (const flag of ["unlogged", "saveUninitialized", "trustProxy", "noStore"] as const) {
+  for (const flag of ["unlogged", "saveUninitialized", "noStore"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new SessionConfigError(flag, "must be true or false");
   }
   for (const fn of ["now", "randomBytes"] as const) {
@@ -186,7 +193,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     remember: timeouts(remember.idleTimeout ?? "30d", remember.absoluteTimeout ?? "90d", options.touchAfter, "remember."),
     staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
     saveUninitialized: options.saveUninitialized ?? false,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: options.trustProxy === undefined ? null : checkTrustProxy(options.trustProxy, "trustProxy"),
     noStore: options.noStore ?? true,
     maxDataSize,
     audience,

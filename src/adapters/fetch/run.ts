@@ -7,6 +7,7 @@
 import type { Sessions } from "../../manager/manager.js";
 import type { Session, SessionData } from "../../session/session.js";
 import { failureAnswer } from "../shared/failure.js";
+import type { TrustProxy } from "../../session/request-context.js";
 import { readFetchRequest } from "./read-request.js";
 import { appendSetCookie, toResponse } from "./write-response.js";
 
@@ -29,8 +30,8 @@ export type FetchErrorHandler = (err: unknown, request: Request) => Response | P
  * ```
  */
 export interface FetchSessionOptions {
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /** Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default: the `trustProxy` of `createSessions`, else none. */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FetchErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -49,7 +50,7 @@ export async function runWithSession<Data extends SessionData>(
   handler: (session: Session<Data>) => Response | Promise<Response>,
   ip?: string | null,
 ): Promise<Response> {
-  const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy, ip);
+  const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy ?? false, ip);
   let session: Session<Data> | undefined;
   try {
     session = await sessions.resolve(cookieHeader, context);

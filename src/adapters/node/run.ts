@@ -6,7 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Sessions } from "../../manager/manager.js";
-import type { Session, SessionData } from "../../session/session.js";
+import type { TrustProxy } from "../../session/request-context.js";
+import type { RequestContext, Session, SessionData } from "../../session/session.js";
 import { failureAnswer, kindOf } from "../shared/failure.js";
 import { holdOutput, type OutputGate } from "./hold.js";
 import { readNodeRequest } from "./read-request.js";
@@ -31,8 +32,12 @@ export type NodeErrorHandler = (err: unknown, req: IncomingMessage, res: ServerR
  * ```
  */
 export interface NodeFailureOptions {
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /**
+   * Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default:
+   * the `trustProxy` of `createSessions`; when neither is set, Express's own `trust proxy`
+   * setting (`req.secure`, `req.ip`), and no proxy for node:http.
+   */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: NodeErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -50,7 +55,8 @@ export interface NodeSessionRun<Data extends SessionData> {
 /**
  * Resolves the session of `req` and holds `res` until it is committed. Resolves to null
  * when the store failed (the failure is answered), rethrows anything else. `onOther`
- * answers a failure that is not one pgsession answers itself.
+ * answers a failure that is not one pgsession answers itself. `frameworkContext` reads
+ * the request's context the framework's way (its proxy settings) when no `trustProxy` is set.
  */
 export async function startNodeSession<Data extends SessionData>(
   sessions: Sessions<Data>,
@@ -58,8 +64,17 @@ export async function startNodeSession<Data extends SessionData>(
   res: ServerResponse,
   options: NodeFailureOptions,
   onOther: NodeErrorHandler,
+  frameworkContext?: (req: IncomingMessage) => RequestContext,
 ): Promise<NodeSessionRun<Data> | null> {
-  const { cookieHeader, context } = readNodeRequest(req, options.trustProxy ?? sessions.options.trustProxy);
+  const trust = options.trustProxy ?? sessions.options.trustProxy;
+  let cookieHeader: string | undefined;
+  let context: RequestContext;
+  if (trust === null && frameworkContext) {
+    cookieHeader = req.headers.cookie;
+    context = frameworkContext(req);
+  } else {
+    ({ cookieHeader, context } = readNodeRequest(req, trust ?? false));
+  }
   // Assigned once the response is held; fail() may run before (a resolve that failed).
   // eslint-disable-next-line prefer-const
   let gate: OutputGate | undefined;
