@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionConfigError, SessionDataTooLargeError, SessionGoneError } from "../errors.js";
+import { SessionConfigError, SessionGoneError } from "../errors.js";
 import { createSessions } from "../create-sessions.js";
 import type { StoreDriver } from "../driver.js";
 import type { Sessions } from "../manager/manager.js";
@@ -201,8 +201,6 @@ export class PgSessionStore extends Base {
       (async () => {
         if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
         const { sessions, store } = await this.#bySid();
-        const size = Buffer.byteLength(JSON.stringify(session));
-        if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
         await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
       })(),
       callback,

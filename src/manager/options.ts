@@ -51,6 +51,12 @@ export interface SessionsOptions {
   touchAfter?: Duration;
   /** How long a rotated-away token keeps working, for requests already in flight. Default `"10s"`. */
   staleTtl?: Duration;
+  /**
+   * Rolling renewal: a request whose session token is older than this gets a new token
+   * when it commits (the old one works for `staleTtl` more), so that a long-lived session
+   * does not keep one token for months. Longer than `staleTtl`. Default: off.
+   */
+  rotateAfter?: Duration;
   /** Store new sessions even when they hold no data and no user. Default `false`. */
   saveUninitialized?: boolean;
   /**
@@ -99,6 +105,8 @@ export interface ResolvedOptions {
   readonly standard: TimeoutPolicy;
   readonly remember: TimeoutPolicy;
   readonly staleMs: number;
+  /** Rolling renewal: the token age, in ms, past which a request's commit rotates it; null when off. */
+  readonly rotateAfterMs: number | null;
   readonly saveUninitialized: boolean;
   /** As given; null when not set (see {@link SessionsOptions.trustProxy}). */
   readonly trustProxy: TrustProxy | null;
@@ -124,6 +132,7 @@ const KNOWN = new Set([
   "remember",
   "touchAfter",
   "staleTtl",
+  "rotateAfter",
   "saveUninitialized",
   "trustProxy",
   "noStore",
@@ -180,6 +189,11 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (options.store !== undefined && (typeof options.store?.query !== "function" || typeof options.store?.transaction !== "function")) {
     throw new SessionConfigError("store", "must be a driver from pgStore(), postgresStore() or pgliteStore()");
   }
+  const staleMs = parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true });
+  const rotateAfterMs = options.rotateAfter === undefined ? null : parseDuration(options.rotateAfter, "rotateAfter");
+  // A rotation within the grace window of the last one would end that window early: the
+  // token before it, which requests may still carry, would stop working.
+  if (rotateAfterMs !== null && rotateAfterMs <= staleMs) throw new SessionConfigError("rotateAfter", "must be longer than staleTtl");
   const maxSessionsPerUser = options.maxSessionsPerUser ?? null;
   if (maxSessionsPerUser !== null && (!Number.isInteger(maxSessionsPerUser) || maxSessionsPerUser < 1 || maxSessionsPerUser > 100_000)) {
     throw new SessionConfigError("maxSessionsPerUser", "must be a whole number from 1 to 100000");
@@ -191,7 +205,8 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     cookie: createCookiePolicy(options.cookie),
     standard: timeouts(options.idleTimeout ?? "24h", options.absoluteTimeout ?? "7d", options.touchAfter, ""),
     remember: timeouts(remember.idleTimeout ?? "30d", remember.absoluteTimeout ?? "90d", options.touchAfter, "remember."),
-    staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
+    staleMs,
+    rotateAfterMs,
     saveUninitialized: options.saveUninitialized ?? false,
     trustProxy: options.trustProxy === undefined ? null : checkTrustProxy(options.trustProxy, "trustProxy"),
     noStore: options.noStore ?? true,

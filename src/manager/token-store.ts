@@ -10,6 +10,7 @@ import { emptyData, type SessionData } from "../session/session.js";
 import { cookieLifetime, fixedLifetime, type TimeoutPolicy } from "../session/timeouts.js";
 import { generatePublicId, isWellFormedToken, tokenHashBytes } from "../session/token.js";
 import { clockOf, newToken, type ManagerContext } from "./context.js";
+import { checkDataSize } from "./write.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {
@@ -85,7 +86,10 @@ export class TokenStore {
     this.#defaultTtlMs = parseDuration(value, "defaultTtl");
   }
 
-  /** Stores a new session and returns its token (the only copy: the database keeps a hash). */
+  /**
+   * Stores a new session and returns its token (the only copy: the database keeps a hash).
+   * Data past `maxDataSize` throws `SessionDataTooLargeError`.
+   */
   async create(options: { data?: SessionData; ttl?: Duration; userId?: string } = {}): Promise<string> {
     const lifetime = fixedLifetime(options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl"));
     const { token } = newToken(this.#ctx);
@@ -95,8 +99,10 @@ export class TokenStore {
 
   async #insert(token: string, data: SessionData, lifetime: TimeoutPolicy, userId: string | null = null): Promise<void> {
     const ctx = this.#ctx;
+    const checked = checkData(data);
+    checkDataSize(ctx, checked);
     const id = generatePublicId(ctx.options.randomBytes, clockOf(ctx).getTime());
-    const { column } = ctx.codec.seal(checkData(data), { token, publicId: id });
+    const { column } = ctx.codec.seal(checked, { token, publicId: id });
     await ctx.table.insert({
       id,
       tokenHash: tokenHashBytes(token),
@@ -218,11 +224,17 @@ export class TokenStore {
     return this.#ctx.table.removeAll(this.#ctx.options.audience);
   }
 
-  /** Replaces the data of a live session, and its expiry when `ttl` is given. Throws {@link SessionGoneError} if it is not live. */
+  /**
+   * Replaces the data of a live session, and its expiry when `ttl` is given. Throws
+   * {@link SessionGoneError} if it is not live, `SessionDataTooLargeError` for data
+   * past `maxDataSize`.
+   */
   async set(token: string, data: SessionData, options: { ttl?: Duration } = {}): Promise<void> {
     const ctx = this.#ctx;
     const ttlMs = options.ttl === undefined ? null : parseDuration(options.ttl, "ttl");
     const checked = checkData(data ?? emptyData());
+    // The whole data is replaced, not merged: checked here, no parallel write can add to it.
+    checkDataSize(ctx, checked);
     if (!this.#accepts(token)) throw new SessionGoneError();
     const tokenHash = tokenHashBytes(token);
     let column = JSON.stringify(checked);

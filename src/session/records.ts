@@ -16,6 +16,8 @@ export interface SessionRecord {
   lastSeenAt: Date;
   /** When the data or the user last changed. */
   updatedAt: Date;
+  /** When the current token was issued: the session's creation, or its last rotation or login. */
+  tokenIssuedAt: Date;
   authenticatedAt: Date | null;
   expiresAt: Date;
   absoluteExpiresAt: Date;
@@ -69,6 +71,12 @@ export interface DataChanges {
   set: string;
   /** Whether the data was cleared before these changes. */
   cleared: boolean;
+  /**
+   * The most bytes the merged data may take (`maxDataSize`, counted as PostgreSQL's text of
+   * the jsonb): the write refuses a merge past it with `SessionDataTooLargeError`. Absent for
+   * sealed data, whose size is checked before it is sealed.
+   */
+  limit?: number;
 }
 
 /** What a rotation also does when it is a login. */

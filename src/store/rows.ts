@@ -5,6 +5,7 @@
  * 250 lines: split, the hot path would no longer read in one place.
  * @module
  */
+import { SessionDataTooLargeError } from "../errors.js";
 import { toStoreError } from "../lib/store-error.js";
 import type {
   DataChanges,
@@ -24,6 +25,11 @@ import type { BuiltStatements } from "./statement-forms.js";
 import type { Statements } from "./statements.js";
 
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
+
+/** Whether changes change nothing (a rotation's, when the request wrote no data). */
+function isEmpty(changes: DataChanges): boolean {
+  return !changes.cleared && changes.set === "{}" && changes.deleted === "[]";
+}
 
 /** The public id, user and audience of a row a DELETE returned. */
 function endedSession(row: Row): EndedSession {
@@ -149,6 +155,7 @@ export class SqlRows implements SessionRows {
       createdAt: at,
       lastSeenAt: at,
       updatedAt: at,
+      tokenIssuedAt: at,
       authenticatedAt: row.userId === null ? null : at,
       expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)),
       absoluteExpiresAt: new Date(ms + row.absoluteMs),
@@ -160,18 +167,19 @@ export class SqlRows implements SessionRows {
 
   async save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
     const now = this.#now();
+    const limit = changes.limit ?? null;
     if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
-      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
+      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set, limit]);
       if (merged[0]) return merged[0].version as number;
       // Not by the current token: the general statement tells a grace-window token from a session gone.
     }
-    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
+    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion, limit];
     const rows =
       id === null
         ? await this.run("saving the session", this.#sql.saveByToken, params)
         : await this.run("saving the session", this.#sql.save, [...params, id]);
     if (rows[0]) return rows[0].version as number;
-    return this.#miss(now, tokenHash, expectedVersion !== null);
+    return this.#miss(now, tokenHash, changes, expectedVersion !== null);
   }
 
   async rotate(
@@ -198,8 +206,10 @@ export class SqlRows implements SessionRows {
       login?.absoluteMs ?? 0,
       login?.ip ?? null,
       login?.userAgent ?? null,
+      // A rotation that changes no data stores it as it is, even past a limit lowered since.
+      isEmpty(changes) ? null : (changes.limit ?? null),
     ]);
-    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
+    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, changes, false);
   }
 
   async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
@@ -216,12 +226,22 @@ export class SqlRows implements SessionRows {
     return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
   }
 
-  // Rare path: a write matched no row; one more query tells the caller why.
-  async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
-    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash]);
+  /**
+   * Rare path: a write matched no row; one more query tells the caller why: the session is
+   * gone, its token was replaced, or its merge would pass the size limit
+   * ({@link SessionDataTooLargeError}, measured on the row as the write that made it too
+   * large left it).
+   */
+  async #miss(now: Date | null, tokenHash: Uint8Array, changes: DataChanges, compareAndSet: boolean): Promise<MissReason> {
+    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash, changes.deleted, changes.set, changes.cleared]);
     if (!rows[0]) return "gone";
+    const limit = isEmpty(changes) ? undefined : changes.limit;
+    const size = Number(rows[0].size);
+    if (limit !== undefined && size > limit) throw new SessionDataTooLargeError(size, limit);
     if (rows[0].current === false) return "stale";
-    return compareAndSet ? "conflict" : "gone";
+    // Live under this token: a compare-and-set found another version, or a merge the limit
+    // refused fits again because yet another write came in between.
+    return compareAndSet || limit !== undefined ? "conflict" : "gone";
   }
 
   async listByUser(userId: string, audience: string | null): Promise<SessionSummary[]> {
