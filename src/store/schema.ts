@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { quoteIdent } from "../lib/identifier.js";
+import { quoteIdent, quoteLiteral } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
 
 /** A migration file from `sql/`. */
@@ -55,6 +55,8 @@ export function renderMigration(sql: string, names: TableName, options: { unlogg
     switch (key) {
       case "schema":
         return quoteIdent(names.schema);
+      case "schema_literal":
+        return quoteLiteral(names.schema);
       case "table":
         return quoteIdent(names.table + (suffix ?? ""));
       case "unlogged":

@@ -31,15 +31,17 @@ class PgSessionTable extends SqlRows implements SessionTable {
   readonly #driver: StoreDriver;
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
+  readonly #audience: string | null;
 
-  constructor(driver: StoreDriver, name: TableName, clock: TableClock) {
+  constructor(driver: StoreDriver, name: TableName, clock: TableClock, audience: string | null) {
     const statements = statementsFor(name);
-    super(driver, clock, statements, name);
+    super(driver, clock, statements, name, audience);
     this.kind = driver.kind;
     this.name = name;
     this.#driver = driver;
     this.#clock = clock;
     this.#statements = statements;
+    this.#audience = audience;
   }
 
   #now(): Date | null {
@@ -49,9 +51,9 @@ class PgSessionTable extends SqlRows implements SessionTable {
   transaction<T>(fn: (tx: SessionTableTransaction) => Promise<T>): Promise<T> {
     return this.#driver.transaction((tx) =>
       fn({
-        rows: new SqlRows(tx, this.#clock, this.#statements, this.name),
+        rows: new SqlRows(tx, this.#clock, this.#statements, this.name, this.#audience),
         sql: createSessionSql(tx),
-        enterSession: (session) => enterSession(tx, session),
+        enterSession: (session) => enterSession(tx, this.name, session),
         lockUser: (userId) => lockUser(tx, this.name, userId),
         trimUserSessions: (userId, audience, keep, currentId) =>
           trimUserSessions(tx, this.name, this.#now(), userId, audience, keep, currentId),
@@ -167,14 +169,20 @@ class PgSessionTable extends SqlRows implements SessionTable {
 
 /**
  * Opens the sessions table `name` over `driver`, on the database's clock or, for tests,
- * an injected one. Names must be validated first (`validateIdentifier`).
+ * an injected one, for the sessions of `audience` (null: the sessions without one). Names
+ * must be validated first (`validateIdentifier`).
  *
  * @example
  * ```ts
- * const table = openSessionTable(pgStore(pool), { schema: "pgsession", table: "sessions" }, null);
+ * const table = openSessionTable(pgStore(pool), { schema: "pgsession", table: "sessions" }, null, "shop");
  * await table.migrate({ unlogged: false });
  * ```
  */
-export function openSessionTable(driver: StoreDriver, name: TableName, clock: TableClock = null): SessionTable {
-  return new PgSessionTable(driver, name, clock);
+export function openSessionTable(
+  driver: StoreDriver,
+  name: TableName,
+  clock: TableClock = null,
+  audience: string | null = null,
+): SessionTable {
+  return new PgSessionTable(driver, name, clock, audience);
 }
