@@ -17,8 +17,7 @@ import type {
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
-import { loadMigrations, renderFunctions, renderMigration, statement } from "./schema.js";
-import { quoteIdent } from "../lib/identifier.js";
+import { loadMigrations, migrationHistory, renderFunctions, renderMigration, statement } from "./schema.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";
 import { statementsFor, type BuiltStatements } from "./statement-forms.js";
@@ -107,15 +106,10 @@ class PgSessionTable extends SqlRows implements SessionTable {
    * every SQL function from `sql/functions.sql`, so each has one definition.
    */
   async migrate(options: { unlogged: boolean }): Promise<number[]> {
-    const schema = quoteIdent(this.name.schema);
-    const history = `${schema}.${quoteIdent(`${this.name.table}_migrations`)}`;
-    // Per schema: the tables of one schema share its functions, which every migrate re-applies.
-    const lockKey = `pgsession:migrate:${this.name.schema}`;
+    const { table: history, create, lockKey } = migrationHistory(this.name);
     return this.#inTransaction("migrating", async (tx) => {
       await tx.query(WAIT_FOR_LOCK, [lockKey]);
-      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
-        CREATE TABLE IF NOT EXISTS ${history} (
-          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await tx.exec(create);
       const done = await tx.query(statement("migrate_done", `SELECT version FROM ${history}`), []);
       const applied = new Set(done.map((row) => row.version as number));
       const versions: number[] = [];
@@ -134,7 +128,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
-    const history = `${quoteIdent(this.name.schema)}.${quoteIdent(`${this.name.table}_migrations`)}`;
+    const history = migrationHistory(this.name).table;
     const latest = Math.max(0, ...loadMigrations().map((m) => m.version));
     const driver = this.#driver;
     const read = async (stmt: Statement, params: unknown[]) => {
