@@ -26,7 +26,8 @@ import { openSessionTable } from "./store/session-table.js";
 export function createSessions<Data extends object = SessionData>(options: SessionsOptions = {}): SessionManager<Data> {
   const resolved = resolveOptions(options);
   if (options.store === undefined) warnEmbeddedInProduction();
-  const table = openSessionTable(options.store ?? lazyDefaultDriver(), { schema: resolved.schema, table: resolved.table }, resolved.now);
+  const names = { schema: resolved.schema, table: resolved.table };
+  const table = openSessionTable(options.store ?? lazyDefaultDriver(), names, resolved.now, resolved.audience);
   return new SessionManager<Data>(resolved, table);
 }
 

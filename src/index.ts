@@ -16,6 +16,7 @@
  * @module
  */
 export { createSessions } from "./create-sessions.js";
+export { installScript, shippedMigrations, type InstallScriptOptions } from "./store/install-script.js";
 export { SessionManager, Sessions } from "./manager/manager.js";
 export type { CommitOptions } from "./manager/commit.js";
 export type { UserSession } from "./manager/users.js";

@@ -12,12 +12,14 @@ import { listCommand } from "./commands/list.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { pruneCommand } from "./commands/prune.js";
 import { revokeCommand } from "./commands/revoke.js";
+import { sqlCommand } from "./commands/sql.js";
 import { statsCommand } from "./commands/stats.js";
 import { statusCommand } from "./commands/status.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   migrateCommand,
+  sqlCommand,
   statusCommand,
   pruneCommand,
   listCommand,

@@ -77,7 +77,13 @@ export interface SessionsOptions {
   noStore?: boolean;
   /** Largest serialized session data, in bytes. Default 65536. */
   maxDataSize?: number;
-  /** Audience (application or tenant) of the sessions this instance creates. Default none. */
+  /**
+   * Audience (application or tenant) of the sessions this instance creates, and the only
+   * one its reads see: a token of another audience resolves like an unknown one (a new
+   * session), and `sessions.store` neither reads nor writes it. Without this option an
+   * instance sees only sessions without an audience. Listing and revoking a user's
+   * sessions default to it too, but `audience: null` there means every audience. Default none.
+   */
   audience?: string;
   /** Clock, for tests. Default: the database clock (`now()`), never the Node clock. */
   now?: () => Date;

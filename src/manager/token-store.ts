@@ -41,7 +41,8 @@ function isForeignKey(key: unknown): key is string {
 /**
  * Token-addressed sessions for code without HTTP (jobs, WebSockets, CLIs). Reached as
  * `sessions.store`. A session lives `ttl` (default: {@link TokenStore.defaultTtl}) from its
- * creation or its last `set` with a ttl; `get` does not extend it.
+ * creation or its last `set` with a ttl; `get` does not extend it. Tokens of sessions of
+ * another audience than the instance's answer like unknown ones, to reads and writes alike.
  *
  * @example
  * ```ts
@@ -118,7 +119,7 @@ export class TokenStore {
     });
   }
 
-  /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
+  /** The live session of `token`, or null (unknown, malformed, expired, deleted, or of another audience). */
   async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!this.#accepts(token)) return null;
     const record = await this.#ctx.table.peek(tokenHashBytes(token));

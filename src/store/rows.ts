@@ -48,19 +48,24 @@ const READ_ONLY = "25006";
 /** The clock a table is bound to: an injected one (tests), or null for the database's `now()`. */
 export type TableClock = (() => Date) | null;
 
-/** Row reads and writes over one connection or transaction. */
+/**
+ * Row reads and writes over one connection or transaction. Those that reach a session by
+ * its token alone see only the sessions of `audience` (exactly: null sees only sessions
+ * without one).
+ */
 export class SqlRows implements SessionRows {
   readonly #on: Queryable;
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
-
   readonly #name: TableName;
+  readonly #audience: string | null;
 
-  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName) {
+  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName, audience: string | null) {
     this.#on = on;
     this.#clock = clock;
     this.#statements = statements;
     this.#name = name;
+    this.#audience = audience;
   }
 
   /** The clock parameter of a statement: the injected time, or null for the database's. */
@@ -103,7 +108,7 @@ export class SqlRows implements SessionRows {
     const now = this.#now();
     let rows: Row[];
     try {
-      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash]);
+      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash, this.#audience]);
     } catch (err) {
       // A read-only database (a failover in progress) still answers reads: the due touch,
       // which cannot be written, is skipped rather than failing the request.
@@ -113,13 +118,13 @@ export class SqlRows implements SessionRows {
     }
     if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
-    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash, this.#audience]);
     if (!previous[0]) return null;
     return previous[0].retired === true ? "superseded" : recordOf(previous[0]);
   }
 
   async peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
-    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
+    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash, this.#audience]);
     return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
   }
 
@@ -213,17 +218,17 @@ export class SqlRows implements SessionRows {
   }
 
   async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
-    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
+    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, this.#audience, data, ttlMs]);
     return rows.length > 0;
   }
 
   async remove(tokenHash: Uint8Array): Promise<EndedSession | null> {
-    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
+    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash, this.#audience]);
     return rows[0] ? endedSession(rows[0]) : null;
   }
 
   async tombstone(tokenHash: Uint8Array): Promise<boolean> {
-    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
+    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash, this.#audience])).length > 0;
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   dataSize,
   fitsIn,
   inAudience,
+  isAudience,
   isExpired,
   isLive,
   isPreviousToken,
@@ -88,6 +89,9 @@ export const TABLE_EXISTS = plainStatement("table_exists", { name: "text" }, (p)
 export function buildStatements(names: TableName, clock: Clock): Statements {
   const t = qualifiedName(names);
   const token = { token: "bytea" } as const;
+  // Statements that reach a session by its token alone see only the table's audience
+  // (isAudience); the writes that follow a read of the session (save, rotate) need not.
+  const ownToken = { token: "bytea", audience: "text" } as const;
   const writes = {
     token: "bytea",
     deleted: "text",
@@ -101,14 +105,15 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     // The read, and the idle-timeout extension when one is due, in ONE statement: a single
     // index lookup of the current token. The plan is kept flat on purpose: PostgreSQL
     // initializes every node and expression of a plan on each execution, and that, not the
-    // lookup, is most of what a read costs it.
+    // lookup, is most of what a read costs it. The audience is in the WHERE clause, not
+    // checked afterwards, so that a read under another audience touches nothing.
     find: clockedStatement(
       clock,
       "find",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}
-         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // The same by the previous token inside its grace window: run only when `find` found
     // nothing (a rotated-away token, or an unknown or expired one). A token a login replaced
@@ -116,21 +121,21 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     findPrevious: clockedStatement(
       clock,
       "find_previous",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: "false", touch: `CASE WHEN NOT s.prev_login AND ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })},
               s.prev_login AS retired
-         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // A read with no side effect (the low-level store's get).
     peek: clockedStatement(
       clock,
       "peek",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: `s.token_hash = ${p.token}`, touch: "NULL" })},
               (extract(epoch FROM s.idle_expires_at - ${p.now}) * 1000)::float8 AS expires_in
-         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
     // Nothing comes back: the caller knows what it inserted. The clock and the durations
@@ -252,22 +257,22 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     replace: clockedStatement(
       clock,
       "replace",
-      { token: "bytea", data: "text", ttl: "float8" },
+      { ...ownToken, data: "text", ttl: "float8" },
       (p) =>
         `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1, updated_at = ${p.now},
               idle_timeout = coalesce(${milliseconds(p.ttl)}, s.idle_timeout),
               idle_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.idle_expires_at),
               absolute_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.absolute_expires_at)
-        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
        RETURNING s.version`,
     ),
     remove: clockedStatement(
       clock,
       "remove",
-      token,
+      ownToken,
       // Any token the session knows, the one a login replaced included: a logout that races
       // a login of the same session ends it, successor and all, instead of missing it.
-      (p) => `DELETE FROM ${t} s WHERE ${knowsToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`,
+      (p) => `DELETE FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isAudience(p.audience)} RETURNING s.id, s.user_id, s.audience`,
     ),
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
@@ -275,11 +280,11 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     tombstone: clockedStatement(
       clock,
       "tombstone",
-      token,
+      ownToken,
       (p) =>
         `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL, updated_at = ${p.now},
               idle_expires_at = ${p.now} - interval '1 millisecond', version = s.version + 1
-        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
        RETURNING s.id`,
     ),
     // After a write matched nothing: is the session gone, was it a conflict, or would the

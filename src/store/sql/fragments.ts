@@ -195,8 +195,24 @@ export function milliseconds(ms: string): string {
 }
 
 /**
+ * The row belongs to exactly the audience `audience` names (a nullable text parameter):
+ * null matches only rows without one. Every statement that reaches a session by its token
+ * applies it, so that a token issued for one audience names nothing under another (and a
+ * read under another audience does not touch it either).
+ *
+ * @example
+ * ```ts
+ * `SELECT … FROM t s WHERE s.token_hash = $1::bytea AND ${isAudience("$2::text")}`;
+ * ```
+ */
+export function isAudience(audience: string): string {
+  return `s.audience IS NOT DISTINCT FROM ${audience}`;
+}
+
+/**
  * Whether a row belongs to the audience `audience` names (a nullable text parameter);
- * null means every audience.
+ * null means every audience. For listings and revocations, which administer sessions
+ * rather than act as one: see {@link isAudience} for the rule of reads.
  *
  * @example
  * ```ts
