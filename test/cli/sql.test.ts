@@ -10,11 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSessions, installScript } from "../../src/index.js";
+import { createSessions, installScript, shippedMigrations } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
 import { pgliteStore } from "../../src/store/pglite.js";
 import { cleanEnv, parseJson, runCli } from "../support/cli.js";
 import { DATABASE_URL, hasPostgres, REQUIRE_POSTGRES, uniqueSchema } from "../support/db.js";
+
+/** The migrations this version ships, and their versions. */
+const SHIPPED = shippedMigrations();
+const VERSIONS = SHIPPED.map((m) => m.version);
 
 /** Whether psql runs; without it the psql suite is skipped, unless the server is required (CI). */
 function psqlAvailable(): boolean {
@@ -86,14 +90,15 @@ describe.skipIf(!hasPsql)("pgsession sql, applied with psql", { timeout: 120_000
       expect(result.code, `run ${run}: ${result.stderr}`).toBe(0);
       expect(result.stderr, `run ${run}`).toBe("");
     }
-    expect(await applied(schema, "web_sessions")).toEqual([
+    expect(await applied(schema, "web_sessions")).toEqual(SHIPPED);
+    expect(SHIPPED.slice(0, 2)).toEqual([
       { version: 1, name: "001_init" },
       { version: 2, name: "002_updated_at" },
     ]);
 
     const sessions = sessionsOn(schema, "web_sessions");
     const status = await sessions.migrationStatus();
-    expect(status.applied).toEqual([1, 2]);
+    expect(status.applied).toEqual(VERSIONS);
     expect(status.applied).toContain(status.latest);
     expect(await sessions.migrate()).toEqual([]); // nothing left to apply, and no failure
 
@@ -126,7 +131,7 @@ describe.skipIf(!hasPsql)("pgsession sql, applied with psql", { timeout: 120_000
     await sessionsOn(migrated).migrate();
     const script = await cli("--schema", migrated);
     expect((await psql(script.stdout)).code).toBe(0);
-    expect((await applied(migrated)).map((row) => row.version)).toEqual([1, 2]);
+    expect((await applied(migrated)).map((row) => row.version)).toEqual(VERSIONS);
 
     const unlogged = fresh("sqlcli");
     const printed = await cli("--schema", unlogged, "--unlogged");
@@ -139,7 +144,7 @@ describe.skipIf(!hasPsql)("pgsession sql, applied with psql", { timeout: 120_000
     const schema = fresh("sqlcli");
     const list = await cli("--list", "--json");
     const { migrations } = parseJson<{ migrations: Array<{ version: number; name: string }> }>(list);
-    expect(migrations.map((m) => m.version)).toEqual([1, 2]);
+    expect(migrations.map((m) => m.version)).toEqual(VERSIONS);
     expect((await cli("--list")).stdout).toMatch(/1\s+001_init\n2\s+002_updated_at/);
 
     const second = await cli("--schema", schema, "--migration", "2");
@@ -147,14 +152,16 @@ describe.skipIf(!hasPsql)("pgsession sql, applied with psql", { timeout: 120_000
     expect(early.code).not.toBe(0);
     expect(early.stderr).toContain("pgsession: migration 002_updated_at needs migration 001_init first");
 
-    for (const args of [["--migration", "1"], ["--migration", "2"], ["--migration", "2"], ["--functions"]]) {
+    // Each migration in order, the last one twice (idempotent), then the functions alone.
+    const steps = [...VERSIONS.map((v) => ["--migration", String(v)]), ["--migration", String(VERSIONS.at(-1))], ["--functions"]];
+    for (const args of steps) {
       const printed = await cli("--schema", schema, ...args);
       expect(printed.code, printed.stderr).toBe(0);
       const result = await psql(printed.stdout);
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
     }
     const sessions = sessionsOn(schema);
-    expect((await sessions.migrationStatus()).applied).toEqual([1, 2]);
+    expect((await sessions.migrationStatus()).applied).toEqual(VERSIONS);
     expect(await sessions.migrate()).toEqual([]);
     const made = await admin.query(`SELECT "${schema}".session_handler(NULL) AS token`);
     expect((await sessions.resolveToken(made.rows[0].token)).isNew).toBe(false);
@@ -177,7 +184,7 @@ describe.skipIf(!hasPsql)("pgsession sql, applied with psql", { timeout: 120_000
   });
 });
 
-describe("installScript through a driver (PGlite)", () => {
+describe("installScript through a driver (PGlite)", { timeout: 90_000 }, () => {
   it("applies twice, then migrate() finds the table up to date and sessions work", async () => {
     const driver = pgliteStore();
     try {
