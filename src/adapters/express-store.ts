@@ -27,7 +27,15 @@ import type { TokenStore } from "../manager/token-store.js";
  * ```
  */
 export type StoredExpressSession = {
-  cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null };
+  /** express-session's cookie: its lifetime sets the session's (`maxAge`, else `expires`, else the store's `ttl`). */
+  cookie?: {
+    /** Milliseconds left until the cookie expires; null for a browser-session cookie. */
+    maxAge?: number | null;
+    /** The cookie's configured lifetime in ms (express-session's; the store does not read it). */
+    originalMaxAge?: number | null;
+    /** When the cookie expires (a Date, or its JSON string); null for a browser-session cookie. */
+    expires?: string | Date | null;
+  };
 } & Record<string, unknown>;
 
 /**

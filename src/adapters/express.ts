@@ -64,6 +64,10 @@ const expressContext = (req: IncomingMessage): RequestContext => new ExpressCont
 /**
  * Creates the middleware. Mount it before the routes that use `req.session`.
  *
+ * @typeParam Data - The session data. Default: the global interface `Express.PgSessionData`
+ * (what `req.session` holds), which you augment to type your keys:
+ * `declare global { namespace Express { interface PgSessionData { visits?: number } } }`.
+ *
  * @example
  * ```ts
  * import express from "express";

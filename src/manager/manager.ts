@@ -117,7 +117,14 @@ export class SessionManager<Data extends object = SessionData> {
   }
 
   /** Where the sessions live, and which client reaches them. */
-  get table(): { schema: string; table: string; driver: string } {
+  get table(): {
+    /** Schema of the sessions table. */
+    schema: string;
+    /** Name of the sessions table. */
+    table: string;
+    /** The driver's client: `"pg"`, `"postgres"` or `"pglite"`. */
+    driver: string;
+  } {
     const { name, kind } = this.#ctx.table;
     return { schema: name.schema, table: name.table, driver: kind };
   }

@@ -104,24 +104,39 @@ export interface SessionsOptions {
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
+  /** Schema of the sessions table, validated. */
   readonly schema: string;
+  /** Name of the sessions table, validated. */
   readonly table: string;
+  /** Whether `migrate()` creates the table UNLOGGED. */
   readonly unlogged: boolean;
+  /** The cookie attributes, validated, with their defaults. */
   readonly cookie: CookiePolicy;
+  /** Timeouts of ordinary sessions, in ms. */
   readonly standard: TimeoutPolicy;
+  /** Timeouts of "remember me" sessions, in ms. */
   readonly remember: TimeoutPolicy;
+  /** How long a rotated-away token keeps working, in ms (`staleTtl`); 0 for not at all. */
   readonly staleMs: number;
   /** Rolling renewal: the token age, in ms, past which a request's commit rotates it; null when off. */
   readonly rotateAfterMs: number | null;
+  /** Whether sessions with no data and no user are stored too. */
   readonly saveUninitialized: boolean;
   /** As given; null when not set (see {@link SessionsOptions.trustProxy}). */
   readonly trustProxy: TrustProxy | null;
+  /** Whether adapters send `Cache-Control: no-store` with the session cookie. */
   readonly noStore: boolean;
+  /** Largest serialized session data, in bytes. */
   readonly maxDataSize: number;
+  /** Audience of the sessions this instance creates, or null for none. */
   readonly audience: string | null;
+  /** The injected clock, or null when the database clock is used. */
   readonly now: (() => Date) | null;
+  /** The random source: the injected one, or the OS CSPRNG. */
   readonly randomBytes: RandomBytes;
+  /** The encryption keys, or null when data is stored in plain JSON. */
   readonly encrypt: EncryptionOptions | null;
+  /** Most sessions a user keeps in this audience (a login revokes the oldest beyond it), or null for no limit. */
   readonly maxSessionsPerUser: number | null;
   /** The automatic prune, or null when `prune: false`. */
   readonly prune: BackgroundPrune | null;

@@ -21,7 +21,9 @@ export const DEFAULT_BACKGROUND_PRUNE_PAUSE_MS = 20;
 
 /** Progress of a prune. */
 export interface PruneProgress {
+  /** Expired rows deleted so far. */
   deleted: number;
+  /** Rows examined so far. */
   scanned: number;
 }
 
@@ -89,11 +91,22 @@ export async function pruneNow(ctx: ManagerContext, options: PruneOptions): Prom
 /** How often the automatic prune runs unless `prune.every` says otherwise (as connect-pg-simple prunes). */
 export const AUTOMATIC_PRUNE_EVERY = "15m";
 
-/** A background prune's settings, checked. */
+/**
+ * A background prune's settings, checked: {@link BackgroundPruneOptions} with durations in ms.
+ *
+ * @example
+ * ```ts
+ * sessions.options.prune; // { everyMs: 900_000, batchSize: 1000, pauseMs: 20, onError: undefined }
+ * ```
+ */
 export interface BackgroundPrune {
+  /** Period between runs, in ms (the automatic prune spreads it by ± 20 %). */
   readonly everyMs: number;
+  /** Rows examined per batch. */
   readonly batchSize: number;
+  /** Wait between batches, in ms. */
   readonly pauseMs: number;
+  /** Called with each failure; undefined: a warning on the console. */
   readonly onError: ((err: unknown) => void) | undefined;
 }
 

@@ -83,6 +83,7 @@ export class TokenStore {
   get defaultTtl(): number {
     return this.#defaultTtlMs;
   }
+  /** Sets that period: milliseconds, or a duration string such as `"1h"`. */
   set defaultTtl(value: Duration) {
     this.#defaultTtlMs = parseDuration(value, "defaultTtl");
   }
@@ -197,7 +198,16 @@ export class TokenStore {
    * const live = await sessions.store.list(100); // [{ id, data, expiresAt }]
    * ```
    */
-  list(limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+  list(limit: number): Promise<
+    Array<{
+      /** Public id (not the token). */
+      id: string;
+      /** The data column as stored: an encrypted session's is its sealed envelope. */
+      data: Record<string, unknown>;
+      /** When it ends unless used again (its idle expiry). */
+      expiresAt: Date;
+    }>
+  > {
     return this.#ctx.table.listLive(this.#ctx.options.audience, limit);
   }
 

@@ -23,6 +23,11 @@ export interface RequestFacts {
 /**
  * How many proxies in front of the server to believe: `true` is one (the usual load
  * balancer or reverse proxy), a number that many, `false` or 0 none.
+ *
+ * @example
+ * ```ts
+ * createSessions({ store, trustProxy: 2 }); // a CDN in front of a load balancer
+ * ```
  */
 export type TrustProxy = boolean | number;
 
