@@ -16,7 +16,7 @@
  * @module
  */
 export { createSessions } from "./create-sessions.js";
-export { installScript, shippedMigrations, type InstallScriptOptions } from "./store/install-script.js";
+export { installScript, shippedMigrations, type InstallScriptOptions, type ShippedMigration } from "./store/install-script.js";
 export { SessionManager, Sessions } from "./manager/manager.js";
 export type { CommitOptions } from "./manager/commit.js";
 export type { UserSession } from "./manager/users.js";

@@ -47,15 +47,23 @@ function packageVersion(): string {
   return version;
 }
 
+/** One migration pgsession ships. */
+export interface ShippedMigration {
+  /** Its number, from 1, in the order migrations apply. */
+  version: number;
+  /** Its file name without `.sql`, e.g. `001_init`. */
+  name: string;
+}
+
 /**
  * Every migration shipped with this version of pgsession, in order.
  *
  * @example
  * ```ts
- * shippedMigrations(); // [{ version: 1, name: "001_init" }, { version: 2, name: "002_updated_at" }]
+ * shippedMigrations(); // [{ version: 1, name: "001_init" }, { version: 2, name: "002_updated_at" }, ...]
  * ```
  */
-export function shippedMigrations(): Array<{ version: number; name: string }> {
+export function shippedMigrations(): ShippedMigration[] {
   return loadMigrations().map(({ version, name }) => ({ version, name }));
 }
 
