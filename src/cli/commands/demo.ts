@@ -17,7 +17,9 @@ export const demoCommand: Command = {
 Serves a small web app on pgsession: sign in with any name, a counter kept in the
 session, your sessions on every device with "sign out this device" and "sign out all other
 devices", and the session cookie's attributes explained. Migrates the table first.
-Without DATABASE_URL it keeps its data in ./.pgsession, so sessions survive restarts.
+Unlike the other commands it needs no database setting: without DATABASE_URL (or
+--database-url) it keeps its data in the embedded PGlite database in ./.pgsession (or
+--pglite DIR), created when missing, so sessions survive restarts.
 Stops on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
@@ -33,7 +35,13 @@ Options:
     const port = optionalInteger(ctx.values, "port", ctx.command, 0, 65_535) ?? 3000;
     const host = optionalString(ctx.values, "host", ctx.command) ?? "127.0.0.1";
     // "Last seen" moves once a minute here, so the device list visibly changes while you try it.
-    const { sessions, target } = await openSessions<DemoData>(ctx.common, ctx.env, ctx.cwd, { touchAfter: "1m" });
+    const { sessions, target } = await openSessions<DemoData>(
+      ctx.common,
+      ctx.env,
+      ctx.cwd,
+      { touchAfter: "1m" },
+      { embeddedByDefault: true, create: true },
+    );
     try {
       await sessions.migrate();
       const stopPruning = sessions.startPruning({ every: "10m" });
