@@ -396,4 +396,11 @@ describe("pgsession CLI without a database setting", { timeout: 120_000 }, () =>
       rmSync(join(cwd, "empty"), { recursive: true });
     }
   });
+
+  it.each([["abc"], ["70000"], [""]])("pgsession demo with PORT=%j exits 2 naming PORT, before opening anything", async (port) => {
+    const result = await cli(["demo"], { PORT: port });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`PORT must be a whole number from 0 to 65535, not ${JSON.stringify(port)} (e.g. PORT=8080`);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });
