@@ -59,7 +59,7 @@ function layerRules(/** @type {{ name: string, forbidden: string[], fromTop?: bo
 }
 
 export default defineConfig(
-  globalIgnores(["dist/", "coverage/", "bench/.build/", "bench/results/", ".pgsession/", ".reliability/"]),
+  globalIgnores(["dist/", "coverage/", "bench/.build/", "bench/results/", ".pgsession/", ".reliability/", "docs/api/"]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -24,7 +24,7 @@ import { compileServers, roundOrder, SERVERS, startServer, stopServer, type Runn
 
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
   [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
-  [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile]
+  [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile] [--profile-route R]
   [--keep] [--report-only] [--publish | --out DIR] [--help]        (see bench/README.md)`;
 
 const OPTIONS = {
@@ -44,6 +44,7 @@ const OPTIONS = {
   "no-prune": { type: "boolean", default: false },
   "no-hot": { type: "boolean", default: false },
   "no-profile": { type: "boolean", default: false },
+  "profile-route": { type: "string", default: "/read" },
   keep: { type: "boolean", default: false },
   "report-only": { type: "boolean", default: false },
   publish: { type: "boolean", default: false },
@@ -111,6 +112,9 @@ if (!Number.isInteger(config.shape.sliceS) || config.shape.sliceS < 1)
 // repository keeps, so that it changes when someone means to refresh it, not on every run.
 if (flags.publish && flags.out !== undefined) stop("--publish writes bench/results/ and takes no --out");
 const outDir = flags.out ?? fileURLToPath(new URL(flags.publish ? "./results/" : "./.results/", import.meta.url));
+const ROUTES = ["/read", "/write", "/login"];
+const profileRoute = flags["profile-route"];
+if (!ROUTES.includes(profileRoute)) stop(`--profile-route must be one of ${ROUTES.join(", ")}, not ${profileRoute}`);
 const serverNames = flags.servers?.split(",");
 const unknownServers = serverNames?.filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
 if (unknownServers.length > 0)
@@ -268,7 +272,7 @@ async function runHot(stats: pg.Pool, work: string): Promise<BenchResults["hot"]
   });
 }
 
-/** CPU profiles of /read on pgsession's node:http server and on the floor, over the measured window only. */
+/** CPU profiles of one route (`--profile-route`, /read by default) on pgsession's node:http server and on the floor, over the measured window only. */
 async function runProfiles(work: string): Promise<Record<string, ProfileSummary>> {
   const profiles: Record<string, ProfileSummary> = {};
   for (const name of ["pgsession-node", "floor-node"]) {
@@ -280,8 +284,9 @@ async function runProfiles(work: string): Promise<Record<string, ProfileSummary>
       const file = join(work, `${name}.cookies`);
       const load = {
         port: server.port,
-        path: "/read",
-        cookieFile: file,
+        path: profileRoute,
+        // A login comes without a cookie, as in the measured runs (see loadOf).
+        cookieFile: profileRoute === "/login" ? null : file,
         connections: config.shape.connections,
         threads: config.shape.threads,
       };
@@ -294,7 +299,7 @@ async function runProfiles(work: string): Promise<Record<string, ProfileSummary>
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error(`no CPU profile written for ${name}`);
     profiles[name] = summarizeProfile(join(dir, file), requests, window);
-    log(`  profile ${name}: ${profiles[name].busyUsPerRequest.toFixed(1)} µs sampled per /read in the server process`);
+    log(`  profile ${name}: ${profiles[name].busyUsPerRequest.toFixed(1)} µs sampled per ${profileRoute} in the server process`);
   }
   return profiles;
 }
@@ -370,6 +375,7 @@ async function main(): Promise<void> {
       runs,
       hot,
       profiles,
+      profileRoute,
       prune,
     };
     mkdirSync(outDir, { recursive: true });

@@ -1,7 +1,8 @@
 -- pgsession's SQL functions, each defined once. Every migrate runs this file after the
 -- migrations, in the same transaction, so that a schema always has the functions of the
 -- installed package: a function changes here, never in a migration.
--- Placeholders as in the migrations: {{schema}}, {{table}}, {{table:suffix}}.
+-- Placeholders as in the migrations: {{schema}}, {{table}}, {{table:suffix}}, and
+-- {{schema_literal}}, the schema's name as a string literal.
 --
 -- The rules the TypeScript statements take from src/store/sql/fragments.ts hold here too:
 -- a session is live while idle_expires_at is in the future (every writer keeps the idle
@@ -14,20 +15,28 @@
 -- inside such a transaction and are NULL outside it. A custom setting that was once set
 -- locally reads back as '' (not NULL) later on the same connection, hence the nullif.
 --
+-- The settings name one session of one sessions table: the setters also set
+-- pgsession.schema to the schema of that table, and each schema's functions answer only
+-- when it is their own. With a sessions table per schema in one database, a transaction
+-- entered for a session of one never shows that session to the other's policies.
+--
 -- The settings are trusted: SQL running in the transaction can change them. They scope
 -- what the application's own queries see (Row-Level Security against application bugs);
 -- they are no barrier against a database role that runs arbitrary SQL.
 CREATE OR REPLACE FUNCTION {{schema}}.session_id() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('pgsession.session_id', true), '') $$;
+  AS $$ SELECT CASE WHEN pg_catalog.current_setting('pgsession.schema', true) = {{schema_literal}}
+                    THEN nullif(pg_catalog.current_setting('pgsession.session_id', true), '') END $$;
 
 CREATE OR REPLACE FUNCTION {{schema}}.user_id() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('pgsession.user_id', true), '') $$;
+  AS $$ SELECT CASE WHEN pg_catalog.current_setting('pgsession.schema', true) = {{schema_literal}}
+                    THEN nullif(pg_catalog.current_setting('pgsession.user_id', true), '') END $$;
 
 CREATE OR REPLACE FUNCTION {{schema}}.audience() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('pgsession.audience', true), '') $$;
+  AS $$ SELECT CASE WHEN pg_catalog.current_setting('pgsession.schema', true) = {{schema_literal}}
+                    THEN nullif(pg_catalog.current_setting('pgsession.audience', true), '') END $$;
 
 -- n (1 to 32) random bytes as base64url without padding, from core functions only (no
 -- pgcrypto): three gen_random_uuid() values (122 random bits each, from the server's
@@ -81,11 +90,18 @@ CREATE OR REPLACE FUNCTION {{schema}}.{{table:_touch}}(session_id text, at times
     RETURNING ARRAY[date_part('epoch', at) * 1000, date_part('epoch', s.idle_expires_at) * 1000]
   $$;
 
--- omni_session's handler: the token of a live session comes back unchanged (its idle
--- expiry extended by the touch above when one is due); NULL, a malformed, unknown, expired
--- or revoked token, or one a login retired, gives a new stored session and its new token.
--- Either way the transaction's session settings name the session, so
--- session_id()/user_id()/audience() answer.
+-- omni_session's handler: the token of a live session of `audience` comes back unchanged
+-- (its idle expiry extended by the touch above when one is due); NULL, a malformed,
+-- unknown, expired or revoked token, one a login retired, or one of another audience
+-- (exactly: NULL matches only sessions without one, as in TypeScript), gives a new stored
+-- session and its new token. Either way the transaction's session settings name the
+-- session, so session_id()/user_id()/audience() answer. Timeouts that are NULL, zero or
+-- negative, or an absolute one shorter than the idle one, raise SQLSTATE 22023
+-- (invalid_parameter_value).
+--
+-- It runs with its owner's rights (SECURITY DEFINER), so that an application role may call
+-- it with no privilege on the table (docs/sql.md has the GRANT recipe); the fixed
+-- search_path and the schema-qualified names inside keep a caller's own objects out of it.
 --
 -- One schema holds one set of these functions: session_handler() serves the table that
 -- was migrated last in the schema (use a schema per sessions table).
@@ -96,6 +112,8 @@ CREATE OR REPLACE FUNCTION {{schema}}.session_handler(
     audience text DEFAULT NULL)
   RETURNS text
   LANGUAGE plpgsql VOLATILE
+  SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
   AS $$
 #variable_conflict use_column
 DECLARE
@@ -106,6 +124,21 @@ DECLARE
   due boolean;
   new_token text;
 BEGIN
+  -- The arguments are checked first, whatever the token: a bad call fails every time, not
+  -- only when it happens to create a session.
+  IF session_handler.idle_timeout IS NULL OR session_handler.idle_timeout <= interval '0' THEN
+    RAISE EXCEPTION 'pgsession: session_handler''s idle_timeout must be a positive interval, not %',
+      coalesce(session_handler.idle_timeout::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  IF session_handler.absolute_timeout IS NULL OR session_handler.absolute_timeout <= interval '0' THEN
+    RAISE EXCEPTION 'pgsession: session_handler''s absolute_timeout must be a positive interval, not %',
+      coalesce(session_handler.absolute_timeout::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  IF session_handler.absolute_timeout < session_handler.idle_timeout THEN
+    RAISE EXCEPTION 'pgsession: session_handler''s absolute_timeout (%) must not be shorter than its idle_timeout (%)',
+      session_handler.absolute_timeout, session_handler.idle_timeout USING ERRCODE = '22023';
+  END IF;
+
   -- Only the exact shape of an issued token is looked up (as isWellFormedToken does).
   IF session_handler.token ~ '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$' THEN
     hash := {{schema}}.token_hash(session_handler.token);
@@ -113,21 +146,20 @@ BEGIN
       INTO found_id, found_user, found_audience, due
       FROM {{schema}}.{{table}} s
      WHERE (s.token_hash = hash OR (s.prev_token_hash = hash AND s.prev_expires_at > now() AND NOT s.prev_login))
-       AND s.idle_expires_at > now();
+       AND s.idle_expires_at > now()
+       AND s.audience IS NOT DISTINCT FROM session_handler.audience;
     IF found_id IS NOT NULL THEN
       IF due THEN
         PERFORM {{schema}}.{{table:_touch}}(found_id, now());
       END IF;
-      PERFORM set_config('pgsession.session_id', found_id, true),
+      PERFORM set_config('pgsession.schema', {{schema_literal}}, true),
+              set_config('pgsession.session_id', found_id, true),
               set_config('pgsession.user_id', coalesce(found_user, ''), true),
               set_config('pgsession.audience', coalesce(found_audience, ''), true);
       RETURN session_handler.token;
     END IF;
   END IF;
 
-  IF session_handler.absolute_timeout < session_handler.idle_timeout THEN
-    RAISE EXCEPTION 'pgsession: absolute_timeout must not be shorter than idle_timeout';
-  END IF;
   new_token := {{schema}}.random_base64url(32);
   found_id := {{schema}}.new_public_id();
   -- least(): intervals compare by a fixed length ('1 year' = '360 days'), but added to a
@@ -139,9 +171,15 @@ BEGIN
          session_handler.idle_timeout, session_handler.idle_timeout / 10,
          least(now() + session_handler.idle_timeout, now() + session_handler.absolute_timeout),
          now() + session_handler.absolute_timeout);
-  PERFORM set_config('pgsession.session_id', found_id, true),
+  PERFORM set_config('pgsession.schema', {{schema_literal}}, true),
+          set_config('pgsession.session_id', found_id, true),
           set_config('pgsession.user_id', '', true),
           set_config('pgsession.audience', coalesce(session_handler.audience, ''), true);
   RETURN new_token;
 END
 $$;
+
+-- New functions may be run by every role (PUBLIC) unless revoked: this one, which runs
+-- with its owner's rights, only by the roles it is granted to. Every migrate revokes it
+-- again; grants to named roles survive (CREATE OR REPLACE keeps them).
+REVOKE ALL ON FUNCTION {{schema}}.session_handler(text, interval, interval, text) FROM PUBLIC;

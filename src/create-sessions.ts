@@ -26,6 +26,25 @@ import { openSessionTable } from "./store/session-table.js";
  */
 export function createSessions<Data extends object = RegisteredSessionData>(options: SessionsOptions = {}): SessionManager<Data> {
   const resolved = resolveOptions(options);
-  const table = openSessionTable(options.store ?? lazyDefaultDriver(), { schema: resolved.schema, table: resolved.table }, resolved.now);
+  if (options.store === undefined) warnEmbeddedInProduction();
+  const names = { schema: resolved.schema, table: resolved.table };
+  const table = openSessionTable(options.store ?? lazyDefaultDriver(), names, resolved.now, resolved.audience);
   return new SessionManager<Data>(resolved, table);
+}
+
+let warnedEmbedded = false;
+
+/**
+ * Warns once per process when a production app runs on the embedded database, as
+ * express-session warns about its MemoryStore: its sessions die with the process and no
+ * other instance sees them. A warning, not an error: a one-instance demo may mean it.
+ */
+function warnEmbeddedInProduction(): void {
+  if (warnedEmbedded || typeof process === "undefined" || process.env?.NODE_ENV !== "production") return;
+  warnedEmbedded = true;
+  process.emitWarning(
+    "createSessions() has no `store`: sessions live in an in-memory PGlite database, are lost on restart and are not shared " +
+      "between instances. Pass `store: pgStore(pool)` (pgsession/pg) or `postgresStore(sql)` (pgsession/postgres) in production.",
+    { code: "PGSESSION_NO_STORE" },
+  );
 }

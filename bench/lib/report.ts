@@ -43,6 +43,8 @@ export interface BenchResults {
   runs: RunRecord[];
   hot: { record: RunRecord; hotRatio: number } | null;
   profiles: Record<string, ProfileSummary>;
+  /** The route the CPU profiles sampled (absent in reports from before `--profile-route`: /read). */
+  profileRoute?: string;
   prune: PruneReport | null;
 }
 
@@ -100,11 +102,11 @@ function attributionSection(cells: Map<string, Cell>): string[] {
   return [...lines, ""];
 }
 
-function profileSection(profiles: Record<string, ProfileSummary>): string[] {
+function profileSection(profiles: Record<string, ProfileSummary>, route: string): string[] {
   const names = Object.keys(profiles);
   if (names.length === 0) return [];
   const lines = [
-    "## CPU profile of /read (server process, measured window only)",
+    `## CPU profile of ${route} (server process, measured window only)`,
     "",
     "Sampled time of the main thread per request (V8 samples wall time, so a thread descheduled inside a syscall, typically `writev` waking a PostgreSQL backend on the other core, counts there; the CPU columns above come from /proc and are the CPU measure). Locations are lines of the compiled JavaScript.",
     "",
@@ -122,7 +124,7 @@ function profileSection(profiles: Record<string, ProfileSummary>): string[] {
   if (pgs) {
     lines.push(
       "",
-      "Library functions (src/) by self time, pgsession-node /read:",
+      `Library functions (src/) by self time, pgsession-node ${route}:`,
       "",
       "| function | where | µs/request | share of CPU |",
       "|---|---|--:|--:|",
@@ -131,7 +133,7 @@ function profileSection(profiles: Record<string, ProfileSummary>): string[] {
       lines.push(`| ${fn.name} | ${fn.location} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
   }
   for (const name of names) {
-    lines.push("", `Top functions overall, ${name} /read:`, "", "| function | where | µs/request | share |", "|---|---|--:|--:|");
+    lines.push("", `Top functions overall, ${name} ${route}:`, "", "| function | where | µs/request | share |", "|---|---|--:|--:|");
     for (const fn of (profiles[name] as ProfileSummary).top.slice(0, 12))
       lines.push(`| ${fn.name} | ${fn.location || "–"} | ${fn.usPerRequest.toFixed(2)} | ${(fn.share * 100).toFixed(1)} % |`);
   }
@@ -256,7 +258,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   }
   lines.push(
     ...attributionSection(cells),
-    ...profileSection(results.profiles),
+    ...profileSection(results.profiles, results.profileRoute ?? "/read"),
     "## How to read the numbers",
     "",
     "- **stmt/req**: the database's committed transactions (`pg_stat_database.xact_commit`) during the run, divided by the requests wrk completed. Every statement outside BEGIN..COMMIT is one transaction, so this counts statements (a transaction block would count once). It covers the whole database: anything else running on it adds noise. Before and after each measured run every backend of the server's pool runs one `SELECT 1` so that PostgreSQL 15 flushes its pending statistics; those statements are subtracted.",

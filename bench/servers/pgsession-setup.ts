@@ -23,6 +23,8 @@ export async function createBenchSessions(pool: pg.Pool, env: ServerEnv): Promis
     store: pgStore(pool),
     schema: env.schema,
     table: env.table,
+    // No prune tick may land inside a measured run (nothing here expires anyway).
+    prune: false,
     ...(env.touchAfter !== undefined && { touchAfter: env.touchAfter }),
   });
   await sessions.migrate();

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { SessionConfigError, SessionDataTooLargeError, SessionGoneError } from "../errors.js";
+import { SessionConfigError, SessionGoneError } from "../errors.js";
 import { createSessions } from "../create-sessions.js";
 import type { StoreDriver } from "../driver.js";
 import type { Sessions } from "../manager/manager.js";
@@ -27,7 +27,15 @@ import type { TokenStore } from "../manager/token-store.js";
  * ```
  */
 export type StoredExpressSession = {
-  cookie?: { maxAge?: number | null; originalMaxAge?: number | null; expires?: string | Date | null };
+  /** express-session's cookie: its lifetime sets the session's (`maxAge`, else `expires`, else the store's `ttl`). */
+  cookie?: {
+    /** Milliseconds left until the cookie expires; null for a browser-session cookie. */
+    maxAge?: number | null;
+    /** The cookie's configured lifetime in ms (express-session's; the store does not read it). */
+    originalMaxAge?: number | null;
+    /** When the cookie expires (a Date, or its JSON string); null for a browser-session cookie. */
+    expires?: string | Date | null;
+  };
 } & Record<string, unknown>;
 
 /**
@@ -224,8 +232,6 @@ export class PgSessionStore extends Base {
       (async () => {
         if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
         const { sessions, store } = await this.#bySid();
-        const size = Buffer.byteLength(JSON.stringify(session));
-        if (size > sessions.options.maxDataSize) throw new SessionDataTooLargeError(size, sessions.options.maxDataSize);
         await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
       })(),
       callback,

@@ -24,7 +24,8 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import type { Session } from "../session/session.js";
+import type { IncomingMessage } from "node:http";
+import type { RequestContext, Session } from "../session/session.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { startNodeSession, type NodeErrorHandler, type NodeFailureOptions } from "./node/run.js";
@@ -50,7 +51,31 @@ declare module "express-serve-static-core" {
 }
 
 /**
+ * A request's context as Express sees it through its `trust proxy` setting (`req.secure`,
+ * `req.ip`), read only when the core needs it (a cookie's Secure attribute, a new
+ * session's ip): Express computes both on every access.
+ */
+class ExpressContext implements RequestContext {
+  constructor(readonly req: Request) {}
+  get secure(): boolean {
+    return this.req.secure;
+  }
+  get ip(): string | null {
+    return this.req.ip ?? null;
+  }
+  get userAgent(): string | null {
+    return this.req.headers["user-agent"] ?? null;
+  }
+}
+
+const expressContext = (req: IncomingMessage): RequestContext => new ExpressContext(req as Request);
+
+/**
  * Creates the middleware. Mount it before the routes that use `req.session`.
+ *
+ * @typeParam Data - The session data. Default: the type registered in pgsession's
+ * `Register` (what `req.session` holds):
+ * `declare module "pgsession" { interface Register { data: { visits?: number } } }`.
  *
  * @example
  * ```ts
@@ -77,7 +102,7 @@ export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   // every promise a middleware returns (a closure and a promise reaction per request), and
   // Express 4's ignores it (a rejection would go unhandled).
   return function pgsession(req: Request, res: Response, next: NextFunction): void {
-    startNodeSession(sessions, req, res, options, onOther).then((run) => {
+    startNodeSession(sessions, req, res, options, onOther, expressContext).then((run) => {
       if (!run) return;
       (req as unknown as { session: Session<Data> }).session = run.session;
       try {

@@ -11,7 +11,8 @@
  * @module
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { Session, SessionData } from "../session/session.js";
+import type { TrustProxy } from "../session/request-context.js";
+import type { RequestContext, Session, SessionData } from "../session/session.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { unencapsulated } from "./fastify/unencapsulated.js";
@@ -26,6 +27,7 @@ import {
   type PlainAnswer,
 } from "./shared/failure.js";
 import { checkOptions, checkSessions, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
+import { forbidsSharedCaching, NO_STORE } from "./shared/cache-control.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -55,12 +57,33 @@ export type FastifyErrorHandler = (err: unknown, request: FastifyRequest, reply:
 export interface FastifySessionOptions {
   /** The session manager from `createSessions`. */
   sessions: Sessions<object>;
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /**
+   * Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default:
+   * the `trustProxy` of `createSessions`; when neither is set, Fastify's own `trustProxy`
+   * (`request.protocol`, `request.ip`).
+   */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FastifyErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
   onSessionGone?: FastifyErrorHandler;
+}
+
+/**
+ * A request's context as Fastify sees it through its own `trustProxy` option, read only
+ * when the core needs it (a cookie's Secure attribute, a new session's ip).
+ */
+class FastifyContext implements RequestContext {
+  constructor(readonly request: FastifyRequest) {}
+  get secure(): boolean {
+    return this.request.protocol === "https";
+  }
+  get ip(): string | null {
+    return this.request.ip ?? null;
+  }
+  get userAgent(): string | null {
+    return this.request.headers["user-agent"] ?? null;
+  }
 }
 
 /** Replaces the reply's status and headers with `answer`; returns its body. */
@@ -69,6 +92,15 @@ function answerWith(reply: FastifyReply, answer: PlainAnswer): string {
   reply.code(answer.status);
   for (const [name, value] of answer.headers) reply.header(name, value);
   return answer.body;
+}
+
+/**
+ * Adds one Set-Cookie to the reply; with `noStore`, also `Cache-Control: no-store` unless
+ * the reply's keeps it out of shared caches (see `shared/cache-control.ts`).
+ */
+function addCookie(reply: FastifyReply, value: string, noStore: boolean): void {
+  reply.header("set-cookie", value);
+  if (noStore && !forbidsSharedCaching(reply.getHeader("cache-control"))) reply.header("cache-control", NO_STORE);
 }
 
 /** The Set-Cookie lines the reply holds. */
@@ -85,17 +117,20 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   checkSessions(options.sessions);
   const sessions = options.sessions;
   const trustProxy = options.trustProxy ?? sessions.options.trustProxy;
+  // Unset in pgsession: Fastify's own trustProxy decides, through request.protocol and request.ip.
+  const requestContext = (request: FastifyRequest): RequestContext =>
+    trustProxy === null ? new FastifyContext(request) : readNodeRequest(request.raw, trustProxy).context;
   // Requests whose failure is answered already, and which failure it was.
   const failed = new WeakMap<FastifyRequest, FailureKind>();
   const contextFor = (request: FastifyRequest): FailureContext => ({
     sessions,
     session: request.session,
-    secure: readNodeRequest(request.raw, trustProxy).context.secure === true,
+    secure: requestContext(request).secure === true,
   });
   const answer = (failure: FailureAnswer<FastifyErrorHandler>, err: unknown, request: FastifyRequest, reply: FastifyReply): unknown => {
     failed.set(request, failure.kind);
     if (!failure.handler) return answerWith(reply, failure.answer);
-    if (failure.setCookie !== null) reply.header("set-cookie", failure.setCookie);
+    if (failure.setCookie !== null) addCookie(reply, failure.setCookie, sessions.options.noStore);
     return failure.handler(err, request, reply);
   };
 
@@ -125,8 +160,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // Callback style, not async: an async hook costs a promise, an await and Fastify's
   // reaction to the returned promise on every request.
   fastify.addHook("onRequest", (request, reply, done) => {
-    const { cookieHeader, context } = readNodeRequest(request.raw, trustProxy);
-    sessions.resolve(cookieHeader, context).then(
+    sessions.resolve(request.headers.cookie, requestContext(request)).then(
       (session) => {
         request.session = session as FastifyRequest["session"];
         done();
@@ -154,13 +188,13 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     if (failure !== undefined) {
       // Answered by Fastify's error handler or the app's: the answer still carries the failure's cookie.
       const cookie = failureCookieBeside(failure, contextFor(request), setCookiesOf(reply));
-      if (cookie !== null) reply.header("set-cookie", cookie);
+      if (cookie !== null) addCookie(reply, cookie, sessions.options.noStore);
       return done(null, payload);
     }
     if (!request.session || !sessions.needsCommit(request.session)) return done(null, payload);
     sessions.commit(request.session).then(
       (setCookie) => {
-        if (setCookie) reply.header("set-cookie", setCookie);
+        if (setCookie) addCookie(reply, setCookie, sessions.options.noStore);
         done(null, payload);
       },
       (err: unknown) => {

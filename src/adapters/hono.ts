@@ -55,7 +55,10 @@ export type SessionVariables<Data extends object = RegisteredSessionData> = {
 export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   sessions: Sessions<Data>,
   options: FetchSessionOptions = {},
-): MiddlewareHandler<{ Variables: SessionVariables<Data> }> {
+): MiddlewareHandler<{
+  /** What the middleware sets on the context: `c.get("session")`. */
+  Variables: SessionVariables<Data>;
+}> {
   checkSessions(sessions);
   checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");
   return async function pgsession(c, next) {

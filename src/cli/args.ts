@@ -30,16 +30,23 @@ export const COMMON_OPTIONS = {
   schema: { type: "string" },
   table: { type: "string" },
   "database-url": { type: "string" },
+  pglite: { type: "string" },
   "data-dir": { type: "string" },
 } as const satisfies OptionSpecs;
+
+/** The embedded database's directory when `--pglite` names none, relative to the working directory. */
+export const DEFAULT_DATA_DIR = ".pgsession";
 
 /** Help lines for {@link COMMON_OPTIONS}. */
 export const COMMON_HELP = `Common options:
   --json               machine-readable output (one JSON document on stdout)
   --schema NAME        schema of the sessions table (default: pgsession)
   --table NAME         name of the sessions table (default: sessions)
-  --database-url URL   PostgreSQL to use (default: $DATABASE_URL, then the PG* variables)
-  --data-dir DIR       embedded PGlite directory when no server is configured (default: ./.pgsession)
+  --database-url URL   the PostgreSQL server, e.g. postgres://user:password@localhost:5432/app
+                       (default: $DATABASE_URL, then the PG* variables)
+  --pglite [DIR]       the embedded PGlite database in DIR instead (default DIR: ./.pgsession);
+                       only migrate (and demo) create it, the other commands need it to exist
+  --data-dir DIR       the same as --pglite DIR
   -h, --help           show this help`;
 
 /** The parsed common options. */
@@ -48,7 +55,9 @@ export interface CommonValues {
   help: boolean;
   schema: string | undefined;
   table: string | undefined;
+  /** `--database-url` as given, even empty: the connection code says what is wrong with it. */
   databaseUrl: string | undefined;
+  /** The embedded database's directory from `--pglite [DIR]` or `--data-dir DIR`. */
   dataDir: string | undefined;
 }
 
@@ -82,6 +91,17 @@ function joinDashValues(argv: string[], options: OptionSpecs): string[] {
 }
 
 /**
+ * `--pglite` takes an optional directory, which parseArgs cannot express: a bare `--pglite`
+ * (last, or followed by another option) becomes `--pglite=` the default directory.
+ */
+function defaultPgliteDir(argv: string[]): string[] {
+  return argv.map((arg, i) => {
+    const next = argv[i + 1];
+    return arg === "--pglite" && (next === undefined || next.startsWith("-")) ? `--pglite=${DEFAULT_DATA_DIR}` : arg;
+  });
+}
+
+/**
  * Parses `argv` (without the command name) against the common options and `specs`.
  * Unknown options, missing values and stray positionals throw {@link CliUsageError}.
  *
@@ -94,7 +114,7 @@ export function parseCommand(command: string, argv: string[], specs: OptionSpecs
   const options: OptionSpecs = { ...COMMON_OPTIONS, ...specs };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: joinDashValues(argv, options), options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinDashValues(defaultPgliteDir(argv), options), options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new CliUsageError(cleanParseMessage((err as Error).message), command);
   }
@@ -104,6 +124,9 @@ export function parseCommand(command: string, argv: string[], specs: OptionSpecs
     if (typeof value === "string" && value.length === 0) throw new CliUsageError(`--${name} needs a non-empty value`, command);
     return typeof value === "string" ? value : undefined;
   };
+  const pglite = text("pglite");
+  const dataDir = text("data-dir");
+  if (pglite !== undefined && dataDir !== undefined) throw new CliUsageError("give --pglite DIR or --data-dir DIR, not both", command);
   return {
     values,
     common: {
@@ -111,8 +134,8 @@ export function parseCommand(command: string, argv: string[], specs: OptionSpecs
       help: values.help === true,
       schema: text("schema"),
       table: text("table"),
-      databaseUrl: text("database-url"),
-      dataDir: text("data-dir"),
+      databaseUrl: typeof values["database-url"] === "string" ? values["database-url"] : undefined,
+      dataDir: pglite ?? dataDir,
     },
   };
 }

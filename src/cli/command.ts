@@ -4,7 +4,7 @@
  */
 import { SessionError, type Sessions } from "../index.js";
 import { CliUsageError, type CommonValues, type OptionSpecs, type Values } from "./args.js";
-import { openSessions, type Target } from "./connect.js";
+import { NoDatabaseError, openSessions, type Target } from "./connect.js";
 import type { Output } from "./format.js";
 
 /**
@@ -17,13 +17,14 @@ import type { Output } from "./format.js";
  * | 2 | usage error: unknown command or option, missing or bad value |
  * | 3 | configuration error (`ERR_SESSION_CONFIG`: a bad schema or table name...) |
  * | 4 | store error (`ERR_SESSION_STORE`: database unreachable, refused a statement) |
- * | 5 | not found: nothing to act on (`revoke --session` with an unknown id, `status` before `migrate`) |
+ * | 5 | not found: nothing to act on (`revoke --session` with an unknown id, `status` before `migrate`, `--pglite` on a directory without a database) |
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, store: 4, notFound: 5 } as const;
 
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof CliUsageError) return EXIT.usage;
+  if (err instanceof NoDatabaseError) return EXIT.notFound;
   if (err instanceof SessionError) {
     switch (err.code) {
       case "ERR_SESSION_CONFIG":
@@ -78,14 +79,15 @@ export interface Command {
 
 /**
  * Opens the session manager for a command and always closes it (and so the pool or the
- * PGlite database the CLI created), whatever `fn` does.
+ * PGlite database the CLI created), whatever `fn` does. Only with `create` may a missing
+ * PGlite database be created (migrate); other commands report it.
  */
 export async function withSessions<T>(
   ctx: CommandContext,
   fn: (sessions: Sessions, target: Target) => Promise<T>,
-  options: { unlogged?: boolean } = {},
+  { create = false, ...options }: { unlogged?: boolean; create?: boolean } = {},
 ): Promise<T> {
-  const { sessions, target } = await openSessions(ctx.common, ctx.env, ctx.cwd, options);
+  const { sessions, target } = await openSessions(ctx.common, ctx.env, ctx.cwd, options, { create });
   try {
     return await fn(sessions, target);
   } finally {

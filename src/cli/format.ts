@@ -38,27 +38,55 @@ export function formatTime(date: Date | null | undefined): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+// Days are the largest unit: "in 90 days" says exactly what "in 3 months" blurs.
+const UNITS = [
+  { unit: "second", ms: 1000, next: 60 },
+  { unit: "minute", ms: 60_000, next: 60 },
+  { unit: "hour", ms: 3_600_000, next: 24 },
+  { unit: "day", ms: 86_400_000, next: Infinity },
+] as const;
+
 /**
- * A short human duration: "3 min", "5 h", "12 days".
+ * `ms` rounded to the nearest whole unit, in the largest unit it reaches once rounded:
+ * 59.6 minutes is 1 hour, 90 days less a few milliseconds is 90 days.
+ */
+function roundToUnit(ms: number): { value: number; unit: (typeof UNITS)[number]["unit"] } {
+  const abs = Math.abs(ms);
+  for (const { unit, ms: size, next } of UNITS) {
+    const value = Math.round(abs / size);
+    if (value < next) return { value, unit };
+  }
+  throw new Error("unreachable: days have no next unit");
+}
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
+
+/**
+ * A human duration, rounded to the nearest unit: "45 seconds", "3 hours", "90 days".
  *
  * @example
  * ```ts
- * formatDuration(90_000); // "1 min"
+ * formatDuration(90_000); // "2 minutes"
  * ```
  */
 export function formatDuration(ms: number): string {
-  const abs = Math.abs(ms);
-  if (abs < 60_000) return `${Math.round(abs / 1000)} s`;
-  if (abs < 3_600_000) return `${Math.floor(abs / 60_000)} min`;
-  if (abs < 172_800_000) return `${Math.floor(abs / 3_600_000)} h`;
-  return `${Math.floor(abs / 86_400_000)} days`;
+  const { value, unit } = roundToUnit(ms);
+  return new Intl.NumberFormat("en", { style: "unit", unit, unitDisplay: "long" }).format(value);
 }
 
-/** "5 min ago" / "in 3 h" relative to `now`. */
+/**
+ * "5 minutes ago" / "in 90 days" relative to `now`, rounded like {@link formatDuration}.
+ *
+ * @example
+ * ```ts
+ * formatRelative(new Date(Date.now() + 90 * 86_400_000)); // "in 90 days"
+ * ```
+ */
 export function formatRelative(date: Date, now: Date = new Date()): string {
   const delta = date.getTime() - now.getTime();
   if (Math.abs(delta) < 5_000) return "just now";
-  return delta < 0 ? `${formatDuration(delta)} ago` : `in ${formatDuration(delta)}`;
+  const { value, unit } = roundToUnit(delta);
+  return relative.format(delta < 0 ? -value : value, unit);
 }
 
 /** A share as a percentage with one decimal. */

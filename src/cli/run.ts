@@ -12,12 +12,14 @@ import { listCommand } from "./commands/list.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { pruneCommand } from "./commands/prune.js";
 import { revokeCommand } from "./commands/revoke.js";
+import { sqlCommand } from "./commands/sql.js";
 import { statsCommand } from "./commands/stats.js";
 import { statusCommand } from "./commands/status.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   migrateCommand,
+  sqlCommand,
   statusCommand,
   pruneCommand,
   listCommand,
@@ -33,8 +35,10 @@ Administer pgsession's sessions table, or run the demo app.
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 
-Database: --database-url, else DATABASE_URL, else the PG* variables (PGHOST, PGUSER...);
-with none of them, the embedded PGlite database in ./.pgsession (created when missing).
+Database: --database-url URL, else DATABASE_URL, else the PG* variables (PGHOST, PGUSER...),
+e.g. DATABASE_URL=postgres://user:password@localhost:5432/app. Without any of them a command
+refuses to run, except demo; --pglite [DIR] picks the embedded PGlite database in DIR
+(default ./.pgsession), which only migrate and demo create.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 configuration error,
 4 database error, 5 nothing found.
@@ -75,9 +79,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(helpOf(command));
       return EXIT.ok;
     }
-    if (common.databaseUrl !== undefined && common.dataDir !== undefined) {
-      throw new CliUsageError("give --database-url or --data-dir, not both", command.name);
-    }
     const ctx: CommandContext = { command: command.name, values, common, ...io };
     command.validate?.(ctx);
     return await command.run(ctx);
@@ -89,9 +90,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     io.stderr.write(`pgsession${command ? ` ${command.name}` : ""}: ${message.replace(/^pgsession: /, "")}\n`);
     if (err instanceof CliUsageError) {
-      io.stderr.write(
-        err.command ? `Run \`pgsession ${err.command} --help\` for its options.\n` : "Run `pgsession --help` for the commands.\n",
-      );
+      // Errors found while choosing the database do not name a command: it is the one being run.
+      const named = err.command ?? command?.name;
+      io.stderr.write(named ? `Run \`pgsession ${named} --help\` for its options.\n` : "Run `pgsession --help` for the commands.\n");
     } else if (code === EXIT.failure) {
       io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
     }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeUserAgent } from "./user-agent.js";
 import { escapeHtml } from "./demo/page.js";
-import { chooseTarget, redact } from "./connect.js";
 
 describe("describeUserAgent", () => {
   it.each([
@@ -33,34 +32,5 @@ describe("describeUserAgent", () => {
 describe("escapeHtml", () => {
   it("escapes the five characters that matter in content and quoted attributes", () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
-  });
-});
-
-describe("chooseTarget", () => {
-  it("prefers --database-url, then DATABASE_URL, then PG* variables, then PGlite in ./.pgsession", () => {
-    const none = { databaseUrl: undefined, dataDir: undefined };
-    expect(chooseTarget({ ...none, databaseUrl: "postgres://u:pw@h/db" }, { DATABASE_URL: "postgres://other/db" }, "/app")).toMatchObject({
-      kind: "postgresql",
-      location: "postgres://u:***@h/db",
-      url: "postgres://u:pw@h/db",
-    });
-    expect(chooseTarget(none, { DATABASE_URL: "postgres://other/db" }, "/app")).toMatchObject({
-      kind: "postgresql",
-      url: "postgres://other/db",
-    });
-    expect(chooseTarget(none, { PGHOST: "db.internal", PGDATABASE: "app" }, "/app")).toMatchObject({
-      kind: "postgresql",
-      location: "PG* variables (db.internal:5432/app)",
-    });
-    expect(chooseTarget(none, {}, "/app")).toEqual({ kind: "pglite", location: "/app/.pgsession" });
-    expect(chooseTarget({ ...none, dataDir: "data" }, { DATABASE_URL: "postgres://x/y" }, "/app")).toEqual({
-      kind: "pglite",
-      location: "/app/data",
-    });
-  });
-
-  it("never shows a password", () => {
-    expect(redact("postgres://user:s3cret@host:5432/db")).not.toContain("s3cret");
-    expect(redact("not a url")).toBe("(unparsable URL)");
   });
 });

@@ -14,22 +14,34 @@ describe("parseDuration", () => {
     ["1h30m", 5_400_000],
     ["1.5h", 5_400_000],
     [" 10s ", 10_000],
+    // The ms package's syntax, as Express and most of the ecosystem write durations.
+    ["2 days", 172_800_000],
+    ["90 minutes", 5_400_000],
+    ["1 hour", 3_600_000],
+    ["10 s", 10_000],
+    ["30d", 2_592_000_000],
+    ["1y", 31_557_600_000],
+    ["5y", 157_788_000_000],
   ])("%s -> %d ms", (input, ms) => {
     expect(parseDuration(input, "x")).toBe(ms);
   });
 
-  it.each(["", "soon", "10", "10 s", "-5m", "5y", "1h-30m", "m", "NaN", "Infinityd"])("refuses %j naming the option", (input) => {
-    const error = (() => {
-      try {
-        parseDuration(input, "idleTimeout");
-      } catch (err) {
-        return err;
-      }
-    })();
-    expect(error).toBeInstanceOf(SessionConfigError);
-    expect((error as SessionConfigError).option).toBe("idleTimeout");
-    expect((error as SessionConfigError).code).toBe("ERR_SESSION_CONFIG");
-  });
+  it.each(["", "soon", "10", "3600", "-5m", "-1 day", "1h-30m", "m", "NaN", "Infinityd", "2 fortnights"])(
+    "refuses %j naming the option",
+    (input) => {
+      const error = (() => {
+        try {
+          parseDuration(input, "idleTimeout");
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(error).toBeInstanceOf(SessionConfigError);
+      expect((error as SessionConfigError).option).toBe("idleTimeout");
+      expect((error as SessionConfigError).code).toBe("ERR_SESSION_CONFIG");
+      if (input !== "") expect((error as SessionConfigError).message).toContain('"2 days"'); // an accepted example
+    },
+  );
 
   it("refuses zero, negatives, non-finite and absurd numbers", () => {
     for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e15]) {

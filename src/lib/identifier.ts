@@ -37,3 +37,16 @@ export function validateIdentifier(name: unknown, option: string): string {
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/**
+ * Quotes a validated name as an SQL string literal (`'pgsession'`), for the places SQL
+ * needs the name as a value: a function comparing a setting with its own schema's name.
+ *
+ * @example
+ * ```ts
+ * quoteLiteral("pgsession"); // "'pgsession'"
+ * ```
+ */
+export function quoteLiteral(name: string): string {
+  return `'${name.replaceAll("'", "''")}'`;
+}

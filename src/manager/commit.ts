@@ -7,6 +7,7 @@ import { SessionConflictError } from "../errors.js";
 import { stateOf, type Session, type SessionState } from "../session/session.js";
 import { cookieMaxAge } from "../session/timeouts.js";
 import { clockOf, cookieOf, emit, failWrite, isDirty, markWritten, setsAnyKey, type ManagerContext } from "./context.js";
+import { renewToken } from "./rotate.js";
 import { checkSize, insertSession, saveData } from "./write.js";
 
 /** Options of `commit`. */
@@ -39,6 +40,8 @@ export async function commitSession(ctx: ManagerContext, session: Session<object
       state.phase = "new";
       return cookieOf(ctx, state, "", 0);
     case "stored":
+      // Rolling renewal: when it wins, the rotation has stored the changes too.
+      if (state.rotateDue) await renewToken(ctx, state);
       if (isDirty(state)) {
         checkSize(ctx, state);
         const result = await saveData(ctx, state, options.compareAndSet === true);
@@ -63,7 +66,7 @@ export function needsCommit(state: SessionState, saveUninitialized: boolean): bo
     case "loggedOut":
       return true;
     case "stored":
-      return isDirty(state) || state.cookieDue;
+      return isDirty(state) || state.cookieDue || state.rotateDue;
   }
 }
 

@@ -41,6 +41,7 @@ export function freshState(ctx: ManagerContext, context: RequestContext, phase: 
     changes: new Map(),
     cleared: false,
     cookieDue: false,
+    rotateDue: false,
     dataKey: null,
     context,
     dataLength: 2,
@@ -56,15 +57,15 @@ export function newToken(ctx: ManagerContext): { token: string; tokenHash: Buffe
   return { token, tokenHash: tokenHashBytes(token) };
 }
 
-/** The keys a request changed, serialized for a merge in SQL. */
-export function changesOf(state: SessionState): DataChanges {
+/** The keys a request changed, serialized for a merge in SQL that refuses a result past `maxDataSize`. */
+export function changesOf(ctx: ManagerContext, state: SessionState): DataChanges {
   const set: string[] = [];
   const deleted: string[] = [];
   for (const [key, text] of state.changes) {
     if (text === undefined) deleted.push(key);
     else set.push(`${JSON.stringify(key)}:${text}`);
   }
-  return { deleted: JSON.stringify(deleted), set: `{${set.join(",")}}`, cleared: state.cleared };
+  return { deleted: JSON.stringify(deleted), set: `{${set.join(",")}}`, cleared: state.cleared, limit: ctx.options.maxDataSize };
 }
 
 /** Whether a request set any key (deletions alone leave a session that is not stored empty). */
@@ -108,7 +109,8 @@ export function failWrite(reason: MissReason, what: "save" | "rotate"): never {
   if (reason === "gone") throw new SessionGoneError();
   if (reason === "stale")
     throw new SessionConflictError(`cannot ${what}: another request already replaced this session's token (a rotation or a login)`);
-  throw new SessionConflictError("the session was written by another request since it was read (compare-and-set failed)");
+  // A compare-and-set that found a newer version, or a merge that another write in between made too large and then not.
+  throw new SessionConflictError("the session was written by another request since it was read; nothing was saved");
 }
 
 /** Emits a lifecycle event for a session, if anyone listens. */

@@ -15,7 +15,7 @@ import type { ManagerContext } from "./context.js";
 import { loginSession } from "./login.js";
 import { logoutSession } from "./logout.js";
 import type { ResolvedOptions } from "./options.js";
-import { pruneNow, startBackgroundPrune, type BackgroundPruneOptions, type PruneOptions } from "./prune.js";
+import { backgroundPruneOf, pruneNow, startBackgroundPrune, type BackgroundPruneOptions, type PruneOptions } from "./prune.js";
 import { resolveToken } from "./resolve.js";
 import { rotateSession } from "./rotate.js";
 import { TokenStore } from "./token-store.js";
@@ -42,6 +42,8 @@ export class SessionManager<Data extends object = SessionData> {
   readonly store: TokenStore;
   readonly #ctx: ManagerContext;
   readonly #timers = new Set<() => void>();
+  /** Stops the automatic prune (`options.prune`), while it runs. */
+  #stopAutomaticPrune: (() => void) | null = null;
 
   /** @internal Use `createSessions()`. */
   constructor(options: ResolvedOptions, table: SessionTable) {
@@ -61,6 +63,14 @@ export class SessionManager<Data extends object = SessionData> {
     };
     this.#ctx = ctx;
     this.store = new TokenStore(ctx);
+    if (options.prune) {
+      const stop = startBackgroundPrune(ctx, options.prune, 0.2);
+      this.#timers.add(stop);
+      this.#stopAutomaticPrune = () => {
+        stop();
+        this.#timers.delete(stop);
+      };
+    }
   }
 
   /** Creates the schema and table, or brings them up to date. Safe to run on every start. */
@@ -107,7 +117,14 @@ export class SessionManager<Data extends object = SessionData> {
   }
 
   /** Where the sessions live, and which client reaches them. */
-  get table(): { schema: string; table: string; driver: string } {
+  get table(): {
+    /** Schema of the sessions table. */
+    schema: string;
+    /** Name of the sessions table. */
+    table: string;
+    /** The driver's client: `"pg"`, `"postgres"` or `"pglite"`. */
+    driver: string;
+  } {
     const { name, kind } = this.#ctx.table;
     return { schema: name.schema, table: name.table, driver: kind };
   }
@@ -214,7 +231,8 @@ export class SessionManager<Data extends object = SessionData> {
    * Prunes every `every` (default `"5m"`) on an unref'd timer: it never keeps the process
    * alive, and only one instance of several prunes at a time. `pause` defaults to `"20ms"`
    * here: a background job should leave the database to live traffic. Returns a function
-   * that stops it.
+   * that stops it. It replaces the automatic prune (`createSessions({ prune })`), which
+   * stops; further calls add timers beside it.
    *
    * @example
    * ```ts
@@ -222,7 +240,9 @@ export class SessionManager<Data extends object = SessionData> {
    * ```
    */
   startPruning(options: BackgroundPruneOptions = {}): () => void {
-    const stop = startBackgroundPrune(this.#ctx, options);
+    const stop = startBackgroundPrune(this.#ctx, backgroundPruneOf(options, "startPruning"));
+    this.#stopAutomaticPrune?.();
+    this.#stopAutomaticPrune = null;
     this.#timers.add(stop);
     return () => {
       stop();

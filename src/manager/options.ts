@@ -9,7 +9,10 @@ import { SessionConfigError } from "../errors.js";
 import { defaultTouchAfter, type TimeoutPolicy } from "../session/timeouts.js";
 import { defaultRandomBytes, type RandomBytes } from "../session/token.js";
 import { validateIdentifier } from "../lib/identifier.js";
+import { checkTrustProxy } from "../session/request-context.js";
+import type { TrustProxy } from "../session/request-context.js";
 import type { StoreDriver } from "../driver.js";
+import { AUTOMATIC_PRUNE_EVERY, backgroundPruneOf, type BackgroundPrune, type BackgroundPruneOptions } from "./prune.js";
 
 /** Idle and absolute timeouts of one class of sessions. */
 export interface TimeoutOptions {
@@ -48,16 +51,39 @@ export interface SessionsOptions {
   touchAfter?: Duration;
   /** How long a rotated-away token keeps working, for requests already in flight. Default `"10s"`. */
   staleTtl?: Duration;
+  /**
+   * Rolling renewal: a request whose session token is older than this gets a new token
+   * when it commits (the old one works for `staleTtl` more), so that a long-lived session
+   * does not keep one token for months. Longer than `staleTtl`. Default: off.
+   */
+  rotateAfter?: Duration;
   /** Store new sessions even when they hold no data and no user. Default `false`. */
   saveUninitialized?: boolean;
   /**
-   * Behind a reverse proxy: believe its `X-Forwarded-Proto` (for `cookie.secure: "auto"`)
-   * and `X-Forwarded-For` (the recorded ip). Adapters read it. Default `false`.
+   * Behind reverse proxies: how many to believe (`true`: one) for `X-Forwarded-Proto` (for
+   * `cookie.secure: "auto"`) and `X-Forwarded-For` (the recorded ip), taking the entries
+   * those proxies added (right-most first), never the client's own. Adapters read it; an
+   * adapter's own `trustProxy` wins. Unset, the Express and Fastify adapters follow the
+   * framework's setting (`req.secure`/`req.ip`, Fastify's `trustProxy`) and the others
+   * trust no proxy.
    */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
+  /**
+   * Send `Cache-Control: no-store` with every response that sets the session cookie, unless
+   * the app already set a Cache-Control with `no-store` or `private` (the OWASP session
+   * rule: a shared cache must never store or replay a session's cookie). Adapters apply it.
+   * Default `true`.
+   */
+  noStore?: boolean;
   /** Largest serialized session data, in bytes. Default 65536. */
   maxDataSize?: number;
-  /** Audience (application or tenant) of the sessions this instance creates. Default none. */
+  /**
+   * Audience (application or tenant) of the sessions this instance creates, and the only
+   * one its reads see: a token of another audience resolves like an unknown one (a new
+   * session), and `sessions.store` neither reads nor writes it. Without this option an
+   * instance sees only sessions without an audience. Listing and revoking a user's
+   * sessions default to it too, but `audience: null` there means every audience. Default none.
+   */
   audience?: string;
   /** Clock, for tests. Default: the database clock (`now()`), never the Node clock. */
   now?: () => Date;
@@ -67,25 +93,53 @@ export interface SessionsOptions {
   encrypt?: EncryptionOptions;
   /** On login, revoke the user's oldest sessions (in this audience) beyond this many. Default: no limit. */
   maxSessionsPerUser?: number;
+  /**
+   * The automatic prune of expired sessions: on an unref'd timer, every 15 minutes ± 20 %,
+   * one instance at a time (an advisory lock), in batches that leave room for requests.
+   * Options as `startPruning`'s; `false` turns it off (prune with `startPruning`, `prune()`
+   * or `pgsession prune` instead). Default `{ every: "15m" }`.
+   */
+  prune?: false | BackgroundPruneOptions;
 }
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
+  /** Schema of the sessions table, validated. */
   readonly schema: string;
+  /** Name of the sessions table, validated. */
   readonly table: string;
+  /** Whether `migrate()` creates the table UNLOGGED. */
   readonly unlogged: boolean;
+  /** The cookie attributes, validated, with their defaults. */
   readonly cookie: CookiePolicy;
+  /** Timeouts of ordinary sessions, in ms. */
   readonly standard: TimeoutPolicy;
+  /** Timeouts of "remember me" sessions, in ms. */
   readonly remember: TimeoutPolicy;
+  /** How long a rotated-away token keeps working, in ms (`staleTtl`); 0 for not at all. */
   readonly staleMs: number;
+  /** Rolling renewal: the token age, in ms, past which a request's commit rotates it; null when off. */
+  readonly rotateAfterMs: number | null;
+  /** Whether sessions with no data and no user are stored too. */
   readonly saveUninitialized: boolean;
-  readonly trustProxy: boolean;
+  /** As given; null when not set (see {@link SessionsOptions.trustProxy}). */
+  readonly trustProxy: TrustProxy | null;
+  /** Whether adapters send `Cache-Control: no-store` with the session cookie. */
+  readonly noStore: boolean;
+  /** Largest serialized session data, in bytes. */
   readonly maxDataSize: number;
+  /** Audience of the sessions this instance creates, or null for none. */
   readonly audience: string | null;
+  /** The injected clock, or null when the database clock is used. */
   readonly now: (() => Date) | null;
+  /** The random source: the injected one, or the OS CSPRNG. */
   readonly randomBytes: RandomBytes;
+  /** The encryption keys, or null when data is stored in plain JSON. */
   readonly encrypt: EncryptionOptions | null;
+  /** Most sessions a user keeps in this audience (a login revokes the oldest beyond it), or null for no limit. */
   readonly maxSessionsPerUser: number | null;
+  /** The automatic prune, or null when `prune: false`. */
+  readonly prune: BackgroundPrune | null;
 }
 
 const KNOWN = new Set([
@@ -99,14 +153,17 @@ const KNOWN = new Set([
   "remember",
   "touchAfter",
   "staleTtl",
+  "rotateAfter",
   "saveUninitialized",
   "trustProxy",
+  "noStore",
   "maxDataSize",
   "audience",
   "now",
   "randomBytes",
   "encrypt",
   "maxSessionsPerUser",
+  "prune",
 ]);
 
 function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
@@ -144,7 +201,7 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (audience !== null && (typeof audience !== "string" || audience.length === 0 || audience.length > 200)) {
     throw new SessionConfigError("audience", "must be a non-empty string of at most 200 characters");
   }
-  for (const flag of ["unlogged", "saveUninitialized", "trustProxy"] as const) {
+  for (const flag of ["unlogged", "saveUninitialized", "noStore"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new SessionConfigError(flag, "must be true or false");
   }
   for (const fn of ["now", "randomBytes"] as const) {
@@ -153,6 +210,11 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
   if (options.store !== undefined && (typeof options.store?.query !== "function" || typeof options.store?.transaction !== "function")) {
     throw new SessionConfigError("store", "must be a driver from pgStore(), postgresStore() or pgliteStore()");
   }
+  const staleMs = parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true });
+  const rotateAfterMs = options.rotateAfter === undefined ? null : parseDuration(options.rotateAfter, "rotateAfter");
+  // A rotation within the grace window of the last one would end that window early: the
+  // token before it, which requests may still carry, would stop working.
+  if (rotateAfterMs !== null && rotateAfterMs <= staleMs) throw new SessionConfigError("rotateAfter", "must be longer than staleTtl");
   const maxSessionsPerUser = options.maxSessionsPerUser ?? null;
   if (maxSessionsPerUser !== null && (!Number.isInteger(maxSessionsPerUser) || maxSessionsPerUser < 1 || maxSessionsPerUser > 100_000)) {
     throw new SessionConfigError("maxSessionsPerUser", "must be a whole number from 1 to 100000");
@@ -164,14 +226,17 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     cookie: createCookiePolicy(options.cookie),
     standard: timeouts(options.idleTimeout ?? "24h", options.absoluteTimeout ?? "7d", options.touchAfter, ""),
     remember: timeouts(remember.idleTimeout ?? "30d", remember.absoluteTimeout ?? "90d", options.touchAfter, "remember."),
-    staleMs: parseDuration(options.staleTtl ?? "10s", "staleTtl", { allowZero: true }),
+    staleMs,
+    rotateAfterMs,
     saveUninitialized: options.saveUninitialized ?? false,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: options.trustProxy === undefined ? null : checkTrustProxy(options.trustProxy, "trustProxy"),
+    noStore: options.noStore ?? true,
     maxDataSize,
     audience,
     now: options.now ?? null,
     randomBytes: options.randomBytes ?? defaultRandomBytes,
     encrypt: options.encrypt ?? null,
     maxSessionsPerUser,
+    prune: options.prune === false ? null : backgroundPruneOf(options.prune ?? {}, "prune", AUTOMATIC_PRUNE_EVERY),
   };
 }

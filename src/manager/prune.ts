@@ -21,7 +21,9 @@ export const DEFAULT_BACKGROUND_PRUNE_PAUSE_MS = 20;
 
 /** Progress of a prune. */
 export interface PruneProgress {
+  /** Expired rows deleted so far. */
   deleted: number;
+  /** Rows examined so far. */
   scanned: number;
 }
 
@@ -35,9 +37,9 @@ export interface PruneOptions {
   onProgress?: (progress: PruneProgress) => void;
 }
 
-/** Options of `sessions.startPruning`. */
+/** Options of `sessions.startPruning`, and of the automatic prune (`createSessions({ prune })`). */
 export interface BackgroundPruneOptions {
-  /** How often. Default `"5m"`. */
+  /** How often. Default `"5m"` for `startPruning`, `"15m"` (± 20 %) for the automatic prune. */
   every?: Duration;
   /** Rows examined per batch. Default 1000. */
   batchSize?: number;
@@ -86,23 +88,63 @@ export async function pruneNow(ctx: ManagerContext, options: PruneOptions): Prom
   });
 }
 
-/** Starts the background prune; returns the function that stops it. */
-export function startBackgroundPrune(ctx: ManagerContext, options: BackgroundPruneOptions): () => void {
-  const everyMs = parseDuration(options.every ?? "5m", "startPruning.every");
-  const batchSize = batchSizeOf(options.batchSize, "startPruning.batchSize");
-  const pauseMs = pauseOf(options.pause, "startPruning.pause", DEFAULT_BACKGROUND_PRUNE_PAUSE_MS);
+/** How often the automatic prune runs unless `prune.every` says otherwise (as connect-pg-simple prunes). */
+export const AUTOMATIC_PRUNE_EVERY = "15m";
+
+/**
+ * A background prune's settings, checked: {@link BackgroundPruneOptions} with durations in ms.
+ *
+ * @example
+ * ```ts
+ * sessions.options.prune; // { everyMs: 900_000, batchSize: 1000, pauseMs: 20, onError: undefined }
+ * ```
+ */
+export interface BackgroundPrune {
+  /** Period between runs, in ms (the automatic prune spreads it by ± 20 %). */
+  readonly everyMs: number;
+  /** Rows examined per batch. */
+  readonly batchSize: number;
+  /** Wait between batches, in ms. */
+  readonly pauseMs: number;
+  /** Called with each failure; undefined: a warning on the console. */
+  readonly onError: ((err: unknown) => void) | undefined;
+}
+
+/**
+ * Checks a background prune's options; throws `SessionConfigError` naming `option` (the
+ * method or option they came from) and the field at fault.
+ */
+export function backgroundPruneOf(options: BackgroundPruneOptions, option: string, every: Duration = "5m"): BackgroundPrune {
+  if (typeof options !== "object" || options === null) throw new SessionConfigError(option, "expected an object or false");
+  if (options.onError !== undefined && typeof options.onError !== "function")
+    throw new SessionConfigError(`${option}.onError`, "must be a function");
+  return {
+    everyMs: parseDuration(options.every ?? every, `${option}.every`),
+    batchSize: batchSizeOf(options.batchSize, `${option}.batchSize`),
+    pauseMs: pauseOf(options.pause, `${option}.pause`, DEFAULT_BACKGROUND_PRUNE_PAUSE_MS),
+    onError: options.onError,
+  };
+}
+
+/** Starts the background prune; returns the function that stops it. `jitter` spreads its ticks (see `startTimer`). */
+export function startBackgroundPrune(ctx: ManagerContext, prune: BackgroundPrune, jitter = 0): () => void {
+  const { everyMs, batchSize, pauseMs } = prune;
   // Store errors already say "pgsession: pruning failed: ..."; anything else gets that prefix.
   const onError =
-    options.onError ??
+    prune.onError ??
     ((err: unknown) =>
       console.warn(
         err instanceof SessionStoreError ? err.message : `pgsession: pruning failed: ${String((err as Error)?.message ?? err)}`,
       ));
-  return startTimer(everyMs, async () => {
-    try {
-      await runPrune(ctx, { batchSize, wait: false, pauseMs });
-    } catch (err) {
-      onError(err);
-    }
-  });
+  return startTimer(
+    everyMs,
+    async () => {
+      try {
+        await runPrune(ctx, { batchSize, wait: false, pauseMs });
+      } catch (err) {
+        onError(err);
+      }
+    },
+    jitter,
+  );
 }

@@ -3,8 +3,20 @@
  * @module
  */
 import { Session, type RequestContext, type SessionState } from "../session/session.js";
+import type { SessionRecord } from "../session/table.js";
 import { isWellFormedToken, tokenHashBytes } from "../session/token.js";
-import { emit, freshState, type ManagerContext } from "./context.js";
+import { clockOf, emit, freshState, type ManagerContext } from "./context.js";
+
+/**
+ * Rolling renewal: whether the token the request carries is older than `rotateAfter`.
+ * Only the current token may rotate; one in its grace window was rotated already. The age
+ * is taken on the application's clock: its skew from the database's, which wrote the
+ * issue time, is small against the ages this option is for.
+ */
+function isRotationDue(ctx: ManagerContext, record: SessionRecord): boolean {
+  const after = ctx.options.rotateAfterMs;
+  return after !== null && record.current && clockOf(ctx).getTime() - record.tokenIssuedAt.getTime() >= after;
+}
 
 /**
  * The session a token names, or a new, unstored session: for a missing or malformed token
@@ -35,6 +47,7 @@ export async function resolveToken<Data extends object>(
     changes: new Map(),
     cleared: false,
     cookieDue: false,
+    rotateDue: isRotationDue(ctx, record),
     dataKey: opened.dataKey,
     context,
     dataLength: record.dataLength,

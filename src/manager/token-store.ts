@@ -10,6 +10,7 @@ import { emptyData, type SessionData } from "../session/session.js";
 import { cookieLifetime, fixedLifetime, type TimeoutPolicy } from "../session/timeouts.js";
 import { generatePublicId, isWellFormedToken, tokenHashBytes } from "../session/token.js";
 import { clockOf, newToken, type ManagerContext } from "./context.js";
+import { checkDataSize } from "./write.js";
 
 /** What {@link TokenStore.get} returns. */
 export interface StoredSession<Data extends object = SessionData> {
@@ -40,7 +41,8 @@ function isForeignKey(key: unknown): key is string {
 /**
  * Token-addressed sessions for code without HTTP (jobs, WebSockets, CLIs). Reached as
  * `sessions.store`. A session lives `ttl` (default: {@link TokenStore.defaultTtl}) from its
- * creation or its last `set` with a ttl; `get` does not extend it.
+ * creation or its last `set` with a ttl; `get` does not extend it. Tokens of sessions of
+ * another audience than the instance's answer like unknown ones, to reads and writes alike.
  *
  * @example
  * ```ts
@@ -81,11 +83,15 @@ export class TokenStore {
   get defaultTtl(): number {
     return this.#defaultTtlMs;
   }
+  /** Sets that period: milliseconds, or a duration string such as `"1h"`. */
   set defaultTtl(value: Duration) {
     this.#defaultTtlMs = parseDuration(value, "defaultTtl");
   }
 
-  /** Stores a new session and returns its token (the only copy: the database keeps a hash). */
+  /**
+   * Stores a new session and returns its token (the only copy: the database keeps a hash).
+   * Data past `maxDataSize` throws `SessionDataTooLargeError`.
+   */
   async create(options: { data?: SessionData; ttl?: Duration; userId?: string } = {}): Promise<string> {
     const lifetime = fixedLifetime(options.ttl === undefined ? this.#defaultTtlMs : parseDuration(options.ttl, "ttl"));
     const { token } = newToken(this.#ctx);
@@ -95,8 +101,10 @@ export class TokenStore {
 
   async #insert(token: string, data: SessionData, lifetime: TimeoutPolicy, userId: string | null = null): Promise<void> {
     const ctx = this.#ctx;
+    const checked = checkData(data);
+    checkDataSize(ctx, checked);
     const id = generatePublicId(ctx.options.randomBytes, clockOf(ctx).getTime());
-    const { column } = ctx.codec.seal(checkData(data), { token, publicId: id });
+    const { column } = ctx.codec.seal(checked, { token, publicId: id });
     await ctx.table.insert({
       id,
       tokenHash: tokenHashBytes(token),
@@ -112,7 +120,7 @@ export class TokenStore {
     });
   }
 
-  /** The live session of `token`, or null (unknown, malformed, expired or deleted). */
+  /** The live session of `token`, or null (unknown, malformed, expired, deleted, or of another audience). */
   async get<Data extends object = SessionData>(token: string): Promise<StoredSession<Data> | null> {
     if (!this.#accepts(token)) return null;
     const record = await this.#ctx.table.peek(tokenHashBytes(token));
@@ -190,7 +198,16 @@ export class TokenStore {
    * const live = await sessions.store.list(100); // [{ id, data, expiresAt }]
    * ```
    */
-  list(limit: number): Promise<Array<{ id: string; data: Record<string, unknown>; expiresAt: Date }>> {
+  list(limit: number): Promise<
+    Array<{
+      /** Public id (not the token). */
+      id: string;
+      /** The data column as stored: an encrypted session's is its sealed envelope. */
+      data: Record<string, unknown>;
+      /** When it ends unless used again (its idle expiry). */
+      expiresAt: Date;
+    }>
+  > {
     return this.#ctx.table.listLive(this.#ctx.options.audience, limit);
   }
 
@@ -218,11 +235,17 @@ export class TokenStore {
     return this.#ctx.table.removeAll(this.#ctx.options.audience);
   }
 
-  /** Replaces the data of a live session, and its expiry when `ttl` is given. Throws {@link SessionGoneError} if it is not live. */
+  /**
+   * Replaces the data of a live session, and its expiry when `ttl` is given. Throws
+   * {@link SessionGoneError} if it is not live, `SessionDataTooLargeError` for data
+   * past `maxDataSize`.
+   */
   async set(token: string, data: SessionData, options: { ttl?: Duration } = {}): Promise<void> {
     const ctx = this.#ctx;
     const ttlMs = options.ttl === undefined ? null : parseDuration(options.ttl, "ttl");
     const checked = checkData(data ?? emptyData());
+    // The whole data is replaced, not merged: checked here, no parallel write can add to it.
+    checkDataSize(ctx, checked);
     if (!this.#accepts(token)) throw new SessionGoneError();
     const tokenHash = tokenHashBytes(token);
     let column = JSON.stringify(checked);

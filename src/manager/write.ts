@@ -2,11 +2,16 @@
  * The writes every operation builds on: inserting a new session's row, saving changed
  * data (merged key by key in SQL, or for sealed data a compare-and-set with retries), and
  * the `maxDataSize` check before either.
+ *
+ * The size of data is the UTF-8 bytes of PostgreSQL's text of its jsonb
+ * (`octet_length(data::text)`), here and in the SQL merge, which checks it again against
+ * the row as parallel writes left it.
  * @module
  */
 import { SessionDataTooLargeError } from "../errors.js";
+import { jsonbTextBytes } from "../lib/jsonb-size.js";
 import { applyChanges, type DataOwner } from "../session/codec.js";
-import type { SessionState } from "../session/session.js";
+import type { SessionData, SessionState } from "../session/session.js";
 import type { MissReason, SessionRows } from "../session/table.js";
 import type { TimeoutPolicy } from "../session/timeouts.js";
 import { generatePublicId } from "../session/token.js";
@@ -26,19 +31,26 @@ export function publicIdOf(ctx: ManagerContext, state: SessionState): string {
 }
 
 /**
+ * The size of `data` as `maxDataSize` counts it; throws {@link SessionDataTooLargeError}
+ * when it passes the limit.
+ */
+export function checkDataSize(ctx: ManagerContext, data: SessionData): number {
+  const size = jsonbTextBytes(JSON.stringify(data));
+  if (size > ctx.options.maxDataSize) throw new SessionDataTooLargeError(size, ctx.options.maxDataSize);
+  return size;
+}
+
+/**
  * Throws {@link SessionDataTooLargeError} when the data would pass `maxDataSize`. Exact
  * (the whole data serialized) only when a cheap upper bound does not show that it fits:
- * the bound of the data as read, plus every changed key and value at its longest, at 3
- * bytes (UTF-8's most) per character.
+ * the data as read, at 3 bytes (UTF-8's most) per character of its text, plus every
+ * changed key at its longest (escaped, quoted, with its separators) and value as stored.
  */
 export function checkSize(ctx: ManagerContext, state: SessionState): void {
-  let length = state.cleared ? 2 : state.dataLength;
-  for (const [key, text] of state.changes) length += 6 * key.length + 4 + (text?.length ?? 0);
-  if (length * 3 > ctx.options.maxDataSize) {
-    length = Buffer.byteLength(JSON.stringify(state.data));
-    if (length > ctx.options.maxDataSize) throw new SessionDataTooLargeError(length, ctx.options.maxDataSize);
-  }
-  state.dataLength = length;
+  let bound = 3 * (state.cleared ? 2 : state.dataLength);
+  for (const [key, text] of state.changes) bound += 6 * key.length + 6 + (text === undefined ? 0 : jsonbTextBytes(text));
+  // Bytes are never fewer than characters: either number bounds the text's length.
+  state.dataLength = bound > ctx.options.maxDataSize ? checkDataSize(ctx, state.data) : bound;
 }
 
 /** The token and public id of a stored state. */
@@ -92,7 +104,7 @@ export async function saveData(
   const record = state.record;
   if (!record) return "gone";
   const tokenHash = state.tokenHash as Uint8Array;
-  if (!ctx.codec.sealed) return rows.save(state.publicId, tokenHash, changesOf(state), strict ? record.version : null);
+  if (!ctx.codec.sealed) return rows.save(state.publicId, tokenHash, changesOf(ctx, state), strict ? record.version : null);
   const owner = ownerOf(state);
   let { dataKey, data } = state;
   let version = record.version;
@@ -116,5 +128,7 @@ export async function saveData(
     version = fresh.version;
     current = fresh.current;
     data = applyChanges(opened.data, state.changes, state.cleared);
+    // What another request wrote in between counts too: the compare-and-set stores exactly this.
+    checkDataSize(ctx, data);
   }
 }

@@ -142,11 +142,23 @@ describe("contextOf", () => {
     forwardedFor: "203.0.113.9, 10.0.0.1",
     userAgent: "ua",
   };
-  it("believes the proxy only with trustProxy", () => {
+  it("believes the proxy only with trustProxy, and only the entries the trusted proxies added", () => {
     expect(contextOf(facts, false)).toEqual({ secure: false, ip: "10.0.0.2", userAgent: "ua" });
-    expect(contextOf(facts, true)).toEqual({ secure: true, ip: "203.0.113.9", userAgent: "ua" });
+    expect(contextOf(facts, 0)).toEqual({ secure: false, ip: "10.0.0.2", userAgent: "ua" });
+    // One proxy: the right-most entries are its own; "203.0.113.9" and "https" came from the client.
+    expect(contextOf(facts, true)).toEqual({ secure: false, ip: "10.0.0.1", userAgent: "ua" });
+    expect(contextOf(facts, 1)).toEqual({ secure: false, ip: "10.0.0.1", userAgent: "ua" });
+    // Two proxies: the outer one added the first entries.
+    expect(contextOf(facts, 2)).toEqual({ secure: true, ip: "203.0.113.9", userAgent: "ua" });
+    // More hops than entries: the left-most, as proxy-addr does.
+    expect(contextOf(facts, 5)).toMatchObject({ secure: true, ip: "203.0.113.9" });
     expect(contextOf({ ...facts, tls: true, forwardedProto: "http" }, true).secure).toBe(true);
     expect(contextOf({ ...facts, forwardedProto: ["HTTPS"], forwardedFor: null }, true)).toMatchObject({ secure: true, ip: "10.0.0.2" });
+    // A spoofed header line before the proxy's own: the proxy's line is the last.
+    expect(contextOf({ ...facts, forwardedFor: ["6.6.6.6", "198.51.100.7"], forwardedProto: ["https", "http"] }, true)).toMatchObject({
+      secure: false,
+      ip: "198.51.100.7",
+    });
   });
 });
 

@@ -31,14 +31,23 @@ export interface CookieOptions {
 
 /** Validated cookie policy. */
 export interface CookiePolicy {
+  /** Cookie name. */
   readonly name: string;
+  /** Path attribute. */
   readonly path: string;
+  /** Domain attribute; undefined for a host-only cookie. */
   readonly domain: string | undefined;
+  /** Whether HttpOnly is sent. */
   readonly httpOnly: boolean;
+  /** Secure as configured; `"auto"` decides per request (see `secure` in {@link CookieOptions}). */
   readonly secure: boolean | "auto";
+  /** SameSite attribute. */
   readonly sameSite: "lax" | "strict" | "none";
+  /** `maxAge` in ms, a cap on a persistent cookie's lifetime; undefined: what is left of the session's absolute lifetime. */
   readonly maxAgeMs: number | undefined;
+  /** Whether Partitioned is sent. */
   readonly partitioned: boolean;
+  /** Priority attribute; undefined when not sent. */
   readonly priority: "low" | "medium" | "high" | undefined;
 }
 

@@ -34,19 +34,7 @@ export interface SessionEvent {
 export type RevokeReason = "logout" | "revoked" | "limit";
 
 /**
- * The events and what their listeners receive:
- * - `created`: a session was stored for the first time (first data, or a login).
- * - `rotated`: it got a new token (`rotate()`, or `login()` of a stored session).
- * - `touched`: a request extended its idle expiry (at most once per `touchAfter`).
- * - `saved`: changed data was written.
- * - `revoked`: it was deleted before its time: `logout()`, `revokeSession`,
- *   `revokeUserSessions`, or `maxSessionsPerUser` (`reason` says which).
- * - `expired`: pruning deleted it because it had expired.
- * - `pruned`: a prune run finished (`deleted` rows in all).
- * - `duplicateCookie`: a request carried the session cookie `count` times (a cookie tossed
- *   in by a sibling subdomain, or an old cookie with another Path or Domain). It is treated
- *   as having none, so the visitor looks signed out until the stray cookie is gone; a
- *   `__Host-` cookie name prevents it.
+ * The events, each with what its listeners receive.
  *
  * @example
  * ```ts
@@ -54,14 +42,41 @@ export type RevokeReason = "logout" | "revoked" | "limit";
  * ```
  */
 export interface SessionEventMap {
+  /** A session was stored for the first time (first data, or a login). */
   created: SessionEvent;
+  /** It got a new token (`rotate()`, or `login()` of a stored session). */
   rotated: SessionEvent;
+  /** A request extended its idle expiry (at most once per `touchAfter`). */
   touched: SessionEvent;
-  saved: SessionEvent & { version: number };
-  revoked: SessionEvent & { reason: RevokeReason };
+  /** Changed data was written. */
+  saved: SessionEvent & {
+    /** The data's version after this write (`session.version`). */
+    version: number;
+  };
+  /** It was deleted before its time: `logout()`, `revokeSession`, `revokeUserSessions`, or `maxSessionsPerUser`. */
+  revoked: SessionEvent & {
+    /** Which of those deleted it. */
+    reason: RevokeReason;
+  };
+  /** Pruning deleted it because it had expired. */
   expired: SessionEvent;
-  pruned: { deleted: number; scanned: number };
-  duplicateCookie: { count: number };
+  /** A prune run finished (not fired by a run that found another instance pruning). */
+  pruned: {
+    /** Rows deleted, in all batches. */
+    deleted: number;
+    /** Rows examined, in all batches. */
+    scanned: number;
+  };
+  /**
+   * A request carried the session cookie more than once (a cookie tossed in by a sibling
+   * subdomain, or an old cookie with another Path or Domain). It is treated as having none,
+   * so the visitor looks signed out until the stray cookie is gone; a `__Host-` cookie
+   * name prevents it.
+   */
+  duplicateCookie: {
+    /** How many times the cookie appeared. */
+    count: number;
+  };
 }
 
 /**

@@ -16,6 +16,8 @@ export interface SessionRecord {
   lastSeenAt: Date;
   /** When the data or the user last changed. */
   updatedAt: Date;
+  /** When the current token was issued: the session's creation, or its last rotation or login. */
+  tokenIssuedAt: Date;
   authenticatedAt: Date | null;
   expiresAt: Date;
   absoluteExpiresAt: Date;
@@ -32,16 +34,25 @@ export interface SessionRecord {
 
 /** A session as listed for its user. */
 export interface SessionSummary {
+  /** Public id (not the token): what `revokeSession` takes, safe to log. */
   id: string;
+  /** Audience it was created in, or null for none. */
   audience: string | null;
+  /** Whether it is a "remember me" session (longer timeouts, persistent cookie). */
   remember: boolean;
+  /** Client address recorded when it was first stored, updated by a login that knows one; null when unknown. */
   ip: string | null;
+  /** `User-Agent` recorded like `ip`; null when unknown. */
   userAgent: string | null;
+  /** When it was first stored. */
   createdAt: Date;
+  /** When a request last extended its idle expiry (or rotated it): up to `touchAfter` behind the last request. */
   lastSeenAt: Date;
   /** When the data or the user last changed. */
   updatedAt: Date;
+  /** When its user logged in; null for an anonymous session. */
   authenticatedAt: Date | null;
+  /** When it ends unless used again: the idle expiry, never later than the absolute one. */
   expiresAt: Date;
 }
 
@@ -69,6 +80,12 @@ export interface DataChanges {
   set: string;
   /** Whether the data was cleared before these changes. */
   cleared: boolean;
+  /**
+   * The most bytes the merged data may take (`maxDataSize`, counted as PostgreSQL's text of
+   * the jsonb): the write refuses a merge past it with `SessionDataTooLargeError`. Absent for
+   * sealed data, whose size is checked before it is sealed.
+   */
+  limit?: number;
 }
 
 /** What a rotation also does when it is a login. */
@@ -142,7 +159,14 @@ export interface TableCounts {
 /** Usage statistics over the live sessions, as `pgsession stats` shows them. */
 export interface SessionStats {
   /** Live sessions per audience (`null` for sessions without one), most first. */
-  byAudience: Array<{ audience: string | null; sessions: number; users: number }>;
+  byAudience: Array<{
+    /** The audience, or null for sessions without one. */
+    audience: string | null;
+    /** Live sessions in it. */
+    sessions: number;
+    /** Distinct users with a live session in it. */
+    users: number;
+  }>;
   /** Live sessions. */
   live: number;
   /** Live "remember me" sessions. */
@@ -152,14 +176,26 @@ export interface SessionStats {
   /** Distinct users with a live session. */
   users: number;
   /** Sessions created in the last hour and the last day (live or not yet pruned). */
-  created: { lastHour: number; lastDay: number };
-  /** Live sessions seen in the last hour and the last day. */
-  seen: { lastHour: number; lastDay: number };
+  created: {
+    /** Created in the last hour. */
+    lastHour: number;
+    /** Created in the last 24 hours. */
+    lastDay: number;
+  };
+  /** Live sessions seen (their `lastSeenAt`) in the last hour and the last day. */
+  seen: {
+    /** Seen in the last hour. */
+    lastHour: number;
+    /** Seen in the last 24 hours. */
+    lastDay: number;
+  };
 }
 
 /** Migrations applied to a table, and the latest the package ships. */
 export interface MigrationStatus {
+  /** Versions applied to the table, ascending; empty when the table was never migrated. */
   applied: number[];
+  /** The highest version this release of pgsession ships. */
   latest: number;
 }
 

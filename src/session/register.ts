@@ -32,4 +32,9 @@ export interface Register {}
  * const visits = (session: Session<RegisteredSessionData>) => session.get("visits");
  * ```
  */
-export type RegisteredSessionData = Register extends { data: infer Data extends object } ? Data : SessionData;
+export type RegisteredSessionData = Register extends {
+  /** The session data type the application registered. */
+  data: infer Data extends object;
+}
+  ? Data
+  : SessionData;

@@ -79,10 +79,12 @@ export interface SessionState {
   cleared: boolean;
   /** Stored: the cookie must be (re)sent (a new token or a new lifetime). */
   cookieDue: boolean;
+  /** Stored: the token is older than `rotateAfter`, so the commit replaces it (rolling renewal). */
+  rotateDue: boolean;
   /** The data key of a sealed session (see the data codec), or null. */
   dataKey: Buffer | null;
   context: RequestContext;
-  /** An upper bound of the length of the data's JSON text, in characters (see `maxDataSize`). */
+  /** An upper bound of the length of the data's text as PostgreSQL writes its jsonb, in characters or bytes (see `maxDataSize`). */
   dataLength: number;
   createdAt: Date;
   expiresAt: Date;

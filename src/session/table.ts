@@ -1,6 +1,6 @@
 /**
  * The sessions table as the domain needs it: every read and write the session manager
- * makes, bound to one table and one clock. The PostgreSQL implementation lives in
+ * makes, bound to one table, one clock and one audience. The PostgreSQL implementation lives in
  * `src/store/` (`openSessionTable`); nothing here knows SQL or a driver.
  * @module
  */
@@ -26,7 +26,13 @@ import type {
 
 export type * from "./records.js";
 
-/** The row-level reads and writes of sessions, on the table itself or inside one of its transactions. */
+/**
+ * The row-level reads and writes of sessions, on the table itself or inside one of its
+ * transactions. Those that reach a session by its token alone (`find`, `peek`, `replace`,
+ * `remove`, `tombstone`) see only the sessions of the table's audience, exactly: a table
+ * without one sees only sessions without one. A token issued for one audience so names
+ * nothing under another, and the writes that follow such a read need no check of their own.
+ */
 export interface SessionRows {
   /** Reads a live session by token hash, extending its idle expiry if a touch is due. */
   find(tokenHash: Uint8Array): Promise<FindResult>;
@@ -73,7 +79,7 @@ export interface SessionTableTransaction {
   readonly rows: SessionRows;
   /** The query function for application SQL inside this transaction. */
   readonly sql: SessionSql;
-  /** Sets the transaction-local session settings read by `session_id()`, `user_id()`, `audience()`. */
+  /** Sets the transaction-local session settings read by `session_id()`, `user_id()`, `audience()` of this table's schema (those of another schema answer null). */
   enterSession(session: TransactionSession): Promise<void>;
   /** Serializes the logins of one user on this table until the transaction ends. */
   lockUser(userId: string): Promise<void>;
@@ -82,8 +88,8 @@ export interface SessionTableTransaction {
 }
 
 /**
- * One sessions table, bound to a clock: what the session manager needs of a database.
- * Every failure of the database rejects with `SessionStoreError`.
+ * One sessions table, bound to a clock and an audience: what the session manager needs of
+ * a database. Every failure of the database rejects with `SessionStoreError`.
  */
 export interface SessionTable extends SessionRows {
   /** Which client runs it: `"pg"`, `"postgres"` or `"pglite"`. */

@@ -7,7 +7,9 @@
 
 /** Timeouts of one session, in milliseconds. */
 export interface TimeoutPolicy {
+  /** Idle (sliding) timeout: the session ends this long after a request last extended it. */
   readonly idleMs: number;
+  /** Absolute lifetime, counted from creation (or login); rotation does not reset it. */
   readonly absoluteMs: number;
   /** A read extends the idle expiry only once the last extension is this old. */
   readonly touchAfterMs: number;

@@ -5,7 +5,16 @@
 import * as nodeCrypto from "node:crypto";
 import { createHash, randomBytes } from "node:crypto";
 
-/** Source of random bytes; injectable for tests. */
+/**
+ * Source of random bytes; injectable for tests.
+ *
+ * @example
+ * ```ts
+ * let n = 0;
+ * const randomBytes: RandomBytes = (size) => new Uint8Array(size).fill(n++); // deterministic tokens in a test
+ * createSessions({ store, randomBytes });
+ * ```
+ */
 export type RandomBytes = (size: number) => Uint8Array;
 
 /** Length of a token in its base64url form (32 bytes, no padding). */

@@ -5,7 +5,17 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
 
-type PGliteLike = Pick<PGlite, "query" | "exec" | "transaction" | "close">;
+/**
+ * The part of a PGlite database the driver uses: a `PGlite` instance, or a wrapper with
+ * the same four methods.
+ *
+ * @example
+ * ```ts
+ * const db: PGliteLike = new PGlite("./.pgsession");
+ * const store = pgliteStore(db); // db stays yours to close
+ * ```
+ */
+export type PGliteLike = Pick<PGlite, "query" | "exec" | "transaction" | "close">;
 
 /**
  * Wraps a PGlite database. With no argument it creates an in-memory database; with a

@@ -6,7 +6,7 @@ describe("the packed session row", () => {
     const sql = packedRow({ current: "CURRENT", touch: "TOUCH" });
     expect(sql).toBe(
       "json_build_array(s.id, s.user_id, s.audience, s.version, s.remember, s.created_at, s.last_seen_at, " +
-        "s.authenticated_at, s.updated_at, s.idle_expires_at, s.absolute_expires_at, CURRENT, TOUCH, s.data)::text AS r",
+        "s.authenticated_at, s.updated_at, s.token_issued_at, s.idle_expires_at, s.absolute_expires_at, CURRENT, TOUCH, s.data)::text AS r",
     );
   });
 
@@ -21,6 +21,7 @@ describe("the packed session row", () => {
       "2026-01-02T04:00:00+01:00",
       "2026-01-02T03:04:06+00:00",
       "2026-01-02T03:30:00+00:00",
+      "2026-01-02T03:20:00+00:00",
       "2026-01-03T03:04:05+00:00",
       "2026-01-09T03:04:05+00:00",
       false,
@@ -37,6 +38,7 @@ describe("the packed session row", () => {
       lastSeenAt: new Date("2026-01-02T03:00:00Z"),
       authenticatedAt: new Date("2026-01-02T03:04:06Z"),
       updatedAt: new Date("2026-01-02T03:30:00Z"),
+      tokenIssuedAt: new Date("2026-01-02T03:20:00Z"),
       expiresAt: new Date("2026-01-03T03:04:05Z"),
       absoluteExpiresAt: new Date("2026-01-09T03:04:05Z"),
       current: false,
@@ -56,6 +58,7 @@ describe("the packed session row", () => {
       "2026-01-02T03:04:05+00:00",
       "2026-01-02T03:04:05+00:00",
       null,
+      "2026-01-02T03:04:05+00:00",
       "2026-01-02T03:04:05+00:00",
       "2026-01-03T03:04:05+00:00",
       "2026-01-09T03:04:05+00:00",

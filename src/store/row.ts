@@ -5,7 +5,7 @@
  * A session leaves the database as ONE text column (`r`) holding a JSON array: the data
  * inline, the times as the plain columns, which `json_build_array` writes as ISO 8601 text
  * with an offset whatever the DateStyle. A driver then parses one field instead of
- * thirteen, and every driver returns exactly the same text. Plain time columns rather
+ * fifteen, and every driver returns exactly the same text. Plain time columns rather
  * than epoch arithmetic, because PostgreSQL sets up every output expression again on
  * each execution.
  * @module
@@ -101,6 +101,13 @@ const FIELDS = [
     },
   },
   {
+    name: "tokenIssuedAt",
+    sql: column("s.token_issued_at"),
+    decode: (r, v: string) => {
+      r.tokenIssuedAt = parseTimestamptz(v);
+    },
+  },
+  {
     name: "expiresAt",
     sql: column("s.idle_expires_at"),
     decode: (r, v: string) => {
@@ -183,6 +190,7 @@ export function recordOf(row: Row): SessionRecord {
     createdAt: EPOCH,
     lastSeenAt: EPOCH,
     updatedAt: EPOCH,
+    tokenIssuedAt: EPOCH,
     authenticatedAt: null,
     expiresAt: EPOCH,
     absoluteExpiresAt: EPOCH,

@@ -5,6 +5,7 @@
  * 250 lines: split, the hot path would no longer read in one place.
  * @module
  */
+import { SessionDataTooLargeError } from "../errors.js";
 import { toStoreError } from "../lib/store-error.js";
 import type {
   DataChanges,
@@ -25,6 +26,11 @@ import type { Statements } from "./statements.js";
 
 const EMPTY_CHANGES: DataChanges = { deleted: "[]", set: "{}", cleared: false };
 
+/** Whether changes change nothing (a rotation's, when the request wrote no data). */
+function isEmpty(changes: DataChanges): boolean {
+  return !changes.cleared && changes.set === "{}" && changes.deleted === "[]";
+}
+
 /** The public id, user and audience of a row a DELETE returned. */
 function endedSession(row: Row): EndedSession {
   return { id: row.id as string, userId: (row.user_id as string | null) ?? null, audience: (row.audience as string | null) ?? null };
@@ -42,19 +48,24 @@ const READ_ONLY = "25006";
 /** The clock a table is bound to: an injected one (tests), or null for the database's `now()`. */
 export type TableClock = (() => Date) | null;
 
-/** Row reads and writes over one connection or transaction. */
+/**
+ * Row reads and writes over one connection or transaction. Those that reach a session by
+ * its token alone see only the sessions of `audience` (exactly: null sees only sessions
+ * without one).
+ */
 export class SqlRows implements SessionRows {
   readonly #on: Queryable;
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
-
   readonly #name: TableName;
+  readonly #audience: string | null;
 
-  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName) {
+  constructor(on: Queryable, clock: TableClock, statements: BuiltStatements, name: TableName, audience: string | null) {
     this.#on = on;
     this.#clock = clock;
     this.#statements = statements;
     this.#name = name;
+    this.#audience = audience;
   }
 
   /** The clock parameter of a statement: the injected time, or null for the database's. */
@@ -97,7 +108,7 @@ export class SqlRows implements SessionRows {
     const now = this.#now();
     let rows: Row[];
     try {
-      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash]);
+      rows = await this.run("reading the session", this.#sql.find, [now, tokenHash, this.#audience]);
     } catch (err) {
       // A read-only database (a failover in progress) still answers reads: the due touch,
       // which cannot be written, is skipped rather than failing the request.
@@ -107,13 +118,13 @@ export class SqlRows implements SessionRows {
     }
     if (rows[0]) return recordOf(rows[0]);
     // Rare: a token rotated away within its grace window (or one that is unknown or expired).
-    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash]);
+    const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash, this.#audience]);
     if (!previous[0]) return null;
     return previous[0].retired === true ? "superseded" : recordOf(previous[0]);
   }
 
   async peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null> {
-    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash]);
+    const rows = await this.run("reading the session", this.#sql.peek, [this.#now(), tokenHash, this.#audience]);
     return rows[0] ? { ...recordOf(rows[0]), expiresInMs: Math.floor(rows[0].expires_in as number) } : null;
   }
 
@@ -149,6 +160,7 @@ export class SqlRows implements SessionRows {
       createdAt: at,
       lastSeenAt: at,
       updatedAt: at,
+      tokenIssuedAt: at,
       authenticatedAt: row.userId === null ? null : at,
       expiresAt: new Date(ms + Math.min(row.idleMs, row.absoluteMs)),
       absoluteExpiresAt: new Date(ms + row.absoluteMs),
@@ -160,18 +172,19 @@ export class SqlRows implements SessionRows {
 
   async save(id: string | null, tokenHash: Uint8Array, changes: DataChanges, expectedVersion: number | null): Promise<number | MissReason> {
     const now = this.#now();
+    const limit = changes.limit ?? null;
     if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
-      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set]);
+      const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set, limit]);
       if (merged[0]) return merged[0].version as number;
       // Not by the current token: the general statement tells a grace-window token from a session gone.
     }
-    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion];
+    const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion, limit];
     const rows =
       id === null
         ? await this.run("saving the session", this.#sql.saveByToken, params)
         : await this.run("saving the session", this.#sql.save, [...params, id]);
     if (rows[0]) return rows[0].version as number;
-    return this.#miss(now, tokenHash, expectedVersion !== null);
+    return this.#miss(now, tokenHash, changes, expectedVersion !== null);
   }
 
   async rotate(
@@ -198,30 +211,42 @@ export class SqlRows implements SessionRows {
       login?.absoluteMs ?? 0,
       login?.ip ?? null,
       login?.userAgent ?? null,
+      // A rotation that changes no data stores it as it is, even past a limit lowered since.
+      isEmpty(changes) ? null : (changes.limit ?? null),
     ]);
-    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, false);
+    return rows[0] ? recordOf(rows[0]) : this.#miss(now, tokenHash, changes, false);
   }
 
   async replace(tokenHash: Uint8Array, data: string, ttlMs: number | null): Promise<boolean> {
-    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, data, ttlMs]);
+    const rows = await this.run("saving the session", this.#sql.replace, [this.#now(), tokenHash, this.#audience, data, ttlMs]);
     return rows.length > 0;
   }
 
   async remove(tokenHash: Uint8Array): Promise<EndedSession | null> {
-    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash]);
+    const rows = await this.run("deleting the session", this.#sql.remove, [this.#now(), tokenHash, this.#audience]);
     return rows[0] ? endedSession(rows[0]) : null;
   }
 
   async tombstone(tokenHash: Uint8Array): Promise<boolean> {
-    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
+    return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash, this.#audience])).length > 0;
   }
 
-  // Rare path: a write matched no row; one more query tells the caller why.
-  async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
-    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash]);
+  /**
+   * Rare path: a write matched no row; one more query tells the caller why: the session is
+   * gone, its token was replaced, or its merge would pass the size limit
+   * ({@link SessionDataTooLargeError}, measured on the row as the write that made it too
+   * large left it).
+   */
+  async #miss(now: Date | null, tokenHash: Uint8Array, changes: DataChanges, compareAndSet: boolean): Promise<MissReason> {
+    const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash, changes.deleted, changes.set, changes.cleared]);
     if (!rows[0]) return "gone";
+    const limit = isEmpty(changes) ? undefined : changes.limit;
+    const size = Number(rows[0].size);
+    if (limit !== undefined && size > limit) throw new SessionDataTooLargeError(size, limit);
     if (rows[0].current === false) return "stale";
-    return compareAndSet ? "conflict" : "gone";
+    // Live under this token: a compare-and-set found another version, or a merge the limit
+    // refused fits again because yet another write came in between.
+    return compareAndSet || limit !== undefined ? "conflict" : "gone";
   }
 
   async listByUser(userId: string, audience: string | null): Promise<SessionSummary[]> {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { quoteIdent } from "../lib/identifier.js";
+import { quoteIdent, quoteLiteral } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
 
 /** A migration file from `sql/`. */
@@ -49,12 +49,48 @@ export function renderFunctions(names: TableName): string {
   return renderMigration(functions, names, { unlogged: false });
 }
 
+/** Where the migrations of one table are recorded, and how migrations of its schema are serialized. */
+export interface MigrationHistory {
+  /** The history table, qualified and quoted (`"pgsession"."sessions_migrations"`): a row per migration applied. */
+  readonly table: string;
+  /** Creates the schema and the history table when they are missing. */
+  readonly create: string;
+  /** The key of the advisory lock (`pg_advisory_xact_lock(hashtext(key))`) every migration of the schema holds. */
+  readonly lockKey: string;
+}
+
+/**
+ * The migration history of one table, shared by `migrate()` and the install script, so
+ * that either finds what the other applied.
+ *
+ * @example
+ * ```ts
+ * const history = migrationHistory({ schema: "pgsession", table: "sessions" });
+ * await tx.query(WAIT_FOR_LOCK, [history.lockKey]);
+ * await tx.exec(history.create);
+ * ```
+ */
+export function migrationHistory(names: TableName): MigrationHistory {
+  const schema = quoteIdent(names.schema);
+  const table = `${schema}.${quoteIdent(`${names.table}_migrations`)}`;
+  return {
+    table,
+    create: `CREATE SCHEMA IF NOT EXISTS ${schema};
+CREATE TABLE IF NOT EXISTS ${table} (
+  version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
+    // Per schema: the tables of one schema share its functions, which every migrate re-applies.
+    lockKey: `pgsession:migrate:${names.schema}`,
+  };
+}
+
 /** Fills a migration's placeholders with quoted names. */
 export function renderMigration(sql: string, names: TableName, options: { unlogged: boolean }): string {
   return sql.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (match, key: string, suffix: string | undefined) => {
     switch (key) {
       case "schema":
         return quoteIdent(names.schema);
+      case "schema_literal":
+        return quoteLiteral(names.schema);
       case "table":
         return quoteIdent(names.table + (suffix ?? ""));
       case "unlogged":

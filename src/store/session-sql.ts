@@ -8,15 +8,19 @@
 import type { Queryable, Row } from "../driver.js";
 import type { SessionSql, TableName, TransactionSession } from "../session/table.js";
 import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
-import { isLive, qualifiedName, type Clock } from "./sql/fragments.js";
+import { isAudience, isLive, qualifiedName, type Clock } from "./sql/fragments.js";
 import { WAIT_FOR_LOCK } from "./statements.js";
 
-/** Sets the settings that session_id(), user_id() and audience() read back; '' stands for null. */
+/**
+ * Sets the settings that session_id(), user_id() and audience() read back; '' stands for
+ * null. `schema` names the sessions table's schema: only that schema's functions answer.
+ */
 export const SET_SESSION = plainStatement(
   "set_session",
-  { id: "text", userId: "text", audience: "text" },
+  { schema: "text", id: "text", userId: "text", audience: "text" },
   (p) =>
-    `SELECT set_config('pgsession.session_id', coalesce(${p.id}, ''), true),
+    `SELECT set_config('pgsession.schema', ${p.schema}, true),
+          set_config('pgsession.session_id', coalesce(${p.id}, ''), true),
           set_config('pgsession.user_id', coalesce(${p.userId}, ''), true),
           set_config('pgsession.audience', coalesce(${p.audience}, ''), true)`,
 );
@@ -49,15 +53,16 @@ export function createSessionSql(tx: Queryable): SessionSql {
 
 /**
  * Sets the transaction-local session settings (`set_config(..., true)`): they vanish at
- * COMMIT or ROLLBACK, so a pooled connection never carries them to its next user.
+ * COMMIT or ROLLBACK, so a pooled connection never carries them to its next user. They
+ * name a session of the table `names`: the functions of another schema return null.
  *
  * @example
  * ```ts
- * await driver.transaction(async (tx) => { await enterSession(tx, { id, userId, audience: null }); ... });
+ * await driver.transaction(async (tx) => { await enterSession(tx, names, { id, userId, audience: null }); ... });
  * ```
  */
-export async function enterSession(tx: Queryable, session: TransactionSession): Promise<void> {
-  await tx.query(SET_SESSION, [session.id, session.userId, session.audience]);
+export async function enterSession(tx: Queryable, names: TableName, session: TransactionSession): Promise<void> {
+  await tx.query(SET_SESSION, [names.schema, session.id, session.userId, session.audience]);
 }
 
 /**
@@ -91,7 +96,7 @@ export function buildTrimStatement(names: TableName, clock: Clock): BuiltStateme
     (p) =>
       `DELETE FROM ${t} d WHERE d.id IN (
        SELECT s.id FROM ${t} s
-        WHERE s.user_id = ${p.userId} AND s.audience IS NOT DISTINCT FROM ${p.audience} AND s.id <> ${p.currentId}
+        WHERE s.user_id = ${p.userId} AND ${isAudience(p.audience)} AND s.id <> ${p.currentId}
           AND ${isLive(p.now)}
         ORDER BY s.authenticated_at DESC NULLS LAST, s.created_at DESC, s.id
         OFFSET ${p.keep} - 1)

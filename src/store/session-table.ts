@@ -17,8 +17,7 @@ import type {
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
-import { loadMigrations, renderFunctions, renderMigration, statement } from "./schema.js";
-import { quoteIdent } from "../lib/identifier.js";
+import { loadMigrations, migrationHistory, renderFunctions, renderMigration, statement } from "./schema.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";
 import { statementsFor, type BuiltStatements } from "./statement-forms.js";
@@ -31,15 +30,17 @@ class PgSessionTable extends SqlRows implements SessionTable {
   readonly #driver: StoreDriver;
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
+  readonly #audience: string | null;
 
-  constructor(driver: StoreDriver, name: TableName, clock: TableClock) {
+  constructor(driver: StoreDriver, name: TableName, clock: TableClock, audience: string | null) {
     const statements = statementsFor(name);
-    super(driver, clock, statements, name);
+    super(driver, clock, statements, name, audience);
     this.kind = driver.kind;
     this.name = name;
     this.#driver = driver;
     this.#clock = clock;
     this.#statements = statements;
+    this.#audience = audience;
   }
 
   #now(): Date | null {
@@ -49,9 +50,9 @@ class PgSessionTable extends SqlRows implements SessionTable {
   transaction<T>(fn: (tx: SessionTableTransaction) => Promise<T>): Promise<T> {
     return this.#driver.transaction((tx) =>
       fn({
-        rows: new SqlRows(tx, this.#clock, this.#statements, this.name),
+        rows: new SqlRows(tx, this.#clock, this.#statements, this.name, this.#audience),
         sql: createSessionSql(tx),
-        enterSession: (session) => enterSession(tx, session),
+        enterSession: (session) => enterSession(tx, this.name, session),
         lockUser: (userId) => lockUser(tx, this.name, userId),
         trimUserSessions: (userId, audience, keep, currentId) =>
           trimUserSessions(tx, this.name, this.#now(), userId, audience, keep, currentId),
@@ -105,15 +106,10 @@ class PgSessionTable extends SqlRows implements SessionTable {
    * every SQL function from `sql/functions.sql`, so each has one definition.
    */
   async migrate(options: { unlogged: boolean }): Promise<number[]> {
-    const schema = quoteIdent(this.name.schema);
-    const history = `${schema}.${quoteIdent(`${this.name.table}_migrations`)}`;
-    // Per schema: the tables of one schema share its functions, which every migrate re-applies.
-    const lockKey = `pgsession:migrate:${this.name.schema}`;
+    const { table: history, create, lockKey } = migrationHistory(this.name);
     return this.#inTransaction("migrating", async (tx) => {
       await tx.query(WAIT_FOR_LOCK, [lockKey]);
-      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${schema};
-        CREATE TABLE IF NOT EXISTS ${history} (
-          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await tx.exec(create);
       const done = await tx.query(statement("migrate_done", `SELECT version FROM ${history}`), []);
       const applied = new Set(done.map((row) => row.version as number));
       const versions: number[] = [];
@@ -132,7 +128,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
   }
 
   async migrationStatus(): Promise<MigrationStatus> {
-    const history = `${quoteIdent(this.name.schema)}.${quoteIdent(`${this.name.table}_migrations`)}`;
+    const history = migrationHistory(this.name).table;
     const latest = Math.max(0, ...loadMigrations().map((m) => m.version));
     const driver = this.#driver;
     const read = async (stmt: Statement, params: unknown[]) => {
@@ -167,14 +163,20 @@ class PgSessionTable extends SqlRows implements SessionTable {
 
 /**
  * Opens the sessions table `name` over `driver`, on the database's clock or, for tests,
- * an injected one. Names must be validated first (`validateIdentifier`).
+ * an injected one, for the sessions of `audience` (null: the sessions without one). Names
+ * must be validated first (`validateIdentifier`).
  *
  * @example
  * ```ts
- * const table = openSessionTable(pgStore(pool), { schema: "pgsession", table: "sessions" }, null);
+ * const table = openSessionTable(pgStore(pool), { schema: "pgsession", table: "sessions" }, null, "shop");
  * await table.migrate({ unlogged: false });
  * ```
  */
-export function openSessionTable(driver: StoreDriver, name: TableName, clock: TableClock = null): SessionTable {
-  return new PgSessionTable(driver, name, clock);
+export function openSessionTable(
+  driver: StoreDriver,
+  name: TableName,
+  clock: TableClock = null,
+  audience: string | null = null,
+): SessionTable {
+  return new PgSessionTable(driver, name, clock, audience);
 }

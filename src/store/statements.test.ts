@@ -85,6 +85,16 @@ describe("statements, built for a clock", () => {
     expect(other.find.name).not.toBe(buildStatements(names, "database").find.name);
   });
 
+  it("every statement that reaches a session by its token alone is confined to one audience, exactly", () => {
+    for (const clock of CLOCKS) {
+      const sql = buildStatements(names, clock);
+      for (const label of ["find", "findPrevious", "peek", "replace", "remove", "tombstone"] as const) {
+        expect(sql[label].params, label).toContain("audience");
+        expect(sql[label].text, label).toMatch(/s\.audience IS NOT DISTINCT FROM \$\d+::text/);
+      }
+    }
+  });
+
   it("the hot path tests liveness with one comparison, and so do the admin counts and the trim", () => {
     const sql = buildStatements(names, "database");
     expect(sql.find.text).toContain("s.idle_expires_at > now()");

@@ -15,7 +15,10 @@
 import { packedRow } from "./row.js";
 import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
 import {
+  dataSize,
+  fitsIn,
   inAudience,
+  isAudience,
   isExpired,
   isLive,
   isPreviousToken,
@@ -86,20 +89,31 @@ export const TABLE_EXISTS = plainStatement("table_exists", { name: "text" }, (p)
 export function buildStatements(names: TableName, clock: Clock): Statements {
   const t = qualifiedName(names);
   const token = { token: "bytea" } as const;
-  const writes = { token: "bytea", deleted: "text", set: "text", cleared: "boolean", expectedVersion: "integer" } as const;
+  // Statements that reach a session by its token alone see only the table's audience
+  // (isAudience); the writes that follow a read of the session (save, rotate) need not.
+  const ownToken = { token: "bytea", audience: "text" } as const;
+  const writes = {
+    token: "bytea",
+    deleted: "text",
+    set: "text",
+    cleared: "boolean",
+    expectedVersion: "integer",
+    limit: "integer",
+  } as const;
 
   return {
     // The read, and the idle-timeout extension when one is due, in ONE statement: a single
     // index lookup of the current token. The plan is kept flat on purpose: PostgreSQL
     // initializes every node and expression of a plan on each execution, and that, not the
-    // lookup, is most of what a read costs it.
+    // lookup, is most of what a read costs it. The audience is in the WHERE clause, not
+    // checked afterwards, so that a read under another audience touches nothing.
     find: clockedStatement(
       clock,
       "find",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}
-         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // The same by the previous token inside its grace window: run only when `find` found
     // nothing (a rotated-away token, or an unknown or expired one). A token a login replaced
@@ -107,21 +121,21 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     findPrevious: clockedStatement(
       clock,
       "find_previous",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: "false", touch: `CASE WHEN NOT s.prev_login AND ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })},
               s.prev_login AS retired
-         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE ${isPreviousToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // A read with no side effect (the low-level store's get).
     peek: clockedStatement(
       clock,
       "peek",
-      token,
+      ownToken,
       (p) =>
         `SELECT ${packedRow({ current: `s.token_hash = ${p.token}`, touch: "NULL" })},
               (extract(epoch FROM s.idle_expires_at - ${p.now}) * 1000)::float8 AS expires_in
-         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}`,
+         FROM ${t} s WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
     ),
     // Creating is INSERT only: a token collision fails loudly instead of adopting a row.
     // Nothing comes back: the caller knows what it inserted. The clock and the durations
@@ -145,23 +159,26 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
       },
       (p) =>
         `INSERT INTO ${t} AS s (id, token_hash, user_id, audience, data, remember, ip, user_agent,
-              created_at, last_seen_at, updated_at, authenticated_at, idle_timeout, touch_after,
+              created_at, last_seen_at, updated_at, token_issued_at, authenticated_at, idle_timeout, touch_after,
               idle_expires_at, absolute_expires_at)
        SELECT ${p.id}, ${p.token}, ${p.userId}, ${p.audience}, ${p.data}::jsonb, ${p.remember}, ${p.ip}, ${p.userAgent},
-              c.at, c.at, c.at, CASE WHEN ${p.userId} IS NULL THEN NULL ELSE c.at END, c.idle, ${milliseconds(p.touchAfter)},
+              c.at, c.at, c.at, c.at, CASE WHEN ${p.userId} IS NULL THEN NULL ELSE c.at END, c.idle, ${milliseconds(p.touchAfter)},
               c.at + least(c.idle, c.absolute), c.at + c.absolute
          FROM (SELECT ${p.now} AS at, ${milliseconds(p.idle)} AS idle, ${milliseconds(p.absolute)} AS absolute OFFSET 0) c`,
     ),
     // The usual save: keys set (none deleted, not cleared, no compare-and-set) by the
     // current token. The fewest expressions PostgreSQL must set up on each execution; when
     // it matches nothing, `save` below decides (a grace-window token, or a session gone).
+    // Every merge refuses in its WHERE a result past `limit` (maxDataSize): it is checked
+    // against the row as it is when the UPDATE locks it, after any parallel write, which no
+    // check before the statement can see. A refusal matches nothing; `probe` tells why.
     saveMerge: clockedStatement(
       clock,
       "save_merge",
-      { token: "bytea", set: "text" },
+      { token: "bytea", set: "text", limit: "integer" },
       (p) =>
         `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1, updated_at = ${p.now}
-        WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
+        WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${fitsIn(`s.data || ${p.set}::jsonb`, p.limit)}
        RETURNING s.version`,
     ),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
@@ -175,6 +192,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
         `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1, updated_at = ${p.now}
         WHERE s.id = ${p.id} AND ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
+          AND ${fitsIn(mergedData(p.deleted, p.set, p.cleared), p.limit)}
        RETURNING s.version`,
     ),
     // The same, for callers that know only the token (express-session's store).
@@ -186,6 +204,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
         `UPDATE ${t} s SET data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1, updated_at = ${p.now}
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
           AND (${p.expectedVersion} IS NULL OR s.version = ${p.expectedVersion})
+          AND ${fitsIn(mergedData(p.deleted, p.set, p.cleared), p.limit)}
        RETURNING s.version`,
     ),
     // Rotation (and login, which is a rotation that binds a user): only the holder of the
@@ -209,10 +228,11 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
         absolute: "float8",
         ip: "text",
         userAgent: "text",
+        limit: "integer",
       },
       (p) =>
         `UPDATE ${t} s SET
-              token_hash = ${p.newToken}, prev_token_hash = s.token_hash,
+              token_hash = ${p.newToken}, token_issued_at = ${p.now}, prev_token_hash = s.token_hash,
               prev_expires_at = ${p.now} + ${milliseconds(p.stale)}, prev_login = ${p.login},
               data = ${mergedData(p.deleted, p.set, p.cleared)}, version = s.version + 1,
               user_id = CASE WHEN ${p.login} THEN ${p.userId} ELSE s.user_id END,
@@ -229,7 +249,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
                 THEN ${p.now} ELSE s.updated_at END,
               ip = CASE WHEN ${p.login} THEN coalesce(${p.ip}, s.ip) ELSE s.ip END,
               user_agent = CASE WHEN ${p.login} THEN coalesce(${p.userAgent}, s.user_agent) ELSE s.user_agent END
-        WHERE s.token_hash = ${p.token} AND ${isLive(p.now)}
+        WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${fitsIn(mergedData(p.deleted, p.set, p.cleared), p.limit)}
        RETURNING ${packedRow({ current: "true", touch: "NULL" })}`,
     ),
     // The low-level store's set: replace the data, optionally reset the expiry (both
@@ -237,22 +257,22 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     replace: clockedStatement(
       clock,
       "replace",
-      { token: "bytea", data: "text", ttl: "float8" },
+      { ...ownToken, data: "text", ttl: "float8" },
       (p) =>
         `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1, updated_at = ${p.now},
               idle_timeout = coalesce(${milliseconds(p.ttl)}, s.idle_timeout),
               idle_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.idle_expires_at),
               absolute_expires_at = coalesce(${p.now} + ${milliseconds(p.ttl)}, s.absolute_expires_at)
-        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
        RETURNING s.version`,
     ),
     remove: clockedStatement(
       clock,
       "remove",
-      token,
+      ownToken,
       // Any token the session knows, the one a login replaced included: a logout that races
       // a login of the same session ends it, successor and all, instead of missing it.
-      (p) => `DELETE FROM ${t} s WHERE ${knowsToken(p.now, p.token)} RETURNING s.id, s.user_id, s.audience`,
+      (p) => `DELETE FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isAudience(p.audience)} RETURNING s.id, s.user_id, s.audience`,
     ),
     // Ends a session but keeps its row, emptied and expired, until the next prune: for
     // stores that insert on first save (express-session), the row's token hash then blocks
@@ -260,20 +280,24 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     tombstone: clockedStatement(
       clock,
       "tombstone",
-      token,
+      ownToken,
       (p) =>
         `UPDATE ${t} s SET data = '{}'::jsonb, user_id = NULL, prev_token_hash = NULL, updated_at = ${p.now},
               idle_expires_at = ${p.now} - interval '1 millisecond', version = s.version + 1
-        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
        RETURNING s.id`,
     ),
-    // After a write matched nothing: is the session gone, or was it a conflict? A token a
-    // rotation or a login replaced meanwhile is a conflict (the session lives on), not "gone".
+    // After a write matched nothing: is the session gone, was it a conflict, or would the
+    // merge have passed the size limit? A token a rotation or a login replaced meanwhile is
+    // a conflict (the session lives on), not "gone". The size is that of the write's merge
+    // on the row as it is now, after the write that made it too large.
     probe: clockedStatement(
       clock,
       "probe",
-      token,
-      (p) => `SELECT s.version, s.token_hash = ${p.token} AS current FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isLive(p.now)}`,
+      { token: "bytea", deleted: "text", set: "text", cleared: "boolean" },
+      (p) =>
+        `SELECT s.version, s.token_hash = ${p.token} AS current, ${dataSize(mergedData(p.deleted, p.set, p.cleared))} AS size
+         FROM ${t} s WHERE ${knowsToken(p.now, p.token)} AND ${isLive(p.now)}`,
     ),
     listByUser: clockedStatement(
       clock,

@@ -12,6 +12,8 @@ export interface Exchange {
   status: number;
   body: any;
   setCookies: string[];
+  /** The response's Cache-Control, or null. */
+  cacheControl: string | null;
 }
 
 export class Browser {
@@ -37,7 +39,7 @@ export class Browser {
     } catch {
       // plain text
     }
-    return { status: res.status, body, setCookies };
+    return { status: res.status, body, setCookies, cacheControl: res.headers.get("cache-control") };
   }
 }
 

@@ -137,6 +137,28 @@ function runOn(database: TargetKind, name: string, serve: Serve): void {
       expect(answer.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["other", COOKIE]);
     });
 
+    it("keeps responses that set the cookie out of shared caches, unless the app already does", async () => {
+      const b = browser();
+      const created = await b.request("POST", "/inc");
+      expect(created.setCookies).toHaveLength(1);
+      expect(created.cacheControl).toBe("no-store");
+      const read = await b.request("GET", "/peek");
+      expect(read.setCookies).toEqual([]);
+      expect(read.cacheControl).toBeNull();
+      const login = await b.request("POST", "/login?user=cc");
+      expect(login.cacheControl).toBe("no-store");
+      const logout = await b.request("POST", "/logout");
+      expect(logout.setCookies).toHaveLength(1);
+      expect(logout.cacheControl).toBe("no-store");
+
+      const kept = await browser().request("POST", "/cached?cc=private,%20max-age=60");
+      expect(kept.setCookies).toHaveLength(1);
+      expect(kept.cacheControl).toBe("private, max-age=60");
+      const replaced = await browser().request("POST", "/cached?cc=public,%20max-age=60");
+      expect(replaced.setCookies).toHaveLength(1);
+      expect(replaced.cacheControl).toBe("no-store");
+    });
+
     it("marks the cookie Secure only when a trusted proxy says https", async () => {
       const b = browser();
       const plain = await b.request("POST", "/inc");

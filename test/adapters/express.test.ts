@@ -18,6 +18,7 @@ function contractRoutes(app: express.Express, sessions: Sessions<AppData>): void
   app.use((req, res, next) => {
     handleRoute(sessions, req.method, req.originalUrl, req.session as never).then((answer) => {
       if (answer.cookie) res.append("Set-Cookie", answer.cookie);
+      if (answer.cacheControl) res.set("Cache-Control", answer.cacheControl);
       res.status(answer.status).json(answer.body);
     }, next);
   });

@@ -19,6 +19,7 @@ describe("pgsession/fastify", () => {
     app.all("/*", async (request, r) => {
       const answer = await handleRoute(sessions, request.method, request.url, request.session as never);
       if (answer.cookie) r.header("set-cookie", answer.cookie);
+      if (answer.cacheControl) r.header("cache-control", answer.cacheControl);
       return reply(r, answer);
     });
     const base = await app.listen({ port: 0, host: "127.0.0.1" });

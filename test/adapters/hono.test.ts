@@ -11,6 +11,7 @@ describe("pgsession/hono", () => {
     app.all("*", async (c) => {
       const answer = await handleRoute(sessions, c.req.method, c.req.url, c.get("session"));
       if (answer.cookie) c.header("Set-Cookie", answer.cookie, { append: true });
+      if (answer.cacheControl) c.header("Cache-Control", answer.cacheControl);
       return c.json(answer.body as object, answer.status as 200);
     });
     return {

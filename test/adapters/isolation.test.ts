@@ -34,7 +34,7 @@ describe("adapter isolation", () => {
     node: [],
     fetch: [],
     hono: ["hono"],
-    fastify: ["fastify", "fastify-plugin"],
+    fastify: ["fastify"],
     express: ["express", "express-session"],
   };
   for (const [entry, own] of Object.entries(allowed)) {

@@ -11,7 +11,11 @@ describe("pgsession/node", () => {
       withSession(sessions, async (req, res, session) => {
         const answer = await handleRoute(sessions, req.method ?? "GET", req.url ?? "/", session);
         if (answer.cookie) res.setHeader("Set-Cookie", answer.cookie);
-        res.writeHead(answer.status, { "content-type": "application/json" });
+        // The app's Cache-Control goes in writeHead's object, which node:http lets override setHeader.
+        res.writeHead(answer.status, {
+          "content-type": "application/json",
+          ...(answer.cacheControl && { "Cache-Control": answer.cacheControl }),
+        });
         res.end(JSON.stringify(answer.body));
       }),
     );

@@ -11,6 +11,7 @@
  *   POST /revoke-self     -> revokes the session in the database, then writes to it
  *   POST /revoke-login    -> revokes the session in the database, then logs in on it
  *   POST /with-cookie     -> sets a key, and the app sets a cookie of its own ("other")
+ *   POST /cached?cc=v     -> sets a key, and the app sets Cache-Control: v
  */
 import type { Session } from "../../src/session/session.js";
 import type { Sessions } from "../../src/index.js";
@@ -22,6 +23,8 @@ export interface RouteAnswer {
   body: unknown;
   /** A Set-Cookie of the app's own, to send in the framework's idiom. */
   cookie?: string;
+  /** A Cache-Control of the app's own, to send in the framework's idiom. */
+  cacheControl?: string;
 }
 
 export async function handleRoute(
@@ -66,6 +69,9 @@ export async function handleRoute(
     case "POST /with-cookie":
       session.set("c", 1);
       return { status: 200, body: { ok: true }, cookie: "other=1; Path=/" };
+    case "POST /cached":
+      session.set("cached", true);
+      return { status: 200, body: { ok: true }, cacheControl: searchParams.get("cc") ?? "" };
     default:
       return { status: 404, body: { error: "not found" } };
   }

@@ -103,10 +103,24 @@ describe("putIntoWriteHeadHeaders", () => {
   it("puts the cookie into a copy of a plain header object, after a status message too", () => {
     const app = { "content-type": "text/plain" };
     for (const rest of [[app], ["Made", app]]) {
-      expect(putIntoWriteHeadHeaders(response(), rest, "session=abc")).toBe(true);
+      expect(putIntoWriteHeadHeaders(response(), rest, "session=abc", false)).toBe(true);
       expect(rest.at(-1)).toEqual({ "content-type": "text/plain", "set-cookie": "session=abc" });
     }
     expect(app).toEqual({ "content-type": "text/plain" });
+  });
+
+  it("with noStore, adds Cache-Control: no-store unless the app's keeps the response out of shared caches", () => {
+    const cases: Array<[Record<string, string>, Record<string, string>]> = [
+      [{}, { "cache-control": "no-store" }],
+      [{ "Cache-Control": "public, max-age=60" }, { "Cache-Control": "no-store" }],
+      [{ "cache-control": "private, max-age=60" }, { "cache-control": "private, max-age=60" }],
+      [{ "CACHE-CONTROL": "No-Store" }, { "CACHE-CONTROL": "No-Store" }],
+    ];
+    for (const [app, expected] of cases) {
+      const rest: unknown[] = [{ ...app }];
+      expect(putIntoWriteHeadHeaders(response(), rest, "session=abc", true)).toBe(true);
+      expect(rest[0]).toEqual({ ...expected, "set-cookie": "session=abc" });
+    }
   });
 
   it("leaves every other shape to the ordinary append", () => {
@@ -120,7 +134,7 @@ describe("putIntoWriteHeadHeaders", () => {
     ];
     for (const [res, rest] of cases) {
       const before = [...rest];
-      expect(putIntoWriteHeadHeaders(res, rest, "session=abc")).toBe(false);
+      expect(putIntoWriteHeadHeaders(res, rest, "session=abc", true)).toBe(false);
       expect(rest).toEqual(before);
     }
   });

@@ -1,8 +1,9 @@
 /**
  * The `pgsession` CLI as a user runs it: a child process, against the real PostgreSQL
- * server (its own schema) and against PGlite (its own ./.pgsession directory).
+ * server (its own schema) and against PGlite (`--pglite`: its own ./.pgsession directory);
+ * and without a database setting, where it must refuse and create nothing.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -49,12 +50,12 @@ function pgCliTarget(): CliTarget {
 }
 
 function pgliteCliTarget(): CliTarget {
-  // No database setting at all: the CLI must fall back to ./.pgsession in its working directory.
+  // A bare --pglite: the embedded database in ./.pgsession of the working directory.
   const cwd = mkdtempSync(join(tmpdir(), "pgsession-cli-"));
   return {
     name: "PGlite in ./.pgsession",
     needsServer: false,
-    args: [],
+    args: ["--pglite"],
     schema: "pgsession",
     cwd,
     env: cleanEnv(),
@@ -98,17 +99,20 @@ for (const makeTarget of targets) {
     it("migrate applies the migration once; running it again is a no-op", async () => {
       const before = await cli("status", "--json");
       expect(before.code).toBe(5);
-      expect(parseJson(before)).toMatchObject({ migrated: false, version: 0 });
+      // A server without the table says so; a PGlite directory without a database is not created.
+      expect(parseJson(before)).toMatchObject(
+        target.needsServer ? { migrated: false, version: 0 } : { error: { code: "ERR_CLI_NO_DATABASE", exitCode: 5 } },
+      );
 
       const first = await cli("migrate", "--json");
       expect(first.code, first.stderr).toBe(0);
-      expect(parseJson(first)).toMatchObject({ applied: [1, 2], version: 2, schema: target.schema });
+      expect(parseJson(first)).toMatchObject({ applied: [1, 2, 3], version: 3, schema: target.schema });
 
       const second = await cli("migrate");
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toContain("is up to date (version 2)");
+      expect(second.stdout).toContain("is up to date (version 3)");
       const again = await cli("migrate", "--json");
-      expect(parseJson(again)).toMatchObject({ applied: [], version: 2, latest: 2 });
+      expect(parseJson(again)).toMatchObject({ applied: [], version: 3, latest: 3 });
     });
 
     it("status counts live and expired sessions; prune deletes exactly the expired ones, in batches", async () => {
@@ -237,14 +241,14 @@ for (const makeTarget of targets) {
         });
         const result = await runCli(["migrate", "--json", ...target.args], { env, cwd: target.cwd });
         expect(result.code, result.stderr).toBe(0);
-        expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 2 });
+        expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 3 });
         expect(parseJson<{ target: { location: string } }>(result).target.location).toContain("PG* variables");
       });
 
     it("--table selects another sessions table in the same schema", async () => {
       const migrated = await cli("migrate", "--table", "other_sessions", "--json");
       expect(migrated.code, migrated.stderr).toBe(0);
-      expect(parseJson(migrated)).toMatchObject({ applied: [1, 2], table: "other_sessions" });
+      expect(parseJson(migrated)).toMatchObject({ applied: [1, 2, 3], table: "other_sessions" });
       const status = parseJson<{ table: string; counts: { live: number } }>(await cli("status", "--table", "other_sessions", "--json"));
       expect(status).toMatchObject({ table: "other_sessions", counts: { live: 0 } });
     });
@@ -312,5 +316,91 @@ describe("pgsession CLI arguments", { timeout: 90_000 }, () => {
     expect(bare.stdout).toContain("Commands:");
     const help = await cli("--help");
     expect(help.code).toBe(0);
+  });
+});
+
+describe("pgsession CLI without a database setting", { timeout: 120_000 }, () => {
+  let cwd: string;
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), "pgsession-cli-nodb-"));
+  });
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: cleanEnv(env), cwd, timeoutMs: 30_000 });
+
+  it.each<[string[]]>([
+    [["migrate"]],
+    [["prune"]],
+    [["revoke", "--user", "alice"]],
+    [["status"]],
+    [["list", "--user", "alice"]],
+    [["stats"]],
+  ])("pgsession %j refuses (exit 2) and creates nothing", async (args) => {
+    const result = await cli(args);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`pgsession ${args[0]}: no database given: set DATABASE_URL (e.g. DATABASE_URL=postgres://`);
+    expect(result.stderr).toContain("--database-url URL");
+    expect(result.stderr).toContain("--pglite [DIR]");
+    expect(result.stderr).toContain(`Run \`pgsession ${args[0]} --help\``);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.each<[string[], Record<string, string>, string]>([
+    [["status"], { DATABASE_URL: "" }, "DATABASE_URL is empty: give a PostgreSQL URL, e.g. DATABASE_URL=postgres://"],
+    [
+      ["stats"],
+      { DATABASE_URL: "mysql://root:hunter2@db/app" },
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, not "mysql:..."',
+    ],
+    [["list", "--user", "a"], { DATABASE_URL: "postgres://u:hunter2@db:port/app" }, "DATABASE_URL cannot be parsed as a URL"],
+    [["migrate", "--database-url", "http://db/app"], {}, '--database-url must be a postgres:// or postgresql:// URL, not "http:..."'],
+    [["prune", "--database-url="], { DATABASE_URL: "postgres://ignored/db" }, "--database-url is empty"],
+  ])("pgsession %j with %j is a usage error naming the setting", async (args, env, message) => {
+    const result = await cli(args, env);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toMatch(/e\.g\. (DATABASE_URL=|--database-url )postgres:\/\/user:password@localhost:5432\/app/);
+    expect(result.stderr).not.toContain("hunter2");
+    expect(result.stdout).toBe("");
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("--json reports the refusal as JSON too", async () => {
+    const result = await cli(["status", "--json"]);
+    expect(result.code).toBe(2);
+    expect(parseJson<{ error: { code: string; message: string } }>(result).error).toMatchObject({ code: "ERR_CLI_USAGE" });
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.each([
+    [["status", "--pglite"], ".pgsession"],
+    [["list", "--user", "alice", "--pglite", "data/sessions"], "data/sessions"],
+    [["stats", "--data-dir", "data"], "data"],
+    [["prune", "--pglite"], ".pgsession"],
+    [["revoke", "--session", "x", "--pglite"], ".pgsession"],
+  ])("pgsession %j on a directory without a database exits 5 and creates nothing", async (args, dir) => {
+    // The flag wins over DATABASE_URL: it points nowhere, and is never contacted.
+    const result = await cli(args, { DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain(`no database at ${join(cwd, dir)}; nothing was created`);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("an existing empty directory is not turned into a database either", async () => {
+    mkdirSync(join(cwd, "empty"));
+    try {
+      const result = await cli(["status", "--pglite", "empty", "--json"]);
+      expect(result.code).toBe(5);
+      expect(parseJson(result)).toMatchObject({ error: { code: "ERR_CLI_NO_DATABASE", exitCode: 5 } });
+      expect(readdirSync(join(cwd, "empty"))).toEqual([]);
+    } finally {
+      rmSync(join(cwd, "empty"), { recursive: true });
+    }
+  });
+
+  it.each([["abc"], ["70000"], [""]])("pgsession demo with PORT=%j exits 2 naming PORT, before opening anything", async (port) => {
+    const result = await cli(["demo"], { PORT: port });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`PORT must be a whole number from 0 to 65535, not ${JSON.stringify(port)} (e.g. PORT=8080`);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The demo app's rules that a browser test does not reach: a user can only sign out their
- * own sessions, "sign out all other devices" keeps only the one that asked, forged and
- * malformed posts are refused, and unknown routes answer 404/405.
- * In process, over real HTTP, on an in-memory PGlite database.
+ * own sessions, "sign out all other devices" keeps only the one that asked, messages travel
+ * in the session and are shown once, forged and malformed posts are refused, and unknown
+ * routes answer 404/405. In process, over real HTTP, on an in-memory PGlite database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
@@ -35,11 +35,16 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     });
   }
 
+  const home = async (cookie: string) => (await fetch(new URL("/", origin), { headers: { Cookie: cookie } })).text();
+  const noticeOf = (page: string) => /role="status">([^<]*)/.exec(page)?.[1] ?? null;
+
   async function signIn(name: string): Promise<{ cookie: string; csrf: string }> {
     const response = await post("/login", { name });
     expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/");
     const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
-    const page = await (await fetch(new URL("/", origin), { headers: { Cookie: cookie } })).text();
+    const page = await home(cookie);
+    expect(noticeOf(page)).toBe("Signed in. The session token was rotated at login.");
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
     expect(csrf).toBeDefined();
     return { cookie, csrf: csrf! };
@@ -50,23 +55,22 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     const alice = await signIn("alice");
     const [bobSession] = await sessions.listUserSessions("bob");
     const response = await post("/revoke", { id: bobSession!.id, csrf: alice.csrf }, { Cookie: alice.cookie });
-    expect(response.headers.get("location")).toBe("/?notice=not-yours");
+    expect(response.headers.get("location")).toBe("/");
+    expect(noticeOf(await home(alice.cookie))).toBe("That session is not one of yours (or is already gone).");
     expect(await sessions.listUserSessions("bob")).toHaveLength(1);
-    const page = await (await fetch(new URL("/", origin), { headers: { Cookie: bob.cookie } })).text();
-    expect(page).toContain('id="user">bob<');
+    expect(await home(bob.cookie)).toContain('id="user">bob<');
   });
 
   it("signs out all other devices of the user, and keeps the one that asked", async () => {
     const laptop = await signIn("carol");
     const phone = await signIn("carol");
     const tablet = await signIn("carol");
-    const home = async (cookie: string) => (await fetch(new URL("/", origin), { headers: { Cookie: cookie } })).text();
     expect(await home(laptop.cookie)).toContain('id="sign-out-others">Sign out all other devices (2)');
     expect(await sessions.listUserSessions("carol")).toHaveLength(3);
 
     const response = await post("/revoke-others", { csrf: laptop.csrf }, { Cookie: laptop.cookie });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/?notice=revoked-others");
+    expect(response.headers.get("location")).toBe("/");
 
     for (const other of [phone, tablet]) {
       const page = await home(other.cookie);
@@ -74,6 +78,7 @@ describe("demo app rules", { timeout: 60_000 }, () => {
       expect(page).toContain('id="name"');
     }
     const page = await home(laptop.cookie);
+    expect(noticeOf(page)).toBe("Every other device is signed out.");
     expect(page).toContain('id="user">carol<');
     expect(page).not.toContain('id="sign-out-others"');
     const left = await sessions.listUserSessions("carol");
@@ -106,8 +111,12 @@ describe("demo app rules", { timeout: 60_000 }, () => {
   });
 
   it("rejects bad names and answers unknown routes and methods", async () => {
-    expect((await post("/login", { name: "   " })).headers.get("location")).toBe("/?notice=bad-name");
-    expect((await post("/login", { name: "x".repeat(41) })).headers.get("location")).toBe("/?notice=bad-name");
+    for (const name of ["   ", "x".repeat(41)]) {
+      const refused = await post("/login", { name });
+      expect(refused.headers.get("location")).toBe("/");
+      // A visitor without a session gets one, holding only the message (and the CSRF token).
+      expect(noticeOf(await home(refused.headers.get("set-cookie")!.split(";")[0]!))).toBe("Enter a name of 1 to 40 characters.");
+    }
     expect((await fetch(new URL("/nope", origin))).status).toBe(404);
     expect((await fetch(new URL("/", origin), { method: "PUT" })).status).toBe(405);
     const json = await fetch(new URL("/count", origin), {
@@ -119,5 +128,23 @@ describe("demo app rules", { timeout: 60_000 }, () => {
     const page = await fetch(new URL("/", origin));
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(page.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("shows a message once: the page view that shows it deletes it from the session, a HEAD does not", async () => {
+    const dana = await signIn("dana"); // saw "Signed in" already
+    expect(noticeOf(await home(dana.cookie))).toBeNull();
+    const logout = await post("/logout", { csrf: dana.csrf }, { Cookie: dana.cookie });
+    expect(logout.headers.get("location")).toBe("/");
+    // The signed-out session is gone; the message rides in a new, anonymous one.
+    const cookie = logout.headers.get("set-cookie")!.split(";")[0]!;
+    expect(cookie).not.toBe(dana.cookie);
+    const anonymous = await sessions.resolve(cookie);
+    expect(anonymous.userId).toBeNull();
+    expect(anonymous.get("flash")).toBe("signed-out");
+    expect((await fetch(new URL("/", origin), { method: "HEAD", headers: { Cookie: cookie } })).status).toBe(200);
+    expect(noticeOf(await home(cookie))).toBe("Signed out: the session&#39;s row is deleted, so its token no longer works anywhere.");
+    expect(noticeOf(await home(cookie))).toBeNull();
+    expect((await sessions.resolve(cookie)).get("flash")).toBeUndefined();
+    expect(await home(dana.cookie)).not.toContain('id="user"');
   });
 });

@@ -51,7 +51,7 @@ describe("pgsession prune on a terminal", { timeout: 120_000 }, () => {
     const terminal = new FakeTerminal();
     let stdout = "";
     let stderr = "";
-    const code = await runCli(["prune", "--batch-size", "2"], {
+    const code = await runCli(["prune", "--batch-size", "2", "--pglite"], {
       env: {},
       cwd,
       terminal,

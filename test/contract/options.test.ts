@@ -23,7 +23,8 @@ function configErrorOf(options: SessionsOptions): unknown {
 describe("createSessions refuses a bad type for an option, naming it", () => {
   it.each<[string, SessionsOptions]>([
     ["unlogged", { unlogged: "yes" as never }],
-    ["trustProxy", { trustProxy: 1 as never }],
+    ["trustProxy", { trustProxy: "yes" as never }],
+    ["trustProxy", { trustProxy: 1.5 as never }],
     ["randomBytes", { randomBytes: "x" as never }],
     ["cookie.httpOnly", { cookie: { httpOnly: "no" as never } }],
     ["encrypt.onWarning", { encrypt: { keys: [KEY], onWarning: 5 as never } }],

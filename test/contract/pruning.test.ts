@@ -4,16 +4,14 @@
  * one table only the holder of the prune lock deletes anything (the others' ticks give up
  * at once).
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
 import type { Queryable, StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
+import { runChild } from "../support/child.js";
 import { DATABASE_URL, hasPostgres, pgliteTarget, uniqueSchema, type TestTarget } from "../support/db.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` every 20 ms, at most `tries` times; true once it holds. */
@@ -23,47 +21,6 @@ async function eventually(condition: () => boolean | Promise<boolean>, tries = 2
     await sleep(20);
   }
   return condition();
-}
-
-/**
- * Runs `code` (an ES module) in a child node with tsx from the repo root. The child must
- * print `marker` within `startLimitMs` (loading PGlite can be slow on a busy machine) and
- * then exit within `exitLimitMs`; past either bound this child, and only it, is killed by pid.
- */
-function runChild(code: string, marker: string, startLimitMs: number, exitLimitMs: number) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; killed: "before marker" | "after marker" | null }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      let killed: "before marker" | "after marker" | null = null;
-      const kill = (when: "before marker" | "after marker") => () => {
-        killed = when;
-        if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-      };
-      let guard = setTimeout(kill("before marker"), startLimitMs);
-      child.stdout.on("data", (chunk: Buffer) => {
-        const seen = stdout.includes(marker);
-        stdout += chunk.toString();
-        if (!seen && stdout.includes(marker) && killed === null) {
-          clearTimeout(guard);
-          guard = setTimeout(kill("after marker"), exitLimitMs);
-        }
-      });
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("error", (err) => {
-        clearTimeout(guard);
-        reject(err);
-      });
-      child.on("exit", (exitCode) => {
-        clearTimeout(guard);
-        resolve({ code: exitCode, stdout, stderr, killed });
-      });
-    },
-  );
 }
 
 describe("startPruning's timer does not keep the process alive [pglite]", () => {
@@ -297,4 +254,106 @@ describe.skipIf(!hasPostgres)("startPruning under another holder of the prune lo
       await holder.end();
     }
   });
+});
+
+describe("the automatic prune of createSessions [pglite]", () => {
+  let target: TestTarget;
+  let driver: StoreDriver;
+  const schema = uniqueSchema("pra");
+  beforeAll(async () => {
+    target = pgliteTarget();
+    driver = await target.open();
+    await createSessions({ store: driver, schema, prune: false }).migrate();
+  });
+  afterAll(async () => {
+    await target.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await target.end();
+  });
+
+  /** Stores `count` sessions that expired a month ago. */
+  async function expired(count: number): Promise<void> {
+    const old = createSessions({ store: driver, schema, prune: false, now: () => new Date(Date.now() - 30 * 86_400_000) });
+    for (let i = 0; i < count; i++) {
+      const session = await old.resolve(undefined);
+      session.set("i", i);
+      await old.commit(session);
+    }
+  }
+  const rows = async () => Number((await target.sql(`SELECT count(*)::int AS n FROM "${schema}".sessions`))[0]!.n);
+
+  it("is on by default, every 15 minutes, and checked like startPruning's options", () => {
+    expect(createSessions({ store: driver, schema }).options.prune).toMatchObject({ everyMs: 900_000, batchSize: 1000, pauseMs: 20 });
+    expect(createSessions({ store: driver, schema, prune: false }).options.prune).toBeNull();
+    expect(() => createSessions({ store: driver, schema, prune: { every: "soon" } })).toThrow(/prune\.every/);
+    expect(() => createSessions({ store: driver, schema, prune: { batchSize: 0 } })).toThrow(/prune\.batchSize/);
+    expect(() => createSessions({ store: driver, schema, prune: true as never })).toThrow(/prune/);
+  });
+
+  it("deletes expired sessions on its own, and not with prune: false", async () => {
+    await expired(3);
+    const off = createSessions({ store: driver, schema, prune: false });
+    let offTicks = 0;
+    off.on("pruned", () => {
+      offTicks += 1;
+    });
+    const on = createSessions({ store: driver, schema, prune: { every: 50 } });
+    expect(await eventually(async () => (await rows()) === 0)).toBe(true);
+    await on.close();
+    expect(offTicks).toBe(0);
+    await off.close();
+  });
+
+  it("stops when the app starts its own startPruning", async () => {
+    const sessions = createSessions({ store: driver, schema, prune: { every: 40 } });
+    let ticks = 0;
+    sessions.on("pruned", () => {
+      ticks += 1;
+    });
+    expect(await eventually(() => ticks >= 1)).toBe(true);
+    const stop = sessions.startPruning({ every: "1h" });
+    const after = ticks;
+    await sleep(300);
+    // A tick already running when startPruning was called may still report once.
+    expect(ticks - after).toBeLessThanOrEqual(1);
+    stop();
+    await sessions.close();
+  });
+
+  it("never keeps the process alive", async () => {
+    const code = `
+      const { createSessions } = await import("./src/index.ts");
+      const { pgliteStore } = await import("./src/store/pglite.ts");
+      const sessions = createSessions({ store: pgliteStore() });
+      console.log(sessions.options.prune ? "automatic prune on" : "off");
+    `;
+    const result = await runChild(code, "automatic prune on", 60_000, 20_000);
+    expect(result.killed, result.stderr).toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+  }, 90_000);
+});
+
+describe("createSessions without a store under NODE_ENV=production", () => {
+  const script = (store: boolean) => `
+    const { createSessions } = await import("./src/index.ts");
+    const { pgliteStore } = await import("./src/store/pglite.ts");
+    createSessions(${store ? "{ store: pgliteStore(), prune: false }" : "{ prune: false }"});
+    createSessions(${store ? "{ store: pgliteStore(), prune: false }" : "{ prune: false }"});
+    console.log("created");
+  `;
+  const warning = /PGSESSION_NO_STORE.*createSessions\(\) has no `store`/g;
+
+  it("warns once, naming what to pass instead", async () => {
+    const result = await runChild(script(false), "created", 60_000, 20_000, { ...process.env, NODE_ENV: "production" });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(warning)).toHaveLength(1);
+    expect(result.stderr).toContain("pgStore(pool)");
+  }, 90_000);
+
+  it("says nothing with a store, or outside production", async () => {
+    const withStore = await runChild(script(true), "created", 60_000, 20_000, { ...process.env, NODE_ENV: "production" });
+    expect(withStore.stderr).not.toMatch(warning);
+    const development = await runChild(script(false), "created", 60_000, 20_000, { ...process.env, NODE_ENV: "development" });
+    expect(development.code, development.stderr).toBe(0);
+    expect(development.stderr).not.toMatch(warning);
+  }, 90_000);
 });

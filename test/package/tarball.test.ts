@@ -187,13 +187,13 @@ describe("an application with nothing but pgsession and fastify", () => {
     app = await installApp("fastify-only", ["fastify@^5"]);
   }, 180_000);
 
-  it("installs pgsession's one dependency and nothing for the CLI", async () => {
+  it("installs pgsession's own dependencies, all the library's, and nothing for the CLI", async () => {
     const { stdout } = await run("npm", ["ls", "--all", "--json"], app);
     type Tree = { version?: string; dependencies?: Record<string, Tree> };
     const installed = (JSON.parse(stdout) as Tree).dependencies?.pgsession?.dependencies ?? {};
     // npm lists the peers too, with no version unless the application installed them.
     const own = Object.entries(installed).filter(([name, tree]) => tree.version && !(name in pkg.peerDependencies));
-    expect(own.map(([name, tree]) => [name, Object.keys(tree.dependencies ?? {})])).toEqual([["cookie", []]]);
+    expect(own.map(([name]) => name).sort()).toEqual(Object.keys(pkg.dependencies).sort());
     expect(existsSync(join(app, "node_modules/cli-progress"))).toBe(false);
   });
 

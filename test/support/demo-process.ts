@@ -13,14 +13,17 @@ export interface DemoProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts the demo on a free port and waits (at most `timeoutMs`) for the line with its URL. */
+/**
+ * Starts `pgsession demo ...args` (default: `--port 0`, any free port) and waits (at most
+ * `timeoutMs`) for the line with its URL.
+ */
 export function startDemoProcess(options: {
   cwd: string;
   env: NodeJS.ProcessEnv;
   args?: string[];
   timeoutMs?: number;
 }): Promise<DemoProcess> {
-  const child = spawn(process.execPath, cliArgv(["demo", "--port", "0", ...(options.args ?? [])]), {
+  const child = spawn(process.execPath, cliArgv(["demo", ...(options.args ?? ["--port", "0"])]), {
     cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],

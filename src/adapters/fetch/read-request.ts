@@ -2,13 +2,13 @@
  * Internal: what pgsession reads of a fetch `Request`, for the fetch and Hono adapters.
  * @module
  */
-import { contextOf } from "../../session/request-context.js";
+import { contextOf, type TrustProxy } from "../../session/request-context.js";
 import type { RequestContext } from "../../session/session.js";
 
 /** The cookie header and context of a Request. `ip` comes from the runtime, when it tells. */
 export function readFetchRequest(
   request: Request,
-  trustProxy: boolean,
+  trustProxy: TrustProxy,
   ip?: string | null,
 ): { cookieHeader: string | null; context: RequestContext } {
   const headers = request.headers;

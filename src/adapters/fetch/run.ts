@@ -7,6 +7,7 @@
 import type { Sessions } from "../../manager/manager.js";
 import type { Session } from "../../session/session.js";
 import { failureAnswer } from "../shared/failure.js";
+import type { TrustProxy } from "../../session/request-context.js";
 import { readFetchRequest } from "./read-request.js";
 import { appendSetCookie, toResponse } from "./write-response.js";
 
@@ -29,8 +30,8 @@ export type FetchErrorHandler = (err: unknown, request: Request) => Response | P
  * ```
  */
 export interface FetchSessionOptions {
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /** Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default: the `trustProxy` of `createSessions`, else none. */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FetchErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -49,18 +50,18 @@ export async function runWithSession<Data extends object>(
   handler: (session: Session<Data>) => Response | Promise<Response>,
   ip?: string | null,
 ): Promise<Response> {
-  const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy, ip);
+  const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy ?? false, ip);
   let session: Session<Data> | undefined;
   try {
     session = await sessions.resolve(cookieHeader, context);
     const response = await handler(session);
     const setCookie = await sessions.commit(session);
-    return setCookie ? appendSetCookie(response, setCookie) : response;
+    return setCookie ? appendSetCookie(response, setCookie, sessions.options.noStore) : response;
   } catch (err) {
     const failure = failureAnswer(err, { sessions, session, secure: context.secure === true }, options);
     if (failure === null) throw err;
     if (!failure.handler) return toResponse(failure.answer);
     const answer = await failure.handler(err, request);
-    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie);
+    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie, sessions.options.noStore);
   }
 }

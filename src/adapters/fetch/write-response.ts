@@ -4,6 +4,7 @@
  * nothing can have gone out yet.
  * @module
  */
+import { forbidsSharedCaching, NO_STORE } from "../shared/cache-control.js";
 import type { PlainAnswer } from "../shared/failure.js";
 
 /** A Response from plain values. */
@@ -13,14 +14,23 @@ export function toResponse(answer: PlainAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers });
 }
 
-/** `response` with one more Set-Cookie (a copy when its headers are immutable, as after `Response.redirect`). */
-export function appendSetCookie(response: Response, value: string): Response {
+/**
+ * `response` with one more Set-Cookie (a copy when its headers are immutable, as after
+ * `Response.redirect`). With `noStore`, also `Cache-Control: no-store` unless its own
+ * Cache-Control keeps it out of shared caches (see `shared/cache-control.ts`).
+ */
+export function appendSetCookie(response: Response, value: string, noStore: boolean): Response {
   try {
-    response.headers.append("Set-Cookie", value);
+    addCookie(response.headers, value, noStore);
     return response;
   } catch {
     const copy = new Response(response.body, response);
-    copy.headers.append("Set-Cookie", value);
+    addCookie(copy.headers, value, noStore);
     return copy;
   }
+}
+
+function addCookie(headers: Headers, value: string, noStore: boolean): void {
+  headers.append("Set-Cookie", value);
+  if (noStore && !forbidsSharedCaching(headers.get("cache-control"))) headers.set("Cache-Control", NO_STORE);
 }

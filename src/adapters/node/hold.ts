@@ -9,9 +9,9 @@
  * @module
  */
 import { ServerResponse } from "node:http";
-import { appendSetCookie, headersReallySent } from "./write-response.js";
+import { appendSetCookie, headersReallySent, keepOutOfSharedCaches } from "./write-response.js";
 import { putIntoWriteHeadHeaders } from "./writehead-fast-path.js";
-import { replayWriteHead, type AnyFn } from "./writehead.js";
+import { noStoreInWriteHead, replayWriteHead, type AnyFn } from "./writehead.js";
 
 /** Holds a response's output until {@link OutputGate.open} has run its preparation. */
 export interface OutputGate {
@@ -51,6 +51,8 @@ class HeldOutput implements OutputGate {
     readonly isClean: () => boolean,
     /** The methods the held calls go to. */
     readonly originals: Readonly<Record<Held, AnyFn>>,
+    /** Whether a response that gets the Set-Cookie also gets `Cache-Control: no-store` (see `shared/cache-control.ts`). */
+    readonly noStore: boolean,
   ) {}
 
   open(): Promise<boolean> {
@@ -61,7 +63,10 @@ class HeldOutput implements OutputGate {
     try {
       const setCookie = await this.prepare();
       const first = this.firstWriteHead;
-      if (setCookie && !(first !== null && putIntoWriteHeadHeaders(this.res, first, setCookie))) appendSetCookie(this.res, setCookie);
+      if (setCookie && !(first !== null && putIntoWriteHeadHeaders(this.res, first, setCookie, this.noStore))) {
+        appendSetCookie(this.res, setCookie);
+        if (this.noStore && !(first !== null && noStoreInWriteHead(first))) keepOutOfSharedCaches(this.res);
+      }
     } catch (err) {
       this.abandon();
       this.onFailure(err);
@@ -201,21 +206,30 @@ const SHARED_WRAPPERS = { writeHead: heldWriteHead, write: heldWrite, end: heldE
  * replayed in order once it succeeds. When it fails, the held output is dropped and
  * `onFailure` answers instead. Meanwhile `res.headersSent` tells the app the truth it acts
  * on: its response has started. When `isClean` says there is nothing to commit at the
- * first output, nothing is held.
+ * first output, nothing is held. With `noStore`, a response that gets a Set-Cookie also
+ * gets `Cache-Control: no-store` unless the app's keeps it out of shared caches.
  */
 export function holdOutput(
   res: ServerResponse,
   prepare: () => Promise<string | null>,
   onFailure: (err: unknown) => void,
   isClean: () => boolean = () => false,
+  noStore = false,
 ): OutputGate {
   const target = res as unknown as Record<Held, AnyFn>;
-  const held = new HeldOutput(res, prepare, onFailure, isClean, {
-    writeHead: target.writeHead,
-    write: target.write,
-    end: target.end,
-    flushHeaders: target.flushHeaders,
-  });
+  const held = new HeldOutput(
+    res,
+    prepare,
+    onFailure,
+    isClean,
+    {
+      writeHead: target.writeHead,
+      write: target.write,
+      end: target.end,
+      flushHeaders: target.flushHeaders,
+    },
+    noStore,
+  );
   let wrappers = SHARED_WRAPPERS;
   if (Object.hasOwn(res, HELD_OUTPUT)) wrappers = wrappersAround(held);
   else {

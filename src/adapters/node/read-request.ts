@@ -5,11 +5,14 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { contextOf } from "../../session/request-context.js";
+import { contextOf, type TrustProxy } from "../../session/request-context.js";
 import type { RequestContext } from "../../session/session.js";
 
 /** The cookie header and context of a node request. */
-export function readNodeRequest(req: IncomingMessage, trustProxy: boolean): { cookieHeader: string | undefined; context: RequestContext } {
+export function readNodeRequest(
+  req: IncomingMessage,
+  trustProxy: TrustProxy,
+): { cookieHeader: string | undefined; context: RequestContext } {
   // Each read once: on Express's requests (a prototype of their own each) every property
   // lookup misses V8's caches.
   const headers = req.headers;

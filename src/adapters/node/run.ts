@@ -6,11 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Sessions } from "../../manager/manager.js";
-import type { Session } from "../../session/session.js";
+import type { TrustProxy } from "../../session/request-context.js";
+import type { RequestContext, Session } from "../../session/session.js";
 import { failureAnswer, kindOf } from "../shared/failure.js";
 import { holdOutput, type OutputGate } from "./hold.js";
 import { readNodeRequest } from "./read-request.js";
-import { appendSetCookie, sendAnswer } from "./write-response.js";
+import { appendSetCookie, keepOutOfSharedCaches, sendAnswer } from "./write-response.js";
 
 /**
  * Answers a failure on `res`.
@@ -31,8 +32,12 @@ export type NodeErrorHandler = (err: unknown, req: IncomingMessage, res: ServerR
  * ```
  */
 export interface NodeFailureOptions {
-  /** Believe `X-Forwarded-Proto`/`X-Forwarded-For`. Default: the `trustProxy` of `createSessions`. */
-  trustProxy?: boolean;
+  /**
+   * Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default:
+   * the `trustProxy` of `createSessions`; when neither is set, Express's own `trust proxy`
+   * setting (`req.secure`, `req.ip`), and no proxy for node:http.
+   */
+  trustProxy?: TrustProxy;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: NodeErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -50,7 +55,8 @@ export interface NodeSessionRun<Data extends object> {
 /**
  * Resolves the session of `req` and holds `res` until it is committed. Resolves to null
  * when the store failed (the failure is answered), rethrows anything else. `onOther`
- * answers a failure that is not one pgsession answers itself.
+ * answers a failure that is not one pgsession answers itself. `frameworkContext` reads
+ * the request's context the framework's way (its proxy settings) when no `trustProxy` is set.
  */
 export async function startNodeSession<Data extends object>(
   sessions: Sessions<Data>,
@@ -58,8 +64,17 @@ export async function startNodeSession<Data extends object>(
   res: ServerResponse,
   options: NodeFailureOptions,
   onOther: NodeErrorHandler,
+  frameworkContext?: (req: IncomingMessage) => RequestContext,
 ): Promise<NodeSessionRun<Data> | null> {
-  const { cookieHeader, context } = readNodeRequest(req, options.trustProxy ?? sessions.options.trustProxy);
+  const trust = options.trustProxy ?? sessions.options.trustProxy;
+  let cookieHeader: string | undefined;
+  let context: RequestContext;
+  if (trust === null && frameworkContext) {
+    cookieHeader = req.headers.cookie;
+    context = frameworkContext(req);
+  } else {
+    ({ cookieHeader, context } = readNodeRequest(req, trust ?? false));
+  }
   // Assigned once the response is held; fail() may run before (a resolve that failed).
   // eslint-disable-next-line prefer-const
   let gate: OutputGate | undefined;
@@ -70,7 +85,7 @@ export async function startNodeSession<Data extends object>(
     // A failure pgsession answers is answered as it is: nothing more is committed.
     gate?.abandon();
     if (failure.handler) {
-      if (failure.setCookie !== null) appendSetCookie(res, failure.setCookie);
+      if (failure.setCookie !== null && appendSetCookie(res, failure.setCookie) && sessions.options.noStore) keepOutOfSharedCaches(res);
       failure.handler(err, req, res);
     } else {
       sendAnswer(res, failure.answer);
@@ -90,6 +105,7 @@ export async function startNodeSession<Data extends object>(
     () => sessions.commit(resolved),
     fail,
     () => !sessions.needsCommit(resolved),
+    sessions.options.noStore,
   );
   return { session: resolved, gate, fail };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { OutgoingMessage, type ServerResponse } from "node:http";
+import { forbidsSharedCaching, NO_STORE } from "../shared/cache-control.js";
 import type { PlainAnswer } from "../shared/failure.js";
 
 const HEADERS_SENT = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, "headersSent")?.get;
@@ -23,6 +24,16 @@ export function appendSetCookie(res: ServerResponse, value: string): boolean {
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader("Set-Cookie", [...list, value]);
   return true;
+}
+
+/**
+ * Keeps a response that sets the session cookie out of shared caches (see
+ * `shared/cache-control.ts`): `Cache-Control: no-store` unless the response already has
+ * one with `no-store` or `private`. Nothing once headers are sent.
+ */
+export function keepOutOfSharedCaches(res: ServerResponse): void {
+  if (headersReallySent(res) || forbidsSharedCaching(res.getHeader("cache-control"))) return;
+  res.setHeader("Cache-Control", NO_STORE);
 }
 
 /** Replaces whatever the response holds with `answer` and ends it; false if headers already went out. */

@@ -7,6 +7,7 @@
  * @module
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { forbidsSharedCaching, isCacheControl, NO_STORE } from "../shared/cache-control.js";
 import { appendSetCookie } from "./write-response.js";
 
 /** A response method as the hold calls it. */
@@ -73,4 +74,39 @@ export function replayWriteHead(writeHead: AnyFn, res: ServerResponse, status: u
   absorbHeaders(res, headers);
   if (typeof rest[0] === "string") writeHead.call(res, status, rest[0]);
   else writeHead.call(res, status);
+}
+
+/**
+ * Applies the `no-store` rule (see `shared/cache-control.ts`) to the headers of a held
+ * writeHead's arguments `rest`, which node:http lets override the response's own: when
+ * they name Cache-Control, a value that allows shared caching is replaced, in a copy (the
+ * app's object is left as it was). False when they do not name it: the rule then applies
+ * to the response's headers.
+ */
+export function noStoreInWriteHead(rest: unknown[]): boolean {
+  const at = headersAt(rest);
+  const headers = rest[at];
+  if (headers === null || typeof headers !== "object") return false;
+  if (!Array.isArray(headers)) {
+    for (const name in headers) {
+      if (!isCacheControl(name)) continue;
+      if (!forbidsSharedCaching((headers as Record<string, unknown>)[name])) rest[at] = { ...headers, [name]: NO_STORE };
+      return true;
+    }
+    return false;
+  }
+  const pairs = Array.isArray(headers[0]);
+  for (let i = 0; i < headers.length; i += pairs ? 1 : 2) {
+    const name = pairs ? (headers[i] as unknown[])[0] : headers[i];
+    if (!isCacheControl(name)) continue;
+    const value = pairs ? (headers[i] as unknown[])[1] : headers[i + 1];
+    if (!forbidsSharedCaching(value)) {
+      const copy = [...headers];
+      if (pairs) copy[i] = [name, NO_STORE];
+      else copy[i + 1] = NO_STORE;
+      rest[at] = copy;
+    }
+    return true;
+  }
+  return false;
 }

@@ -5,17 +5,18 @@
  * @module
  */
 import { SessionConfigError } from "../../errors.js";
+import { checkTrustProxy } from "../../session/request-context.js";
 
 /** What an option must be (undefined is always allowed: the default applies). */
-export type OptionKind = "boolean" | "function" | "sessions" | "any";
+export type OptionKind = "boolean" | "function" | "sessions" | "trust" | "any";
 
 /** The options an adapter takes, by name. */
 export type OptionSpec = Readonly<Record<string, OptionKind>>;
 
 /** The options of the adapters built on node:http and on fetch: proxy trust and failure answers. */
-export const FAILURE_OPTIONS: OptionSpec = { trustProxy: "boolean", onStoreError: "function", onSessionGone: "function" };
+export const FAILURE_OPTIONS: OptionSpec = { trustProxy: "trust", onStoreError: "function", onSessionGone: "function" };
 
-const MESSAGES: Record<Exclude<OptionKind, "any">, string> = {
+const MESSAGES: Record<Exclude<OptionKind, "any" | "trust">, string> = {
   boolean: "must be true or false",
   function: "must be a function",
   sessions: "must be a session manager from createSessions()",
@@ -36,6 +37,7 @@ function fits(kind: OptionKind, value: unknown): boolean {
         typeof candidate.commit === "function"
       );
     }
+    case "trust":
     case "any":
       return true;
   }
@@ -44,7 +46,8 @@ function fits(kind: OptionKind, value: unknown): boolean {
 /** Throws {@link SessionConfigError} naming `name` unless `value` is of `kind` (undefined only when `optional`). */
 export function checkValue(name: string, kind: OptionKind, value: unknown, optional = true): void {
   if (optional && value === undefined) return;
-  if (kind !== "any" && !fits(kind, value)) throw new SessionConfigError(name, MESSAGES[kind]);
+  if (kind === "trust") checkTrustProxy(value, name);
+  else if (kind !== "any" && !fits(kind, value)) throw new SessionConfigError(name, MESSAGES[kind]);
 }
 
 /**

@@ -3,10 +3,24 @@
  * @module
  */
 import { CliUsageError, optionalInteger, optionalString } from "../args.js";
-import { EXIT, usage, type Command } from "../command.js";
+import { EXIT, usage, type Command, type CommandContext } from "../command.js";
 import { openSessions } from "../connect.js";
 import type { DemoData } from "../demo/app.js";
 import { startDemoServer } from "../demo/server.js";
+
+const MAX_PORT = 65_535;
+
+/** The port to listen on and where it came from: `--port` wins over `PORT`, then 3000. */
+function portOf(ctx: CommandContext): { port: number; source: string } {
+  const flag = optionalInteger(ctx.values, "port", ctx.command, 0, MAX_PORT);
+  if (flag !== undefined) return { port: flag, source: "--port" };
+  const env = ctx.env.PORT;
+  if (env === undefined) return { port: 3000, source: "the default port" };
+  if (!/^\d+$/.test(env) || Number(env) > MAX_PORT) {
+    usage(ctx, `PORT must be a whole number from 0 to ${MAX_PORT}, not ${JSON.stringify(env)} (e.g. PORT=8080; --port N overrides it)`);
+  }
+  return { port: Number(env), source: "PORT" };
+}
 
 /** The `demo` command. */
 export const demoCommand: Command = {
@@ -15,25 +29,42 @@ export const demoCommand: Command = {
   help: `Usage: pgsession demo [--port N] [--host ADDRESS] [options]
 
 Serves a small web app on pgsession: sign in with any name, a counter kept in the
-session, your sessions on every device with "sign out this device" and "sign out all other
+session, your sessions on every device with "sign out that device" and "sign out all other
 devices", and the session cookie's attributes explained. Migrates the table first.
-Without DATABASE_URL it keeps its data in ./.pgsession, so sessions survive restarts.
+Unlike the other commands it needs no database setting: without DATABASE_URL (or
+--database-url) it keeps its data in the embedded PGlite database in ./.pgsession (or
+--pglite DIR), created when missing, so sessions survive restarts.
 Stops on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
-  --port N             port to listen on, 0 for any free one (default 3000)
+  --port N             port to listen on, 0 for any free one (default: $PORT, else 3000)
   --host ADDRESS       address to listen on (default 127.0.0.1)`,
   options: { port: { type: "string", short: "p" }, host: { type: "string" } },
   validate(ctx) {
-    optionalInteger(ctx.values, "port", ctx.command, 0, 65_535);
+    portOf(ctx);
     const host = optionalString(ctx.values, "host", ctx.command);
     if (host !== undefined && !/^[\w.:-]+$/.test(host)) usage(ctx, `--host must be an address or host name, not ${JSON.stringify(host)}`);
   },
   async run(ctx) {
-    const port = optionalInteger(ctx.values, "port", ctx.command, 0, 65_535) ?? 3000;
+    const { port, source } = portOf(ctx);
     const host = optionalString(ctx.values, "host", ctx.command) ?? "127.0.0.1";
-    // "Last seen" moves once a minute here, so the device list visibly changes while you try it.
-    const { sessions, target } = await openSessions<DemoData>(ctx.common, ctx.env, ctx.cwd, { touchAfter: "1m" });
+    const { sessions, target } = await openSessions<DemoData>(
+      ctx.common,
+      ctx.env,
+      ctx.cwd,
+      // "Last seen" moves once a minute here, so the device list visibly changes while you try it.
+      { touchAfter: "1m" },
+      {
+        embeddedByDefault: true,
+        create: true,
+        // PGlite takes seconds to start: say so before the terminal goes quiet.
+        beforeOpen: (chosen) => {
+          if (chosen.kind === "pglite" && !ctx.common.json) {
+            ctx.stdout.write(`pgsession demo: starting the embedded PostgreSQL (PGlite) in ${chosen.location}…\n`);
+          }
+        },
+      },
+    );
     try {
       await sessions.migrate();
       const stopPruning = sessions.startPruning({ every: "10m" });
@@ -45,7 +76,7 @@ Options:
       const server = await startDemoServer({ sessions, host, port, database }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "EADDRINUSE")
           throw new CliUsageError(
-            `port ${port} on ${host} is already in use: choose another with --port (0 picks a free one)`,
+            `port ${port} on ${host} (${source}) is already in use: choose another with --port (0 picks a free one)`,
             ctx.command,
           );
         throw err;

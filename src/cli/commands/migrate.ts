@@ -36,7 +36,7 @@ Options:
         }
         return EXIT.ok;
       },
-      { unlogged: ctx.values.unlogged === true },
+      { unlogged: ctx.values.unlogged === true, create: true },
     );
   },
 };

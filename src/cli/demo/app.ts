@@ -14,8 +14,8 @@ import { csrfProblem, csrfTokenOf, ensureCsrfToken, type CsrfData } from "./csrf
 import { escapeHtml, renderPage, type PageView } from "./page.js";
 import { STYLESHEET } from "./style.js";
 
-/** What the demo keeps in a session. */
-export type DemoData = CsrfData & { count?: number };
+/** What the demo keeps in a session: the counter, and the message for the next page view. */
+export type DemoData = CsrfData & { count?: number; flash?: string };
 
 /** Options of {@link createDemoHandler}. */
 export interface DemoAppOptions {
@@ -24,14 +24,16 @@ export interface DemoAppOptions {
   database: string;
 }
 
-const NOTICES: Record<string, { text: string; error: boolean }> = {
+const NOTICES = {
   "signed-in": { text: "Signed in. The session token was rotated at login.", error: false },
-  "signed-out": { text: "Signed out: the session row is deleted and the cookie cleared.", error: false },
+  "signed-out": { text: "Signed out: the session's row is deleted, so its token no longer works anywhere.", error: false },
   revoked: { text: "That device is signed out: its next request gets a new, anonymous session.", error: false },
   "revoked-others": { text: "Every other device is signed out.", error: false },
   "not-yours": { text: "That session is not one of yours (or is already gone).", error: true },
   "bad-name": { text: "Enter a name of 1 to 40 characters.", error: true },
-};
+} as const satisfies Record<string, { text: string; error: boolean }>;
+
+type Notice = keyof typeof NOTICES;
 
 const SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -47,9 +49,27 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-function redirect(res: ServerResponse, notice: keyof typeof NOTICES | null): void {
-  res.writeHead(303, { ...SECURITY_HEADERS, Location: notice ? `/?notice=${notice}` : "/", "Cache-Control": "no-store" });
+function redirect(res: ServerResponse): void {
+  res.writeHead(303, { ...SECURITY_HEADERS, Location: "/", "Cache-Control": "no-store" });
   res.end();
+}
+
+/**
+ * Leaves a one-time message for the next page view in the session, not in the URL, where it
+ * would come back with every reload or shared link. After a logout this stores a new,
+ * anonymous session: it gets a CSRF token like any stored session.
+ */
+function flash(session: Session<DemoData>, notice: Notice): void {
+  ensureCsrfToken(session);
+  session.set("flash", notice);
+}
+
+/** Reads and deletes the message a form post left; the deletion is this page view's only write. */
+function takeFlash(session: Session<DemoData>): (typeof NOTICES)[Notice] | null {
+  const key = session.get("flash");
+  if (key === undefined) return null;
+  session.delete("flash");
+  return Object.hasOwn(NOTICES, key) ? NOTICES[key as Notice] : null;
 }
 
 function refuse(res: ServerResponse, status: number, message: string): void {
@@ -93,8 +113,10 @@ function originOf(req: IncomingMessage): string {
 export function createDemoHandler(options: DemoAppOptions) {
   const { sessions } = options;
 
-  async function page(req: IncomingMessage, res: ServerResponse, session: Session<DemoData>, url: URL): Promise<void> {
+  async function page(req: IncomingMessage, res: ServerResponse, session: Session<DemoData>): Promise<void> {
     const now = new Date();
+    // A HEAD request shows nothing: the message waits for the GET.
+    const notice = req.method === "GET" ? takeFlash(session) : null;
     const user = session.userId;
     const devices = user === null ? [] : await sessions.listUserSessions(user, { current: session });
     const remember = session.remember;
@@ -121,9 +143,11 @@ export function createDemoHandler(options: DemoAppOptions) {
         maxAgeMs:
           cookieMaxAge({ remember: true, absoluteExpiresAt: session.absoluteExpiresAt }, sessions.options.cookie.maxAgeMs, now) ?? null,
       }),
-      notice: NOTICES[url.searchParams.get("notice") ?? ""] ?? null,
+      notice,
       database: options.database,
-      stored: session.isNew ? null : { id: session.id, expiresAt: session.expiresAt },
+      stored: session.isNew
+        ? null
+        : { id: session.id, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt, remember },
       now,
     };
     send(res, 200, "text/html; charset=utf-8", renderPage(view));
@@ -133,33 +157,43 @@ export function createDemoHandler(options: DemoAppOptions) {
     switch (path) {
       case "/login": {
         const name = (form.get("name") ?? "").trim();
-        if (name.length === 0 || name.length > 40 || /[\u0000-\u001f\u007f]/.test(name)) return redirect(res, "bad-name");
+        if (name.length === 0 || name.length > 40 || /[\u0000-\u001f\u007f]/.test(name)) {
+          flash(session, "bad-name");
+          return redirect(res);
+        }
         ensureCsrfToken(session, true);
+        // Set before login(), whose statement stores the pending changes too: one write.
+        flash(session, "signed-in");
         await session.login(name, { remember: form.get("remember") === "1" });
-        return redirect(res, "signed-in");
+        return redirect(res);
       }
       case "/count":
         ensureCsrfToken(session);
         session.set("count", (session.get("count") ?? 0) + 1);
-        return redirect(res, null);
+        return redirect(res);
       case "/logout":
         await session.logout();
-        return redirect(res, "signed-out");
+        flash(session, "signed-out");
+        return redirect(res);
       case "/revoke": {
         const id = form.get("id") ?? "";
-        if (session.userId === null) return redirect(res, null);
+        if (session.userId === null) return redirect(res);
         if (id === session.id) {
           await session.logout();
-          return redirect(res, "signed-out");
+          flash(session, "signed-out");
+          return redirect(res);
         }
         // Only the user's own sessions: a public id alone must not let anyone end another user's session.
         const mine = await sessions.listUserSessions(session.userId);
-        if (!mine.some((s) => s.id === id) || !(await sessions.revokeSession(id))) return redirect(res, "not-yours");
-        return redirect(res, "revoked");
+        const revoked = mine.some((s) => s.id === id) && (await sessions.revokeSession(id));
+        flash(session, revoked ? "revoked" : "not-yours");
+        return redirect(res);
       }
       case "/revoke-others":
-        if (session.userId !== null) await sessions.revokeUserSessions(session.userId, { except: session });
-        return redirect(res, "revoked-others");
+        if (session.userId === null) return redirect(res);
+        await sessions.revokeUserSessions(session.userId, { except: session });
+        flash(session, "revoked-others");
+        return redirect(res);
       default:
         return refuse(res, 404, "There is no such form.");
     }
@@ -168,7 +202,7 @@ export function createDemoHandler(options: DemoAppOptions) {
   return async function demoHandler(req: IncomingMessage, res: ServerResponse, session: Session<DemoData>): Promise<void> {
     const url = new URL(req.url ?? "/", "http://demo.invalid");
     if (req.method === "GET" || req.method === "HEAD") {
-      if (url.pathname === "/") return page(req, res, session, url);
+      if (url.pathname === "/") return page(req, res, session);
       if (url.pathname === "/style.css")
         return send(res, 200, "text/css; charset=utf-8", STYLESHEET, { "Cache-Control": "public, max-age=300" });
       if (url.pathname === "/favicon.ico") return send(res, 204, "image/x-icon", "");

@@ -28,8 +28,8 @@ export interface PageView {
   notice: { text: string; error: boolean } | null;
   /** "PGlite (./.pgsession)" or "PostgreSQL". */
   database: string;
-  /** The session's public id and expiry when it is stored. */
-  stored: { id: string; expiresAt: Date } | null;
+  /** The stored session's public id, its idle expiry and its absolute one; null before it is stored. */
+  stored: { id: string; expiresAt: Date; absoluteExpiresAt: Date; remember: boolean } | null;
   now: Date;
 }
 
@@ -80,7 +80,7 @@ function signInCard(view: PageView): string {
       <div><strong id="user">${e(view.user)}</strong>
       <span class="pill">${view.remember ? "remember me: persistent cookie" : "browser session"}</span></div></div>
     ${form("/logout", view.csrf, `<button type="submit" class="danger" id="sign-out">Sign out</button>`)}
-    <p class="muted">Signing out deletes the session row; the cookie is cleared.</p>
+    <p class="muted">Signing out deletes the session's row, so its token stops working everywhere.</p>
   </section>`;
 }
 
@@ -98,19 +98,19 @@ function devicesCard(view: PageView): string {
     .map(
       (d) => `<tr class="${d.current ? "current" : "other"}" data-session="${e(d.id)}">
       <td class="device"><strong>${e(d.device)}</strong>${d.current ? `<span class="pill this">this device</span>` : ""}</td>
-      <td>${e(d.ip)}</td><td class="hide-narrow">${time(d.createdAt, view.now)}</td><td>${time(d.lastSeenAt, view.now)}</td>
-      <td class="hide-narrow">${time(d.expiresAt, view.now)}</td>
-      <td>${
+      <td data-label="IP">${e(d.ip)}</td><td data-label="Signed in">${time(d.createdAt, view.now)}</td>
+      <td data-label="Last seen">${time(d.lastSeenAt, view.now)}</td><td data-label="Expires">${time(d.expiresAt, view.now)}</td>
+      <td class="action">${
         d.current
-          ? form("/logout", view.csrf, `<button type="submit" class="small ghost">Sign out</button>`)
-          : form("/revoke", view.csrf, `<button type="submit" class="small danger">Sign out this device</button>`, { id: d.id })
+          ? form("/logout", view.csrf, `<button type="submit" class="small ghost">Sign out this device</button>`)
+          : form("/revoke", view.csrf, `<button type="submit" class="small danger">Sign out that device</button>`, { id: d.id })
       }</td>
     </tr>`,
     )
     .join("");
   const others = view.devices.filter((d) => !d.current).length;
   return `<section class="card wide" id="sessions"><h2>Your sessions (${view.devices.length})</h2>
-    <table><thead><tr><th>Device</th><th>IP</th><th class="hide-narrow">Signed in</th><th>Last seen</th><th class="hide-narrow">Expires</th><th></th></tr></thead>
+    <table><thead><tr><th>Device</th><th>IP</th><th>Signed in</th><th>Last seen</th><th>Expires</th><th></th></tr></thead>
     <tbody>${rows}</tbody></table>
     <div class="actions">${
       others > 0
@@ -129,8 +129,11 @@ function cookieCard(view: PageView): string {
   const facts = view.cookie
     .map((f) => `<div><dt>${e(f.name)}</dt><dd class="value"><code>${e(f.value)}</code></dd><dd>${e(f.why)}</dd></div>`)
     .join("");
-  const stored = view.stored
-    ? `Public id <code>${e(view.stored.id)}</code>, expires ${time(view.stored.expiresAt, view.now)}. The public id names the session in lists; only the cookie's token can act as it.`
+  const s = view.stored;
+  const stored = s
+    ? `Public id <code>${e(s.id)}</code>. The session ends ${time(s.expiresAt, view.now)} if this browser stops using it, ` +
+      `and ${time(s.absoluteExpiresAt, view.now)} at the latest${s.remember ? " (remember me)" : ""}. ` +
+      "The public id names the session in lists; only the cookie's token can act as it."
     : "No session is stored for this browser yet: pgsession writes one only when it has data or a user.";
   return `<section class="card wide" id="cookie"><h2>The session cookie</h2>
     <dl class="facts">${facts}</dl>
@@ -147,7 +150,10 @@ function cookieCard(view: PageView): string {
  * ```
  */
 export function renderPage(view: PageView): string {
-  const notice = view.notice ? `<div class="notice${view.notice.error ? " error" : ""}" role="status">${e(view.notice.text)}</div>` : "";
+  const notice = view.notice
+    ? `<div class="notice${view.notice.error ? " error" : ""}" role="status">${e(view.notice.text)}` +
+      `<small>Shown once: the form left this message in your session, and this page view deleted it.</small></div>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pgsession demo</title><link rel="stylesheet" href="/style.css"></head>

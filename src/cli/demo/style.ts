@@ -24,7 +24,9 @@ main.wrap { margin-top: -44px; display: grid; gap: 18px; grid-template-columns: 
 .card { background: var(--card); border-radius: 14px; padding: 20px 22px; box-shadow: 0 1px 2px rgba(20,30,60,.06), 0 8px 24px rgba(20,30,60,.06); }
 .card.wide { grid-column: 1 / -1; }
 .card h2 { margin: 0 0 12px; font-size: 16px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
-.notice { grid-column: 1 / -1; background: #e7f6ee; color: var(--ok); border-radius: 10px; padding: 10px 16px; font-weight: 600; }
+.notice { grid-column: 1 / -1; background: #e7f6ee; color: var(--ok); border-radius: 10px; padding: 10px 16px; font-weight: 600;
+  box-shadow: 0 1px 2px rgba(20,30,60,.06), 0 8px 24px rgba(20,30,60,.06); }
+.notice small { display: block; font-weight: 400; font-size: 12.5px; opacity: .85; }
 .notice.error { background: #fdecea; color: var(--danger); }
 form { margin: 0; }
 label { display: block; font-weight: 600; margin-bottom: 6px; }
@@ -36,7 +38,7 @@ button { font: inherit; font-weight: 600; border: 0; border-radius: 9px; padding
 button:hover { filter: brightness(1.08); }
 button.ghost { background: var(--accent-soft); color: var(--accent); }
 button.danger { background: #fdecea; color: var(--danger); }
-button.small { padding: 5px 10px; font-size: 13px; }
+button.small { padding: 5px 10px; font-size: 13px; white-space: nowrap; }
 .who { display: flex; align-items: center; gap: 14px; margin-bottom: 14px; }
 .avatar { width: 48px; height: 48px; border-radius: 50%; background: var(--accent-soft); color: var(--accent);
   display: grid; place-items: center; font-size: 20px; font-weight: 700; }
@@ -50,7 +52,7 @@ button.small { padding: 5px 10px; font-size: 13px; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 9px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; }
-tr.current td { background: #f7fbf9; }
+tr.current, tr.current td { background: #f7fbf9; }
 td.device strong { display: block; }
 .actions { display: flex; gap: 10px; margin-top: 14px; flex-wrap: wrap; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f0f2f7; padding: 1px 5px; border-radius: 5px; }
@@ -63,6 +65,12 @@ footer { text-align: center; color: var(--muted); font-size: 13px; padding: 0 20
   main.wrap { grid-template-columns: 1fr; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd.value { border-bottom: 0; padding-top: 0; }
-  .hide-narrow { display: none; }
+  /* Too narrow for six columns: each session becomes a block of labelled lines. */
+  #sessions thead { display: none; }
+  #sessions table, #sessions tbody, #sessions tr, #sessions td { display: block; }
+  #sessions tr { padding: 10px 8px; border-bottom: 1px solid var(--line); }
+  #sessions td { border: 0; padding: 1px 0; }
+  #sessions td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+  #sessions td.action { padding-top: 8px; }
 }
 `;

@@ -155,6 +155,33 @@ export function mergedData(deleted: string, set: string, cleared: string): strin
 }
 
 /**
+ * The size of session data as `maxDataSize` counts it: the UTF-8 bytes of jsonb's text
+ * (`src/lib/jsonb-size.ts` computes the same from JSON text, for the check before a write).
+ *
+ * @example
+ * ```ts
+ * `SELECT ${dataSize("s.data")} AS size FROM t s`;
+ * ```
+ */
+export function dataSize(data: string): string {
+  return `octet_length((${data})::text)`;
+}
+
+/**
+ * Whether data fits in `limit` bytes (an integer parameter; null: no limit). A write
+ * checks the data it merges in its WHERE, so that parallel writes, each of which fitted
+ * the data it read, can never store more than the limit together.
+ *
+ * @example
+ * ```ts
+ * `UPDATE t s SET data = ${merged} WHERE … AND ${fitsIn(merged, "$6::integer")}`;
+ * ```
+ */
+export function fitsIn(data: string, limit: string): string {
+  return `(${limit} IS NULL OR ${dataSize(data)} <= ${limit})`;
+}
+
+/**
  * A duration in milliseconds (a `float8` parameter) as an interval: durations travel as
  * milliseconds.
  *
@@ -168,8 +195,24 @@ export function milliseconds(ms: string): string {
 }
 
 /**
+ * The row belongs to exactly the audience `audience` names (a nullable text parameter):
+ * null matches only rows without one. Every statement that reaches a session by its token
+ * applies it, so that a token issued for one audience names nothing under another (and a
+ * read under another audience does not touch it either).
+ *
+ * @example
+ * ```ts
+ * `SELECT … FROM t s WHERE s.token_hash = $1::bytea AND ${isAudience("$2::text")}`;
+ * ```
+ */
+export function isAudience(audience: string): string {
+  return `s.audience IS NOT DISTINCT FROM ${audience}`;
+}
+
+/**
  * Whether a row belongs to the audience `audience` names (a nullable text parameter);
- * null means every audience.
+ * null means every audience. For listings and revocations, which administer sessions
+ * rather than act as one: see {@link isAudience} for the rule of reads.
  *
  * @example
  * ```ts
