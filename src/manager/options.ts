@@ -95,7 +95,7 @@ export interface SessionsOptions {
   maxSessionsPerUser?: number;
   /**
    * The automatic prune of expired sessions: on an unref'd timer, every 15 minutes ± 20 %,
-   * one instance at a time (an advisory lock), in batches that leave room for requests.
+   * one instance at a time (an advisory lock and a lease), in batches that leave room for requests.
    * Options as `startPruning`'s; `false` turns it off (prune with `startPruning`, `prune()`
    * or `pgsession prune` instead). Default `{ every: "15m" }`.
    */

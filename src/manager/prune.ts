@@ -1,6 +1,8 @@
 /**
- * Pruning: deleting expired sessions in bounded batches, on demand or on an unref'd timer
- * that only one instance at a time runs (the table's advisory lock).
+ * Pruning: deleting expired sessions in bounded batches, on demand or on an unref'd timer.
+ * One prune at a time runs on a table, whichever instance starts it: each batch holds the
+ * table's advisory lock, and the prune lease carries a prune across its pauses (see
+ * `store/prune-lease.ts`).
  * @module
  */
 import { SessionConfigError, SessionStoreError } from "../errors.js";

@@ -115,7 +115,7 @@ export interface PruneResult {
   deleted: number;
   /** Rows examined. */
   scanned: number;
-  /** False when another instance held the prune lock and this run did nothing. */
+  /** False when another prune was under way (it held the prune lock or lease) and this run did nothing. */
   locked: boolean;
 }
 
@@ -130,9 +130,9 @@ export interface EndedSession {
 export interface PruneRun {
   /** Rows examined per batch. */
   batchSize: number;
-  /** Wait for the prune lock (an explicit prune) instead of giving up when another instance holds it. */
+  /** Wait for another prune under way to end (an explicit prune) instead of giving up at once. */
   wait: boolean;
-  /** Milliseconds to wait between batches, outside any transaction. */
+  /** Milliseconds to wait between batches, outside any transaction (the prune lease carries over). */
   pauseMs?: number;
   /** Progress after each batch. */
   onBatch?: (progress: PruneResult) => void;

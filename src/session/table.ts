@@ -96,7 +96,7 @@ export interface SessionTable extends SessionRows {
   readonly kind: string;
   /** Schema and table. */
   readonly name: TableName;
-  /** Deletes expired rows in bounded batches under an advisory lock (see {@link PruneRun}). */
+  /** Deletes expired rows in bounded batches, one prune at a time per table (an advisory lock and a lease; see {@link PruneRun}). */
   prune(run: PruneRun): Promise<PruneResult>;
   /** Creates or updates the schema and table; the versions applied. */
   migrate(options: { unlogged: boolean }): Promise<number[]>;

@@ -4,6 +4,8 @@
  * (one round trip), except on rare paths that say so.
  * @module
  */
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { toStoreError } from "../lib/store-error.js";
 import type {
   MigrationStatus,
@@ -18,6 +20,7 @@ import type {
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
 import { loadMigrations, migrationHistory, renderFunctions, renderMigration, statement } from "./schema.js";
+import { PRUNE_LEASE_GRACE_MS, PRUNE_LEASE_POLL_MS, pruneLeaseStatements, type PruneLeaseStatements } from "./prune-lease.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";
 import { statementsFor, type BuiltStatements } from "./statement-forms.js";
@@ -31,6 +34,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
   readonly #clock: TableClock;
   readonly #statements: BuiltStatements;
   readonly #audience: string | null;
+  readonly #lease: PruneLeaseStatements;
 
   constructor(driver: StoreDriver, name: TableName, clock: TableClock, audience: string | null) {
     const statements = statementsFor(name);
@@ -41,6 +45,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
     this.#clock = clock;
     this.#statements = statements;
     this.#audience = audience;
+    this.#lease = pruneLeaseStatements(name);
   }
 
   #now(): Date | null {
@@ -69,24 +74,45 @@ class PgSessionTable extends SqlRows implements SessionTable {
   }
 
   /**
-   * Deletes expired rows in batches, each batch its own short transaction holding an
-   * advisory lock; gives up at once (locked: false) when another instance holds it and
-   * `wait` is false.
+   * Deletes expired rows in batches, each its own short transaction holding the prune lock
+   * (an advisory lock) and the prune lease (see `prune-lease.ts`): batches never overlap,
+   * and no prune starts in another's pause. Without `wait`, gives up at once (locked: false)
+   * when another prune is under way; with it, waits for that prune to end. A prune whose
+   * lease another took over (it stalled past the grace) stops where it is, or with `wait`
+   * waits and goes on.
    */
   async prune(run: PruneRun): Promise<PruneResult> {
     const total: PruneResult = { deleted: 0, scanned: 0, locked: true };
     const lockKey = `pgsession:prune:${this.name.schema}.${this.name.table}`;
     const sql = this.#statements.sql;
+    const lease = this.#lease;
+    const holder = randomUUID();
+    const ttl = (run.pauseMs ?? 0) + PRUNE_LEASE_GRACE_MS;
     let after = "";
+    let started = false;
     for (;;) {
       const now = this.#now();
       const batch = await this.#inTransaction("pruning", async (tx) => {
-        const lock = run.wait ? await tx.query(WAIT_FOR_LOCK, [lockKey]) : await tx.query(sql.pruneLock, [lockKey]);
+        // Once this prune has started, only brief holders of the lock stand in its way
+        // (other instances finding the lease taken): it waits for them.
+        const wait = run.wait || started;
+        const lock = await tx.query(wait ? WAIT_FOR_LOCK : sql.pruneLock, [lockKey]);
         if (lock[0]?.locked !== true) return null;
+        const claim = await this.run("pruning", lease.claim, [holder, ttl], tx);
+        if (claim[0]?.claimed !== true) return null;
         const rows = await this.run("pruning", sql.pruneBatch, [now, after, run.batchSize], tx);
-        return rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
+        const row = rows[0] as { last_id: string | null; scanned: number; deleted: number; expired: string };
+        // The last batch releases the lease; any other renews it, so the pause starts now.
+        if (row.last_id === null || row.scanned < run.batchSize) await this.run("pruning", lease.release, [holder], tx);
+        else await this.run("pruning", lease.claim, [holder, ttl], tx);
+        return row;
       });
-      if (batch === null) return { ...total, locked: false };
+      if (batch === null) {
+        if (!run.wait) return started ? total : { ...total, locked: false };
+        await sleep(PRUNE_LEASE_POLL_MS);
+        continue;
+      }
+      started = true;
       if (run.onExpired && batch.deleted > 0) {
         const expired = JSON.parse(batch.expired) as Array<[string, string | null, string | null]>;
         run.onExpired(expired.map(([id, userId, audience]) => ({ id, userId, audience })));
@@ -96,7 +122,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
       run.onBatch?.({ ...total });
       if (batch.last_id === null || batch.scanned < run.batchSize) return total;
       after = batch.last_id;
-      if (run.pauseMs) await new Promise((resolve) => setTimeout(resolve, run.pauseMs));
+      if (run.pauseMs) await sleep(run.pauseMs);
     }
   }
 

@@ -88,7 +88,6 @@ export const TABLE_EXISTS = plainStatement("table_exists", { name: "text" }, (p)
  */
 export function buildStatements(names: TableName, clock: Clock): Statements {
   const t = qualifiedName(names);
-  const token = { token: "bytea" } as const;
   // Statements that reach a session by its token alone see only the table's audience
   // (isAudience); the writes that follow a read of the session (save, rotate) need not.
   const ownToken = { token: "bytea", audience: "text" } as const;

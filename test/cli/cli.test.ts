@@ -106,13 +106,13 @@ for (const makeTarget of targets) {
 
       const first = await cli("migrate", "--json");
       expect(first.code, first.stderr).toBe(0);
-      expect(parseJson(first)).toMatchObject({ applied: [1, 2, 3], version: 3, schema: target.schema });
+      expect(parseJson(first)).toMatchObject({ applied: [1, 2, 3, 4], version: 4, schema: target.schema });
 
       const second = await cli("migrate");
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toContain("is up to date (version 3)");
+      expect(second.stdout).toContain("is up to date (version 4)");
       const again = await cli("migrate", "--json");
-      expect(parseJson(again)).toMatchObject({ applied: [], version: 3, latest: 3 });
+      expect(parseJson(again)).toMatchObject({ applied: [], version: 4, latest: 4 });
     });
 
     it("status counts live and expired sessions; prune deletes exactly the expired ones, in batches", async () => {
@@ -241,14 +241,14 @@ for (const makeTarget of targets) {
         });
         const result = await runCli(["migrate", "--json", ...target.args], { env, cwd: target.cwd });
         expect(result.code, result.stderr).toBe(0);
-        expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 3 });
+        expect(parseJson(result)).toMatchObject({ target: { kind: "postgresql" }, schema: target.schema, version: 4 });
         expect(parseJson<{ target: { location: string } }>(result).target.location).toContain("PG* variables");
       });
 
     it("--table selects another sessions table in the same schema", async () => {
       const migrated = await cli("migrate", "--table", "other_sessions", "--json");
       expect(migrated.code, migrated.stderr).toBe(0);
-      expect(parseJson(migrated)).toMatchObject({ applied: [1, 2, 3], table: "other_sessions" });
+      expect(parseJson(migrated)).toMatchObject({ applied: [1, 2, 3, 4], table: "other_sessions" });
       const status = parseJson<{ table: string; counts: { live: number } }>(await cli("status", "--table", "other_sessions", "--json"));
       expect(status).toMatchObject({ table: "other_sessions", counts: { live: 0 } });
     });

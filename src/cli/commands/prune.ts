@@ -17,7 +17,8 @@ export const pruneCommand: Command = {
 
 Deletes the sessions whose idle or absolute timeout has passed. The table is walked by
 primary key in batches of N rows (default 1000), each batch a short transaction under an
-advisory lock, so pruning never blocks session reads and two pruners never overlap.
+advisory lock, so pruning never blocks session reads and two pruners never overlap: when
+another prune is under way (an app's automatic prune), this one waits for it to end.
 Shows a progress bar when stderr is a terminal, one line per batch otherwise.
 
 Options:
