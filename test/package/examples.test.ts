@@ -162,3 +162,44 @@ describe.skipIf(!hasPostgres)("examples", () => {
     });
   }
 });
+
+/** Runs a program of examples/ to its end (bounded); its exit code and output. */
+function runToEnd(file: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--conditions=pgsession-source", "--import", "tsx", file], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return once(child, "exit").then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, output };
+  });
+}
+
+// docs/migrating.md: each guide's program runs the same scenario against the app as it was
+// (express-session or @fastify/session, on connect-pg-simple) and as pgsession serves it.
+describe.skipIf(!hasPostgres)("migration guides", () => {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  for (const [name, file] of [
+    ["express-session + connect-pg-simple", "examples/migrating/express-session.ts"],
+    ["@fastify/session", "examples/migrating/fastify-session.ts"],
+  ] as const) {
+    it(`from ${name}: the same requests get the same answers`, { timeout: 90_000 }, async () => {
+      const schema = uniqueSchema("migrating");
+      schemas.push(schema);
+      const { code, output } = await runToEnd(file, { ...process.env, DATABASE_URL, PGSESSION_SCHEMA: schema });
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/same behaviour: 8 requests answered alike/);
+    });
+  }
+});
