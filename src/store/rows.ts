@@ -216,6 +216,15 @@ export class SqlRows implements SessionRows {
     return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash])).length > 0;
   }
 
+  async replaceSliding(tokenHash: Uint8Array, data: string, idleMs: number, touchAfterMs: number): Promise<boolean> {
+    const rows = await this.run("saving the session", this.#sql.replaceSliding, [this.#now(), tokenHash, data, idleMs, touchAfterMs]);
+    return rows.length > 0;
+  }
+
+  async renew(tokenHash: Uint8Array, idleMs: number, touchAfterMs: number): Promise<boolean> {
+    return (await this.run("extending the session", this.#sql.renew, [this.#now(), tokenHash, idleMs, touchAfterMs])).length > 0;
+  }
+
   // Rare path: a write matched no row; one more query tells the caller why.
   async #miss(now: Date | null, tokenHash: Uint8Array, compareAndSet: boolean): Promise<MissReason> {
     const rows = await this.run("checking the session", this.#sql.probe, [now, tokenHash]);
