@@ -30,8 +30,14 @@ export function escapeHtml(text: string | number): string {
   return String(text).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 }
 
+/** What the page shows of a session: pgsession's `Session`, or a view of another middleware's. */
+export interface PageSession {
+  readonly userId: string | null;
+  get(key: "visits"): number | undefined;
+}
+
 /** The one page: the counter, and login or logout. */
-export function page(session: Session<ExampleData>): string {
+export function page(session: PageSession): string {
   const e = escapeHtml;
   const who = session.userId ? `Signed in as <b>${e(session.userId)}</b>` : "Not signed in";
   const form = (action: string, label: string, fields = "") =>

@@ -10,4 +10,11 @@
  * ```
  * @module
  */
-export { PgSessionStore, type PgSessionStoreOptions, type StoredExpressSession, type StoreCallback } from "./express-store.js";
+export {
+  PgSessionStore,
+  type PgSessionStoreOptions,
+  type SessionToStore,
+  type StoreCallback,
+  type StoredCookie,
+  type StoredExpressSession,
+} from "./express-store.js";

@@ -1,134 +1,75 @@
 /**
  * `PgSessionStore`: an express-session `Store` on pgsession's table, so that an app on
- * express-session + connect-pg-simple switches by changing the `store:` line.
+ * express-session + connect-pg-simple switches by changing the `store:` line. It serves
+ * @fastify/session too, which takes express-session's stores.
  *
  * express-session's sid plays the token: the table holds only its SHA-256, never the sid.
- * Reads extend the idle expiry at most once per `touchAfter` (no write per request), a
- * set replaces the data of a live session, and a set for a session that was logged out,
- * revoked or expired fails with `SessionGoneError` instead of bringing it back (a sid
- * nobody has stored yet is inserted). `all()` is keyed by public session ids, since sids
- * are not stored.
+ * The session lives as long as its cookie says, as in express-session: every `set` and
+ * `touch` carries the cookie, whose remaining lifetime (`maxAge`, else `expires`, else the
+ * `ttl` option) becomes the session's, counted by the database's clock; `touch` writes at
+ * most once per tenth of it, and a cookie already expired ends the session. There is no
+ * absolute limit unless `absoluteTtl` sets one. A `set` for a session that was destroyed,
+ * revoked or expired fails with `SessionGoneError` instead of bringing it back (a sid nobody
+ * has stored yet is inserted). `all()` is keyed by public session ids, since sids are not stored.
  * @module
  */
 import { EventEmitter } from "node:events";
-import { createRequire } from "node:module";
 import { SessionConfigError, SessionGoneError } from "../errors.js";
 import { createSessions } from "../create-sessions.js";
 import type { StoreDriver } from "../driver.js";
+import { validateIdentifier } from "../lib/identifier.js";
 import type { Sessions } from "../manager/manager.js";
-import type { TokenStore } from "../manager/token-store.js";
+import { isForeignKey, type TokenStore } from "../manager/token-store.js";
+import { UNBOUNDED_MS } from "../session/timeouts.js";
+import { findStoreBase, INHERITED, type StoreBase } from "./express-store-base.js";
+import type { PgSessionStoreOptions, SessionToStore, StoreCallback, StoredCookie, StoredExpressSession } from "./express-store-types.js";
 
-/**
- * express-session's session object, as stored: JSON with a `cookie`.
- *
- * @example
- * ```ts
- * const stored: StoredExpressSession = { cookie: { maxAge: 3_600_000 }, views: 3 };
- * ```
- */
-export type StoredExpressSession = {
-  /** express-session's cookie: its lifetime sets the session's (`maxAge`, else `expires`, else the store's `ttl`). */
-  cookie?: {
-    /** Milliseconds left until the cookie expires; null for a browser-session cookie. */
-    maxAge?: number | null;
-    /** The cookie's configured lifetime in ms (express-session's; the store does not read it). */
-    originalMaxAge?: number | null;
-    /** When the cookie expires (a Date, or its JSON string); null for a browser-session cookie. */
-    expires?: string | Date | null;
-  };
-} & Record<string, unknown>;
+export type { PgSessionStoreOptions, SessionToStore, StoreCallback, StoredCookie, StoredExpressSession } from "./express-store-types.js";
 
-/**
- * Node-style callback, as express-session passes them.
- *
- * @example
- * ```ts
- * store.length((err, count) => console.log(err ?? count));
- * ```
- */
-export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
-
-/**
- * A session where it crosses the Store's methods: express-session's `SessionData`, which
- * applications augment with their own keys. pgsession's types do not depend on
- * express-session's, so `any` stands for it there (where `@types/express-session` names
- * `SessionData`), and a PgSessionStore is a `Store` to those types. What the store keeps
- * and gives back is a {@link StoredExpressSession}.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type ExpressSessionData = any;
-
-/**
- * Options of {@link PgSessionStore}: either `sessions` (share your pgsession instance), or
- * connect-pg-simple's own (`pool`, `conString`, `schemaName`, `tableName`, `ttl`,
- * `createTableIfMissing`, `pruneSessionInterval`).
- *
- * @example
- * ```ts
- * new PgSessionStore({ pool, ttl: 3600 });
- * new PgSessionStore({ sessions });
- * ```
- */
-export interface PgSessionStoreOptions {
-  /** A pgsession instance to store into (its schema, table, audience and timeouts). */
-  sessions?: Sessions<object>;
-  /** A node-postgres Pool (stays yours), when `sessions` is not given. */
-  pool?: unknown;
-  /** A connection string, when neither `sessions` nor `pool` is given. Default: `DATABASE_URL`. */
-  conString?: string;
-  /** Schema of the table. Default `"pgsession"`. */
-  schemaName?: string;
-  /** Table name. Default `"sessions"` (pgsession's table, not connect-pg-simple's). */
-  tableName?: string;
-  /** Idle lifetime in seconds of sessions whose cookie has no maxAge. Default: one day. */
-  ttl?: number;
-  /** Apply pgsession's migrations on first use. Default `true` unless `sessions` is given. */
-  createTableIfMissing?: boolean;
-  /** Prune expired sessions every this many seconds (unref'd timer), or `false`. Default 900. */
-  pruneSessionInterval?: number | false;
-}
-
-const MAX_SID = 256;
-const SID_SHAPE = /^[\x21-\x7e]+$/;
 const LIST_LIMIT = 10_000;
+const DAY_MS = 86_400_000;
 
 /**
- * The methods express-session's `Store` adds to EventEmitter, which PgSessionStore
- * inherits, declared in the shape of `@types/express-session`'s.
+ * Settles `promise` into a Node-style callback, called on a later tick outside any promise
+ * reaction: an exception the callback throws is then an ordinary uncaught exception, as
+ * with connect-pg-simple, instead of an unhandled rejection that hides it.
  */
-interface ExpressSessionStoreBase extends EventEmitter {
-  /** Replaces the request's session with a new one (express-session's `req.session.regenerate`). */
-  regenerate(req: object, callback: (err?: unknown) => unknown): void;
-  /** Reads a session and builds express-session's Session object from it. */
-  load(sid: string, callback: (err: unknown, session?: ExpressSessionData) => unknown): void;
-  /** Builds express-session's Session object on the request. */
-  createSession(req: object, session: ExpressSessionData): ExpressSessionData;
-}
-
-// express-session is loaded only when it is installed: its Store supplies regenerate,
-// load and createSession. Without it the class still loads (and is of no use).
-const Base = (() => {
-  try {
-    return createRequire(import.meta.url)("express-session").Store as typeof EventEmitter;
-  } catch {
-    return EventEmitter;
-  }
-})() as unknown as new () => ExpressSessionStoreBase;
-
 function done<T>(promise: Promise<T>, callback: StoreCallback<T> | undefined): void {
   promise.then(
-    (value) => callback?.(null, value),
-    (err: unknown) => callback?.(err),
+    (value) => {
+      if (callback) process.nextTick(callback, null, value);
+    },
+    (err: unknown) => {
+      if (callback) process.nextTick(callback, err);
+    },
   );
 }
 
-/** The injected test clock, or null for the database clock. */
-function validSid(sid: unknown): sid is string {
-  return typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID && SID_SHAPE.test(sid);
+/** Seconds as milliseconds; throws {@link SessionConfigError} unless a positive number. */
+function seconds(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !(value > 0) || value * 1000 > UNBOUNDED_MS) {
+    throw new SessionConfigError(name, "must be a positive number of seconds (at most 100 years)");
+  }
+  return Math.ceil(value * 1000);
 }
 
 /**
- * An express-session store on PostgreSQL that keeps only hashes of session ids.
+ * Milliseconds the cookie gives the session from now (zero or less: it has expired), from
+ * its `maxAge` (express-session's and @fastify/session's live cookies), else its `expires`
+ * (the stored JSON); null when it gives none.
+ */
+function cookieLeftMs(cookie: StoredCookie | null | undefined): number | null {
+  if (cookie === null || typeof cookie !== "object") return null;
+  if (typeof cookie.maxAge === "number" && !Number.isNaN(cookie.maxAge)) return cookie.maxAge;
+  if (cookie.expires === null || cookie.expires === undefined) return null;
+  const at = new Date(cookie.expires).getTime();
+  return Number.isNaN(at) ? null : at - Date.now();
+}
+
+/**
+ * An express-session store on PostgreSQL that keeps only hashes of session ids; a store
+ * for @fastify/session too.
  *
  * @example
  * ```ts
@@ -137,8 +78,12 @@ function validSid(sid: unknown): sid is string {
  * app.use(session({ store: new PgSessionStore({ pool }), secret: process.env.SECRET!, resave: false, saveUninitialized: false }));
  * ```
  */
-export class PgSessionStore extends Base {
+export class PgSessionStore extends EventEmitter {
   readonly #options: PgSessionStoreOptions;
+  /** express-session's `Store` (or @fastify/session's), whose own methods this store lends. */
+  readonly #base: StoreBase;
+  readonly #ttlMs: number | undefined;
+  readonly #absoluteMs: number | undefined;
   /** The session manager, made once. */
   #instance: Promise<Sessions<object>> | undefined;
   /** The manager once migrated and pruning; dropped when that failed, so the next use tries again. */
@@ -146,9 +91,16 @@ export class PgSessionStore extends Base {
   #stopPruning: (() => void) | undefined;
   #bySidStore: TokenStore | undefined;
 
+  /** Throws {@link SessionConfigError} when express-session's `Store` cannot be found, or an option is invalid. */
   constructor(options: PgSessionStoreOptions = {}) {
     super();
     this.#options = options;
+    this.#base = findStoreBase(options.session);
+    this.#ttlMs = seconds("ttl", options.ttl);
+    this.#absoluteMs = seconds("absoluteTtl", options.absoluteTtl);
+    // The manager is made at first use (pg is loaded then): check its names now.
+    if (options.schemaName !== undefined) validateIdentifier(options.schemaName, "schemaName");
+    if (options.tableName !== undefined) validateIdentifier(options.tableName, "tableName");
   }
 
   /** The pgsession instance behind the store (created on first use when not given). */
@@ -165,9 +117,9 @@ export class PgSessionStore extends Base {
     const sessions = await (this.#instance ??= this.#create());
     if (this.#options.createTableIfMissing ?? !this.#options.sessions) await sessions.migrate();
     const every = this.#options.pruneSessionInterval ?? 900;
-    if (every !== false && !this.#stopPruning) {
-      this.#stopPruning = sessions.startPruning({ every: every * 1000, onError: (err) => this.emit("error", err) });
-    }
+    // Failures are warned about on the console: an "error" event nobody listens to (express-session
+    // does not) would throw inside the timer and end the process.
+    if (every !== false && !this.#stopPruning) this.#stopPruning = sessions.startPruning({ every: every * 1000 });
     return sessions;
   }
 
@@ -197,14 +149,11 @@ export class PgSessionStore extends Base {
     return sessions;
   }
 
-  #ttlMs(session: StoredExpressSession, idleMs: number): number {
-    const cookie = session.cookie;
-    if (typeof cookie?.maxAge === "number" && cookie.maxAge > 0) return cookie.maxAge;
-    if (cookie?.expires) {
-      const left = new Date(cookie.expires).getTime() - Date.now();
-      if (left > 0) return left;
-    }
-    return this.#options.ttl !== undefined ? this.#options.ttl * 1000 : Math.min(idleMs, 86_400_000);
+  /** Milliseconds the session lives from now by its cookie (zero or less: it has expired), else the `ttl`. */
+  #lifetimeMs(session: SessionToStore | undefined, sessions: Sessions<object>): number {
+    const left = cookieLeftMs(session?.cookie);
+    if (left === null) return this.#ttlMs ?? Math.min(sessions.options.standard.idleMs, DAY_MS);
+    return Math.min(Math.floor(left), UNBOUNDED_MS);
   }
 
   /** The low-level store behind this one, addressed by express-session's sids. */
@@ -214,36 +163,55 @@ export class PgSessionStore extends Base {
     return { sessions, store: (this.#bySidStore ??= sessions.store.withForeignKeys()) };
   }
 
-  /** Reads a live session (extending its idle expiry when due). */
-  get(sid: string, callback: StoreCallback<ExpressSessionData>): void {
+  /**
+   * Reads a live session, or null. Reading changes nothing: the middleware's `touch` and `set`
+   * extend it. `S` is the session type the caller's middleware declares.
+   */
+  get<S = StoredExpressSession>(sid: string, callback: StoreCallback<S | null>): void {
     done(
       (async () => {
-        if (!validSid(sid)) return null;
-        const found = await (await this.#bySid()).store.touch(sid);
-        return found ? (found.data as StoredExpressSession) : null;
+        const found = await (await this.#bySid()).store.get(sid);
+        return found ? (found.data as S) : null;
       })(),
       callback,
     );
   }
 
-  /** Stores the session: replaces the data of a live one, inserts one never stored. */
-  set(sid: string, session: ExpressSessionData, callback?: StoreCallback<void>): void {
+  /**
+   * Stores the session for as long as its cookie says: replaces the data and lifetime of a
+   * live one, inserts one never stored, and ends one whose cookie has expired. Fails with
+   * `SessionGoneError` for a session that was destroyed, revoked or expired.
+   */
+  set(sid: string, session: SessionToStore, callback?: StoreCallback<void>): void {
     done(
       (async () => {
-        if (!validSid(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
+        if (!isForeignKey(sid)) throw new SessionGoneError("pgsession: not a valid session id; nothing was written");
         const { sessions, store } = await this.#bySid();
-        await store.put(sid, session, { ttl: this.#ttlMs(session, sessions.options.standard.idleMs) });
+        const ttl = this.#lifetimeMs(session, sessions);
+        if (ttl <= 0) {
+          await store.end(sid);
+          return;
+        }
+        await store.put(sid, session as StoredExpressSession, {
+          ttl,
+          ...(this.#absoluteMs !== undefined && { absoluteTimeout: this.#absoluteMs }),
+        });
       })(),
       callback,
     );
   }
 
-  /** Extends the idle expiry (at most once per `touchAfter`). */
-  touch(sid: string, _session: ExpressSessionData, callback?: StoreCallback<void>): void {
+  /**
+   * Renews the session's lifetime from its cookie (ending it if the cookie has expired);
+   * writes only when that moves its expiry by a tenth of the lifetime or more.
+   */
+  touch(sid: string, session: SessionToStore, callback?: StoreCallback<void>): void {
     done(
       (async () => {
-        if (!validSid(sid)) return;
-        await (await this.#bySid()).store.touch(sid);
+        const { sessions, store } = await this.#bySid();
+        const ttl = this.#lifetimeMs(session, sessions);
+        if (ttl <= 0) await store.end(sid);
+        else await store.renew(sid, { ttl });
       })(),
       callback,
     );
@@ -256,7 +224,6 @@ export class PgSessionStore extends Base {
   destroy(sid: string, callback?: StoreCallback<void>): void {
     done(
       (async () => {
-        if (!validSid(sid)) return;
         await (await this.#bySid()).store.end(sid);
       })(),
       callback,
@@ -264,11 +231,11 @@ export class PgSessionStore extends Base {
   }
 
   /** Every live session (at most 10 000), keyed by public session id: sids are not stored. */
-  all(callback: StoreCallback<Record<string, ExpressSessionData>>): void {
+  all<S = StoredExpressSession>(callback: StoreCallback<Record<string, S>>): void {
     done(
       (async () => {
         const rows = await (await this.#bySid()).store.list(LIST_LIMIT);
-        return Object.fromEntries(rows.map((row) => [row.id, row.data as StoredExpressSession]));
+        return Object.fromEntries(rows.map((row) => [row.id, row.data as S]));
       })(),
       callback,
     );
@@ -287,6 +254,33 @@ export class PgSessionStore extends Base {
       })(),
       callback,
     );
+  }
+
+  /**
+   * express-session's `Store#createSession`: the request's session object from stored data.
+   * `S` is express-session's `Session` type (pgsession does not depend on its types).
+   */
+  createSession<S = unknown>(req: object, session: SessionToStore): S {
+    return this.#inherited("createSession").call(this, req, session) as S;
+  }
+
+  /** express-session's `Store#regenerate`: destroys the request's session and gives it a new one. */
+  regenerate(req: object, callback: (err?: unknown) => void): void {
+    this.#inherited("regenerate").call(this, req, callback);
+  }
+
+  /** express-session's `Store#load`: a stored session as a session object (`S`, as for createSession), or undefined. */
+  load<S = unknown>(sid: string, callback: (err: unknown, session?: S) => void): void {
+    this.#inherited("load").call(this, sid, callback);
+  }
+
+  /** The base class's own method, run on this store (the base is express-session's, resolved at run time). */
+  #inherited(name: (typeof INHERITED)[number]): (...args: unknown[]) => unknown {
+    const method = (this.#base.prototype as Record<string, unknown>)[name];
+    if (typeof method !== "function") {
+      throw new SessionConfigError("session", `${name}() is express-session's, and this store was made on another middleware's Store`);
+    }
+    return method as (...args: unknown[]) => unknown;
   }
 
   /** Stops pruning and, when the store created its pgsession instance, closes it. */

@@ -34,7 +34,7 @@ const MAX_FOREIGN_KEY = 256;
 const FOREIGN_KEY_SHAPE = /^[\x21-\x7e]+$/;
 
 /** A session id chosen by another library: 1 to 256 printable ASCII characters. */
-function isForeignKey(key: unknown): key is string {
+export function isForeignKey(key: unknown): key is string {
   return typeof key === "string" && key.length > 0 && key.length <= MAX_FOREIGN_KEY && FOREIGN_KEY_SHAPE.test(key);
 }
 
@@ -149,30 +149,56 @@ export class TokenStore {
   }
 
   /**
-   * Stores `data` under `token`: replaces a live session's data, or creates the session when
-   * the token was never stored (a session whose lifetime `ttl` sets, sliding, within the
-   * absolute timeout). A token whose session ended is not brought back: {@link SessionGoneError}.
+   * Stores `data` under `token` for `ttl` from now: replaces a live session's data and sets
+   * its expiry, or creates the session when the token was never stored. The session slides
+   * by `ttl` (see {@link renew}) with no absolute limit unless `absoluteTimeout` is given, as
+   * a cookie's lifetime governs express-session's sessions. A token whose session ended is
+   * not brought back: {@link SessionGoneError}.
    *
    * @example
    * ```ts
    * await sessions.store.withForeignKeys().put(sid, { views: 1 }, { ttl: "1d" });
    * ```
    */
-  async put(token: string, data: SessionData, options: { ttl: Duration }): Promise<void> {
-    const ttlMs = parseDuration(options.ttl, "ttl");
+  async put(token: string, data: SessionData, options: { ttl: Duration; absoluteTimeout?: Duration }): Promise<void> {
+    const lifetime = cookieLifetime(
+      parseDuration(options.ttl, "ttl"),
+      options.absoluteTimeout === undefined ? undefined : parseDuration(options.absoluteTimeout, "absoluteTimeout"),
+    );
+    if (await this.#replaceSliding(token, data, lifetime)) return;
     try {
-      await this.set(token, data);
-      return;
+      await this.#insert(token, data, lifetime);
     } catch (err) {
-      if (!(err instanceof SessionGoneError)) throw err;
+      // 23505: a row for this token exists. Live, a put running in parallel created it: replace
+      // its data as any later put would. Otherwise the session ended and is not brought back.
+      if (!(err instanceof SessionStoreError && err.sqlState === "23505")) throw err;
+      if (!(await this.#replaceSliding(token, data, lifetime))) throw new SessionGoneError();
     }
-    try {
-      await this.#insert(token, data, cookieLifetime(ttlMs, this.#ctx.options.standard.absoluteMs));
-    } catch (err) {
-      // 23505: a row for this token exists but is no longer live; it is not brought back.
-      if (err instanceof SessionStoreError && err.sqlState === "23505") throw new SessionGoneError();
-      throw err;
-    }
+  }
+
+  /**
+   * Sets a live session's expiry `ttl` from now (within its absolute lifetime), as a cookie's
+   * renewed lifetime asks: written only when that moves the expiry by at least the session's
+   * `touchAfter` (a tenth of its ttl), earlier or later, so a renew on every request costs a
+   * write once per `touchAfter`. Whether it wrote; false also for a session that is not live.
+   *
+   * @example
+   * ```ts
+   * await sessions.store.withForeignKeys().renew(sid, { ttl: "30d" });
+   * ```
+   */
+  async renew(token: string, options: { ttl: Duration }): Promise<boolean> {
+    const lifetime = cookieLifetime(parseDuration(options.ttl, "ttl"));
+    if (!this.#accepts(token)) return false;
+    return this.#ctx.table.renew(tokenHashBytes(token), lifetime.idleMs, lifetime.touchAfterMs);
+  }
+
+  async #replaceSliding(token: string, data: SessionData, lifetime: TimeoutPolicy): Promise<boolean> {
+    const checked = checkData(data ?? emptyData());
+    if (!this.#accepts(token)) throw new SessionGoneError();
+    const tokenHash = tokenHashBytes(token);
+    const column = await this.#column(token, tokenHash, checked);
+    return this.#ctx.table.replaceSliding(tokenHash, column, lifetime.idleMs, lifetime.touchAfterMs);
   }
 
   /**
@@ -248,16 +274,20 @@ export class TokenStore {
     checkDataSize(ctx, checked);
     if (!this.#accepts(token)) throw new SessionGoneError();
     const tokenHash = tokenHashBytes(token);
-    let column = JSON.stringify(checked);
-    if (ctx.codec.sealed) {
-      // Sealing binds the blob to the public id: one more read, on this rare path only.
-      const record = await ctx.table.peek(tokenHash);
-      if (!record) throw new SessionGoneError();
-      // The data key would be wrapped under a token the session no longer answers to for long.
-      if (!record.current) throw new SessionConflictError("cannot replace an encrypted session's data with a rotated-away token");
-      column = ctx.codec.seal(checked, { token, publicId: record.id }).column;
-    }
+    const column = await this.#column(token, tokenHash, checked);
     if (!(await ctx.table.replace(tokenHash, column, ttlMs))) throw new SessionGoneError();
+  }
+
+  /** The data column of a live session replaced by `data`: its JSON, or sealed when the store encrypts. */
+  async #column(token: string, tokenHash: Uint8Array, data: SessionData): Promise<string> {
+    const ctx = this.#ctx;
+    if (!ctx.codec.sealed) return JSON.stringify(data);
+    // Sealing binds the blob to the public id: one more read, on this rare path only.
+    const record = await ctx.table.peek(tokenHash);
+    if (!record) throw new SessionGoneError();
+    // The data key would be wrapped under a token the session no longer answers to for long.
+    if (!record.current) throw new SessionConflictError("cannot replace an encrypted session's data with a rotated-away token");
+    return ctx.codec.seal(data, { token, publicId: record.id }).column;
   }
 
   /** Deletes the session; resolves to whether it existed. */

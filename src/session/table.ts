@@ -56,6 +56,16 @@ export interface SessionRows {
   remove(tokenHash: Uint8Array): Promise<EndedSession | null>;
   /** Ends a session but keeps an expired, empty row until pruned, so its token cannot start it again meanwhile. */
   tombstone(tokenHash: Uint8Array): Promise<boolean>;
+  /**
+   * Replaces the whole data of a live session and sets its idle expiry `idleMs` from now
+   * (within its absolute expiry), `idleMs` and `touchAfterMs` becoming its own; false when it is not live.
+   */
+  replaceSliding(tokenHash: Uint8Array, data: string, idleMs: number, touchAfterMs: number): Promise<boolean>;
+  /**
+   * Sets a live session's idle expiry `idleMs` from now (within its absolute expiry), only
+   * when that moves it by at least its touch_after; whether it wrote.
+   */
+  renew(tokenHash: Uint8Array, idleMs: number, touchAfterMs: number): Promise<boolean>;
   /** Live sessions of a user (in one audience unless null), most recently seen first. */
   listByUser(userId: string, audience: string | null): Promise<SessionSummary[]>;
   /** Deletes one session by public id. */

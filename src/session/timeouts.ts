@@ -88,14 +88,22 @@ export function cookieMaxAge(
 }
 
 /**
+ * The absolute lifetime of a session that has none: the longest duration pgsession accepts
+ * (100 years). Rows still need an absolute expiry, which every writer keeps the idle one within.
+ */
+export const UNBOUNDED_MS = 100 * 365 * 86_400_000;
+
+/**
  * A lifetime that a cookie sets (express-session's model): the session slides by `idleMs`
- * (touched at a tenth of it), within an absolute lifetime of at least that.
+ * (touched at a tenth of it); an absolute lifetime, when one is given, still ends it then,
+ * as with {@link timeoutPolicy}.
  *
  * @example
  * ```ts
+ * cookieLifetime(86_400_000); // { idleMs: 86_400_000, absoluteMs: UNBOUNDED_MS, touchAfterMs: 8_640_000 }
  * cookieLifetime(86_400_000, 604_800_000); // { idleMs: 86_400_000, absoluteMs: 604_800_000, touchAfterMs: 8_640_000 }
  * ```
  */
-export function cookieLifetime(idleMs: number, absoluteMs: number): TimeoutPolicy {
-  return { idleMs, absoluteMs: Math.max(idleMs, absoluteMs), touchAfterMs: defaultTouchAfter(idleMs) };
+export function cookieLifetime(idleMs: number, absoluteMs: number = UNBOUNDED_MS): TimeoutPolicy {
+  return { idleMs, absoluteMs, touchAfterMs: defaultTouchAfter(idleMs) };
 }

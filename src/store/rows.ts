@@ -231,6 +231,15 @@ export class SqlRows implements SessionRows {
     return (await this.run("ending the session", this.#sql.tombstone, [this.#now(), tokenHash, this.#audience])).length > 0;
   }
 
+  async replaceSliding(tokenHash: Uint8Array, data: string, idleMs: number, touchAfterMs: number): Promise<boolean> {
+    const rows = await this.run("saving the session", this.#sql.replaceSliding, [this.#now(), tokenHash, this.#audience, data, idleMs, touchAfterMs]);
+    return rows.length > 0;
+  }
+
+  async renew(tokenHash: Uint8Array, idleMs: number, touchAfterMs: number): Promise<boolean> {
+    return (await this.run("extending the session", this.#sql.renew, [this.#now(), tokenHash, this.#audience, idleMs, touchAfterMs])).length > 0;
+  }
+
   /**
    * Rare path: a write matched no row; one more query tells the caller why: the session is
    * gone, its token was replaced, or its merge would pass the size limit

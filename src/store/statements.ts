@@ -28,6 +28,7 @@ import {
   mergedData,
   milliseconds,
   qualifiedName,
+  slidExpiry,
   touchCall,
   type Clock,
 } from "./sql/fragments.js";
@@ -46,6 +47,8 @@ export interface Statements {
   readonly replace: BuiltStatement;
   readonly remove: BuiltStatement;
   readonly tombstone: BuiltStatement;
+  readonly replaceSliding: BuiltStatement;
+  readonly renew: BuiltStatement;
   readonly probe: BuiltStatement;
   readonly listByUser: BuiltStatement;
   readonly revokeById: BuiltStatement;
@@ -285,6 +288,35 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
               idle_expires_at = ${p.now} - interval '1 millisecond', version = s.version + 1
         WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
        RETURNING s.id`,
+    ),
+    // Sessions whose lifetime a cookie sets (express-session's store, through the token
+    // store's put and renew): each write says how long the session now lives, counted from
+    // now, within the absolute expiry fixed at its creation, which it never moves.
+    replaceSliding: clockedStatement(
+      clock,
+      "replace_sliding",
+      { token: "bytea", audience: "text", data: "text", idle: "float8", touchAfter: "float8" },
+      (p) =>
+        `UPDATE ${t} s SET data = ${p.data}::jsonb, version = s.version + 1, updated_at = ${p.now}, last_seen_at = ${p.now},
+              idle_timeout = ${milliseconds(p.idle)}, touch_after = ${milliseconds(p.touchAfter)},
+              idle_expires_at = ${slidExpiry(p.now, p.idle)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
+       RETURNING s.version`,
+    ),
+    // The same without data (express-session's touch), written only when it moves the
+    // expiry by at least the row's touch_after either way: a touch on every request then
+    // costs a write once per touch_after, and a lifetime that changed is applied.
+    renew: clockedStatement(
+      clock,
+      "renew",
+      { token: "bytea", audience: "text", idle: "float8", touchAfter: "float8" },
+      (p) =>
+        `UPDATE ${t} s SET last_seen_at = ${p.now}, idle_timeout = ${milliseconds(p.idle)}, touch_after = ${milliseconds(p.touchAfter)},
+              idle_expires_at = ${slidExpiry(p.now, p.idle)}
+        WHERE ${matchesToken(p.now, p.token)} AND ${isLive(p.now)} AND ${isAudience(p.audience)}
+          AND (${slidExpiry(p.now, p.idle)} >= s.idle_expires_at + s.touch_after
+               OR ${slidExpiry(p.now, p.idle)} <= s.idle_expires_at - s.touch_after)
+       RETURNING s.version`,
     ),
     // After a write matched nothing: is the session gone, was it a conflict, or would the
     // merge have passed the size limit? A token a rotation or a login replaced meanwhile is

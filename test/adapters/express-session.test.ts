@@ -135,12 +135,14 @@ describe.skipIf(!hasPostgres)("PgSessionStore with express-session", () => {
           [hashToken(sid)],
         )
       ).rows[0];
-    // Last seen long ago, so a touch is due: touch() extends it.
-    await pool.query(`UPDATE ${schema}.sessions SET last_seen_at = now() - interval '3 days' WHERE token_hash = decode($1, 'hex')`, [
-      hashToken(sid),
-    ]);
+    // Last seen long ago, and its cookie's hour nearly over: touch() renews it for another hour.
+    await pool.query(
+      `UPDATE ${schema}.sessions SET last_seen_at = now() - interval '3 days', idle_expires_at = now() + interval '1 minute'
+        WHERE token_hash = decode($1, 'hex')`,
+      [hashToken(sid)],
+    );
     expect(await seen()).toEqual({ recent: false });
-    await call((cb) => store.touch(sid, {}, cb));
+    await call((cb) => store.touch(sid, { cookie: { maxAge: 3_600_000 } }, cb));
     expect(await seen()).toEqual({ recent: true });
     await call((cb) => store.touch("junk", {}, cb)); // not a sid: nothing, no error
     expect(await call((cb) => store.get("x".repeat(1000), cb))).toBeNull();

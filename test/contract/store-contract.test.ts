@@ -666,6 +666,63 @@ for (const kind of allTargets) {
         expect(await store.cleanup()).toBeGreaterThanOrEqual(1);
         store.defaultTtl = "7d";
       });
+
+      it("foreign keys: put sets the lifetime from now, renew moves it by touchAfter or more, end leaves a tombstone", async () => {
+        const bySid = sessions.store.withForeignKeys();
+        const sid = `sid-${kind.name}-lifetime`;
+        const left = async () => (await bySid.get(sid))?.expiresIn;
+        await bySid.put(sid, { n: 1 }, { ttl: HOUR });
+        expect(await bySid.get(sid)).toEqual({ data: { n: 1 }, expiresIn: HOUR });
+        clock.advance(HOUR / 2);
+        // A live session takes the lifetime of each put ("remember me" lengthens it).
+        await bySid.put(sid, { n: 2 }, { ttl: 30 * DAY });
+        expect(await bySid.get(sid)).toEqual({ data: { n: 2 }, expiresIn: 30 * DAY });
+        // A renew that would move the expiry by less than a tenth of the lifetime writes nothing.
+        clock.advance(HOUR);
+        expect(await bySid.renew(sid, { ttl: 30 * DAY })).toBe(false);
+        expect(await left()).toBe(30 * DAY - HOUR);
+        clock.advance(3 * DAY);
+        expect(await bySid.renew(sid, { ttl: 30 * DAY })).toBe(true);
+        expect(await left()).toBe(30 * DAY);
+        // A shorter lifetime applies at once.
+        expect(await bySid.renew(sid, { ttl: HOUR })).toBe(true);
+        expect(await left()).toBe(HOUR);
+        // No absolute limit unless one is given: renewed daily, it outlives the manager's 7 days.
+        for (let day = 0; day < 10; day++) {
+          clock.advance(HOUR - 1);
+          expect(await bySid.renew(sid, { ttl: HOUR })).toBe(true);
+        }
+        expect(await left()).toBe(HOUR);
+
+        expect(await bySid.end(sid)).toBe(true);
+        expect(await bySid.get(sid)).toBeNull();
+        expect(await bySid.renew(sid, { ttl: HOUR })).toBe(false);
+        await expect(bySid.put(sid, { n: 3 }, { ttl: HOUR })).rejects.toBeInstanceOf(SessionGoneError);
+        expect(await rows("token_hash = decode($1, 'hex')", [hashToken(sid)])).toEqual([
+          expect.objectContaining({ data: {}, user_id: null }),
+        ]);
+      });
+
+      it("foreign keys: an absolute limit ends the session however it is renewed; parallel first puts make one session", async () => {
+        const bySid = sessions.store.withForeignKeys();
+        const sid = `sid-${kind.name}-absolute`;
+        await bySid.put(sid, { n: 1 }, { ttl: DAY, absoluteTimeout: 2 * DAY });
+        clock.advance(20 * HOUR);
+        expect(await bySid.renew(sid, { ttl: DAY })).toBe(true);
+        expect((await bySid.get(sid))?.expiresIn).toBe(DAY);
+        clock.advance(20 * HOUR);
+        expect(await bySid.renew(sid, { ttl: DAY })).toBe(true);
+        expect((await bySid.get(sid))?.expiresIn).toBe(8 * HOUR); // capped: two days after creation
+        await bySid.put(sid, { n: 2 }, { ttl: DAY, absoluteTimeout: 30 * DAY }); // the limit was fixed at creation
+        expect((await bySid.get(sid))?.expiresIn).toBe(8 * HOUR);
+        clock.advance(8 * HOUR);
+        expect(await bySid.get(sid)).toBeNull();
+
+        const fresh = `sid-${kind.name}-parallel`;
+        await Promise.all([1, 2, 3].map((n) => bySid.put(fresh, { n }, { ttl: HOUR })));
+        expect(await rows("token_hash = decode($1, 'hex')", [hashToken(fresh)])).toHaveLength(1);
+        expect((await bySid.get<{ n: number }>(fresh))?.data.n).toBeOneOf([1, 2, 3]);
+      });
     });
 
     describe("schema and migrations", () => {

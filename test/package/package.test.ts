@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   exports: Record<string, string | { "pgsession-source": string; types: string; default: string }>;
   files: string[];
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
 };
 const root = new URL("../../", import.meta.url);
 
@@ -26,6 +28,15 @@ describe("package.json", () => {
     const named = new Set([...readme.matchAll(/pgsession\/([a-z-]+)/g)].map((m) => `./${m[1]}`));
     expect(named.size).toBeGreaterThan(0);
     for (const subpath of named) expect(Object.keys(pkg.exports), subpath).toContain(subpath);
+  });
+
+  it("installs next to express 4 or 5 and fastify-plugin 5 or 6, every framework and driver an optional peer", () => {
+    // npm refuses to install next to a present optional peer outside its range: an app on
+    // express 4, or on @fastify/session with fastify-plugin 6, could not add pgsession at all.
+    const majors = (range: string | undefined) => (range ?? "").split("||").map((part) => /^\s*\^(\d+)\.\d+(?:\.\d+)?\s*$/.exec(part)?.[1]);
+    expect(majors(pkg.peerDependencies.express)).toEqual(["4", "5"]);
+    expect(majors(pkg.peerDependencies["fastify-plugin"])).toEqual(["5", "6"]);
+    for (const name of Object.keys(pkg.peerDependencies)) expect(pkg.peerDependenciesMeta[name]?.optional, name).toBe(true);
   });
 
   it("ships the compiled code and the SQL migrations", () => {

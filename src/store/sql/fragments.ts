@@ -210,6 +210,19 @@ export function isAudience(audience: string): string {
 }
 
 /**
+ * The idle expiry a write that sets the lifetime gives the row: `idle` (a float8 parameter,
+ * in milliseconds) from now, never past the absolute expiry.
+ *
+ * @example
+ * ```ts
+ * `UPDATE t s SET idle_expires_at = ${slidExpiry("now()", "$3::float8")}`;
+ * ```
+ */
+export function slidExpiry(now: string, idle: string): string {
+  return `least(${now} + ${milliseconds(idle)}, s.absolute_expires_at)`;
+}
+
+/**
  * Whether a row belongs to the audience `audience` names (a nullable text parameter);
  * null means every audience. For listings and revocations, which administer sessions
  * rather than act as one: see {@link isAudience} for the rule of reads.
