@@ -195,6 +195,7 @@ export class TokenStore {
 
   async #replaceSliding(token: string, data: SessionData, lifetime: TimeoutPolicy): Promise<boolean> {
     const checked = checkData(data ?? emptyData());
+    checkDataSize(this.#ctx, checked);
     if (!this.#accepts(token)) throw new SessionGoneError();
     const tokenHash = tokenHashBytes(token);
     const column = await this.#column(token, tokenHash, checked);
