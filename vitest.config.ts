@@ -6,6 +6,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites share one PostgreSQL server but each works in its own schema.
     fileParallelism: true,
+    // One private pgbouncer for the run, in front of that server (test/support/pooler.ts).
+    globalSetup: ["test/support/pgbouncer-setup.ts"],
     projects: [
       {
         extends: true,

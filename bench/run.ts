@@ -21,6 +21,7 @@ import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
 import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+import { startPgbouncer, type RunningPgbouncer } from "../test/support/pgbouncer.js";
 
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
   [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
@@ -119,18 +120,29 @@ const serverNames = flags.servers?.split(",");
 const unknownServers = serverNames?.filter((name) => !SERVERS.some((s) => s.name === name)) ?? [];
 if (unknownServers.length > 0)
   stop(`no server named ${unknownServers.join(", ")}; the servers are ${SERVERS.map((s) => s.name).join(", ")}`);
-const selected = serverNames ? SERVERS.filter((s) => serverNames.includes(s.name)) : [...SERVERS];
+// The servers behind pgbouncer run only when named: they need a pgbouncer installed.
+const selected = serverNames ? SERVERS.filter((s) => serverNames.includes(s.name)) : SERVERS.filter((s) => !s.pooler);
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const portOf = (spec: ServerSpec) => config.basePort + SERVERS.indexOf(spec);
+/** The run's pgbouncer, started when a selected server goes through it. */
+let pgbouncer: RunningPgbouncer | null = null;
 const launch = (spec: ServerSpec, extra: { table?: string; touchAfter?: string; nodeArgs?: string[]; port?: number } = {}) =>
   startServer(spec, {
-    databaseUrl: config.databaseUrl,
+    databaseUrl: spec.pooler ? pooledUrl() : config.databaseUrl,
     schema: config.schema,
     poolSize: config.poolSize,
     port: extra.port ?? portOf(spec),
+    ...(spec.pooler && { preparedStatements: false }),
     ...extra,
   });
+/** The benchmark database's name, which is also its alias in the run's pgbouncer. */
+const databaseName = () => decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
+function pooledUrl(): string {
+  const url = pgbouncer?.urls[databaseName()];
+  if (url === undefined) throw new Error("a server behind pgbouncer was launched before pgbouncer started");
+  return url;
+}
 const specOf = (name: string) => SERVERS.find((s) => s.name === name) as ServerSpec;
 
 async function withServer<T>(server: Promise<RunningServer>, fn: (server: RunningServer) => Promise<T>): Promise<T> {
@@ -325,6 +337,15 @@ async function main(): Promise<void> {
   const stats = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
   const work = mkdtempSync(join(tmpdir(), "pgsession-bench-"));
   try {
+    if (selected.some((s) => s.pooler)) {
+      // Transaction mode, as pgbouncer runs in front of many instances; as many server
+      // connections as each server's own pool, shared by the servers that go through it.
+      pgbouncer = await startPgbouncer({
+        upstream: config.databaseUrl,
+        databases: [{ alias: databaseName(), poolMode: "transaction", poolSize: config.poolSize }],
+      });
+      log(`pgbouncer (pid ${pgbouncer.pid}) on 127.0.0.1:${pgbouncer.port}, transaction mode, pool_size ${config.poolSize}`);
+    }
     const database = await describeDatabase(stats);
     await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE; CREATE SCHEMA "${config.schema}"`);
     const loadBefore = loadavg();
@@ -386,6 +407,7 @@ async function main(): Promise<void> {
     );
     if (!flags.keep) await stats.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
   } finally {
+    await pgbouncer?.stop();
     rmSync(work, { recursive: true, force: true });
     await stats.end();
   }

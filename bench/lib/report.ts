@@ -188,7 +188,9 @@ export function writeReport(results: BenchResults, dir: string): void {
     "| | /read | /write | /login |",
     "|---|--:|--:|--:|",
   ];
-  for (const family of ["node", "express", "fastify"] as const) {
+  for (const family of ["node", "express", "fastify", "node-pgbouncer"] as const) {
+    // The servers behind pgbouncer run only when named: no row when they did not.
+    if (family === "node-pgbouncer" && !cells.has(`pgsession-${family}/read`)) continue;
     const row = SCENARIOS.map((s) => {
       const c = cells.get(`pgsession-${family}/${s}`);
       const pgs = `pgsession-${family}`;

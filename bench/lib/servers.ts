@@ -7,8 +7,8 @@ import { cpSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** Which floor a server is compared with. */
-export type Family = "node" | "express" | "fastify";
+/** Which floor a server is compared with (`floor-<family>`). */
+export type Family = "node" | "express" | "fastify" | "node-pgbouncer";
 
 /** A benchmarked server. */
 export interface ServerSpec {
@@ -20,6 +20,13 @@ export interface ServerSpec {
   family: Family;
   /** The Cookie name it sets on /login (null: no session). */
   cookie: string | null;
+  /** Its file in bench/servers/ when not its name (a server run again in another setting). */
+  file?: string;
+  /**
+   * Reaches PostgreSQL through the run's own pgbouncer in transaction mode, sending its
+   * statements unnamed. Such servers run only when named in `--servers`.
+   */
+  pooler?: "pgbouncer";
 }
 
 /** Every server, in the order the report lists them. */
@@ -65,6 +72,24 @@ export const SERVERS: readonly ServerSpec[] = [
     cookie: "sid",
   },
   { name: "ceiling", label: "ceiling: node:http answering a constant", kind: "ceiling", family: "node", cookie: null },
+  {
+    name: "pgsession-node-pgbouncer",
+    label: "pgsession, node:http adapter, through pgbouncer (transaction mode, preparedStatements: false)",
+    kind: "pgsession",
+    family: "node-pgbouncer",
+    cookie: "session",
+    file: "pgsession-node",
+    pooler: "pgbouncer",
+  },
+  {
+    name: "floor-node-pgbouncer",
+    label: "floor-node through the same pgbouncer (its statements unnamed)",
+    kind: "floor",
+    family: "node-pgbouncer",
+    cookie: "sid",
+    file: "floor-node",
+    pooler: "pgbouncer",
+  },
 ];
 
 /**
@@ -109,6 +134,8 @@ export interface LaunchSettings {
   touchAfter?: string;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** False: the server sends its statements unnamed (behind a pooler in transaction mode). Default true. */
+  preparedStatements?: boolean;
 }
 
 /** A running server process. */
@@ -146,7 +173,7 @@ export function compileServers(): void {
  */
 export function startServer(spec: ServerSpec, settings: LaunchSettings): Promise<RunningServer> {
   const controlPort = settings.port + 100;
-  const child = spawn(process.execPath, [...(settings.nodeArgs ?? []), `${SERVER_DIR}${spec.name}.js`], {
+  const child = spawn(process.execPath, [...(settings.nodeArgs ?? []), `${SERVER_DIR}${spec.file ?? spec.name}.js`], {
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -157,6 +184,7 @@ export function startServer(spec: ServerSpec, settings: LaunchSettings): Promise
       BENCH_TABLE: settings.table ?? tableOf(spec.name),
       BENCH_POOL_SIZE: String(settings.poolSize),
       BENCH_TOUCH_AFTER: settings.touchAfter ?? "",
+      BENCH_PREPARED_STATEMENTS: String(settings.preparedStatements ?? true),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

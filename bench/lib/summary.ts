@@ -198,6 +198,12 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
     atLeast(`${pgs} /write above ${peerOf[family]}`, ratio(pgs, peerOf[family], "write"), 1, true);
     atLeast(`${pgs} /login >= 0.85x ${floor}`, ratio(pgs, floor, "login"), 0.85);
   }
+  // Behind pgbouncer in transaction mode (run only when named): against the floor through the same pgbouncer.
+  const pooled = "pgsession-node-pgbouncer";
+  if (cells.has(`${pooled}/read`)) {
+    atLeast(`${pooled} /read >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "read"), 0.9);
+    atLeast(`${pooled} /write >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "write"), 0.9);
+  }
   checks.push({
     target: "prune: /read p99 during the prune <= 2x without it",
     measured: extra.pruneP99Ratio === null ? "not measured" : `${extra.pruneP99Ratio.toFixed(2)}x`,

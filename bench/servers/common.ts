@@ -19,6 +19,8 @@ export interface ServerEnv {
   poolSize: number;
   /** pgsession's `touchAfter`, when the runner overrides it (the HOT run uses 0). */
   touchAfter: string | undefined;
+  /** False behind a pooler in transaction mode: every statement goes unnamed (pgsession's and the floor's). */
+  preparedStatements: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface ServerEnv {
  *
  * @example
  * ```ts
- * const env = readServerEnv(); // BENCH_PORT, BENCH_CONTROL_PORT, DATABASE_URL, BENCH_SCHEMA, BENCH_TABLE, BENCH_POOL_SIZE
+ * const env = readServerEnv(); // BENCH_PORT, BENCH_CONTROL_PORT, DATABASE_URL, BENCH_SCHEMA, BENCH_TABLE, BENCH_POOL_SIZE, ...
  * ```
  */
 export function readServerEnv(): ServerEnv {
@@ -43,6 +45,7 @@ export function readServerEnv(): ServerEnv {
     table: process.env.BENCH_TABLE ?? "sessions",
     poolSize: Number(process.env.BENCH_POOL_SIZE ?? 10),
     touchAfter: process.env.BENCH_TOUCH_AFTER || undefined,
+    preparedStatements: process.env.BENCH_PREPARED_STATEMENTS !== "false",
   };
 }
 

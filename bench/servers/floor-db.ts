@@ -1,7 +1,8 @@
 /**
  * The floor's database work, shared by the node:http, Express and Fastify floors: one
  * primary-key SELECT to read, that SELECT and one UPDATE to write, one INSERT to log in,
- * each a named (prepared) statement on a sessions-like table.
+ * each a named (prepared) statement on a sessions-like table, or unnamed behind a pooler
+ * in transaction mode (as pgsession's are there).
  * @module
  */
 import { randomBytes } from "node:crypto";
@@ -37,9 +38,14 @@ export async function createFloorDb(pool: pg.Pool, env: ServerEnv): Promise<Floo
   const t = qualified(env);
   await pool.query(`CREATE TABLE IF NOT EXISTS ${t} (
     id text COLLATE "C" PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz NOT NULL) WITH (fillfactor = 85)`);
-  const read = { name: "floor_read", text: `SELECT data FROM ${t} WHERE id = $1 AND expires_at > now()` };
-  const update = { name: "floor_update", text: `UPDATE ${t} SET data = $2 WHERE id = $1` };
-  const insert = { name: "floor_insert", text: `INSERT INTO ${t} (id, data, expires_at) VALUES ($1, $2, now() + interval '1 day')` };
+  // pg sends a query without a name unnamed: parsed for that execution only.
+  const named = (name: string) => (env.preparedStatements ? name : "");
+  const read = { name: named("floor_read"), text: `SELECT data FROM ${t} WHERE id = $1 AND expires_at > now()` };
+  const update = { name: named("floor_update"), text: `UPDATE ${t} SET data = $2 WHERE id = $1` };
+  const insert = {
+    name: named("floor_insert"),
+    text: `INSERT INTO ${t} (id, data, expires_at) VALUES ($1, $2, now() + interval '1 day')`,
+  };
   return {
     async read(id) {
       const result = await pool.query<{ data: BenchData }>({ ...read, values: [id] });

@@ -1,7 +1,7 @@
 /**
- * pgsession as the benchmark's three pgsession servers use it: the pg driver over the
- * server's pool, library defaults (touchAfter a tenth of the 24 h idle timeout), one
- * table per server.
+ * pgsession as the benchmark's pgsession servers use it: the pg driver over the server's
+ * pool (statements unnamed behind a pooler in transaction mode), library defaults
+ * (touchAfter a tenth of the 24 h idle timeout), one table per server.
  * @module
  */
 import type pg from "pg";
@@ -20,7 +20,7 @@ import { newSessionData, type BenchData } from "./floor-db.js";
  */
 export async function createBenchSessions(pool: pg.Pool, env: ServerEnv): Promise<Sessions<BenchData>> {
   const sessions = createSessions<BenchData>({
-    store: pgStore(pool),
+    store: pgStore(pool, { preparedStatements: env.preparedStatements }),
     schema: env.schema,
     table: env.table,
     // No prune tick may land inside a measured run (nothing here expires anyway).

@@ -150,6 +150,9 @@ export async function openDriver(target: Target & { url?: string }, options: { c
     max: 4,
     connectionTimeoutMillis: 10_000,
     application_name: "pgsession-cli",
+    // A command runs each statement a few times at most: preparing gains nothing, and
+    // unnamed statements work through a pooler in transaction mode too (DATABASE_URL may name one).
+    preparedStatements: false,
     // A CLI run is short: an idle connection dropping is not worth a warning per command.
     onError: () => {},
   });

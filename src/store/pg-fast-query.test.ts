@@ -23,4 +23,15 @@ describe("pg's Query built from a text, then named (the one pg internal pgsessio
     expect(Object.keys(ours).sort()).toEqual(Object.keys(pgs).sort());
     expect(ours).toEqual(pgs);
   });
+
+  it('unnamed (preparedStatements: false), has exactly the fields pg sets from a { name: "", text, values } config', () => {
+    const statement = { name: "pgsession_guard_0123456789ab", text: "SELECT $1::text AS v" };
+    const values = ["x"];
+    const ours = statementQuery(statement, values, "");
+    const pgs = new pg.Query({ name: "", text: statement.text, values });
+    expect(fieldsOf(ours)).toEqual(fieldsOf(pgs));
+    // Unnamed and with parameters: pg parses it for this execution only (extended protocol, no name).
+    expect((ours as unknown as { requiresPreparation(): boolean }).requiresPreparation()).toBe(true);
+    expect(ours.name).toBe("");
+  });
 });

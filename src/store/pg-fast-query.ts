@@ -5,8 +5,9 @@
  * config (`name`, `values`, and for a checked-out client `callback`). pg declares none of
  * them in its types, so `test/contract/pg-driver.test.ts` compares this query with one pg builds from
  * a config, field by field, and fails when a pg release changes what its constructor sets.
- * Used only for clients of the `pg` this package imports; any other pool (another copy of
- * pg, pg-native) gets pg's documented config object. The gain is in docs/performance.md.
+ * Named and unnamed statements (`preparedStatements: false`) take the same path. Used only
+ * for clients of the `pg` this package imports; any other pool (another copy of pg,
+ * pg-native) gets pg's documented config object. The gain is in docs/performance.md.
  * @module
  */
 import pg from "pg";
@@ -32,23 +33,24 @@ export function canUseFastQuery(pool: pg.Pool): boolean {
 }
 
 /**
- * One execution of a named statement, as pg would build it from `{ name, text, values }`.
+ * One execution of a statement, as pg would build it from `{ name, text, values }`: under
+ * `name` (the statement's own by default), or unnamed with `""`.
  *
  * @example
  * ```ts
  * client.query(statementQuery({ name: "pgsession_find_…", text: "SELECT …" }, [hash]));
  * ```
  */
-export function statementQuery(statement: Statement, params: readonly unknown[]): StatementQuery {
+export function statementQuery(statement: Statement, params: readonly unknown[], name = statement.name): StatementQuery {
   const query = new pg.Query(statement.text) as StatementQuery;
-  query.name = statement.name;
+  query.name = name;
   query.values = params as unknown[];
   return query;
 }
 
 /**
- * Runs a named statement on a pool (`pooled`) or a checked-out client through
- * {@link statementQuery}; its rows.
+ * Runs a statement (under `name`, or unnamed with `""`) on a pool (`pooled`) or a
+ * checked-out client through {@link statementQuery}; its rows.
  *
  * @example
  * ```ts
@@ -60,8 +62,9 @@ export function fastQuery<R extends Row>(
   pooled: boolean,
   statement: Statement,
   params: readonly unknown[],
+  name = statement.name,
 ): Promise<R[]> {
-  const query = statementQuery(statement, params);
+  const query = statementQuery(statement, params, name);
   // The pool sets the callback and answers with a promise; a checked-out client answers a
   // submittable with itself, so the callback is ours.
   if (pooled) return (client.query(query) as unknown as Promise<pg.QueryResult<R>>).then((result) => result.rows);

@@ -4,20 +4,35 @@
  */
 import pg from "pg";
 import type { Queryable, Row, Statement, StoreDriver } from "../driver.js";
+import { SessionConfigError } from "../errors.js";
 import { canUseFastQuery, fastQuery } from "./pg-fast-query.js";
+
+/** What the driver itself reads, whoever owns the pool. */
+export interface PgDriverOptions {
+  /**
+   * Whether statements are prepared once per connection under their name (default true),
+   * or sent unnamed, parsed anew each time. Set it to false behind a connection pooler in
+   * transaction mode (pgbouncer's `pool_mode = transaction`, the pooled endpoints of
+   * Supabase and Neon): the pooler hands each transaction whichever server connection is
+   * free, where a statement prepared on another one does not exist. A pooler in session
+   * mode keeps one server connection per client and needs nothing.
+   */
+  preparedStatements?: boolean;
+}
 
 /**
  * Options when pgsession creates (and so owns) the pool. `connectionTimeoutMillis`
  * defaults to 5 seconds here (pg's default waits forever): a request then fails with
  * `SessionStoreError`, answered 503, instead of hanging while the database is unreachable.
  */
-export type PgStoreOptions = pg.PoolConfig & {
-  /** Called with pool-level errors (an idle connection dropped by the server). Default: console.warn. */
-  onError?: (err: Error) => void;
-};
+export type PgStoreOptions = pg.PoolConfig &
+  PgDriverOptions & {
+    /** Called with pool-level errors (an idle connection dropped by the server). Default: console.warn. */
+    onError?: (err: Error) => void;
+  };
 
 /** Options for a pool passed in, which stays the application's. */
-export interface BorrowedPoolOptions {
+export interface BorrowedPoolOptions extends PgDriverOptions {
   /**
    * Called with the pool's idle-connection errors while the driver is open. Default: none;
    * the pool's owner listens to its `error` event, as node-postgres asks of whoever creates a pool.
@@ -58,20 +73,27 @@ function isPool(value: unknown): value is pg.Pool {
  * nothing that outlives the driver and prints nothing of its own. A pool made from options
  * is the driver's: an `error` listener is attached (so a dropped idle connection never
  * crashes the process), a connection timeout of 5 s applies unless given, and `close()` ends it.
+ * Behind a pooler in transaction mode, pass `preparedStatements: false` (see {@link PgDriverOptions}).
  *
  * @example
  * ```ts
  * import pg from "pg";
  * import { pgStore } from "pgsession/pg";
  * const store = pgStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
+ * // through pgbouncer in transaction mode, or a pooled endpoint:
+ * const pooled = pgStore(new pg.Pool({ connectionString: process.env.POOLED_DATABASE_URL }), { preparedStatements: false });
  * ```
  */
 export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}, borrowed: BorrowedPoolOptions = {}): StoreDriver {
   const owned = !isPool(poolOrOptions);
+  const prepared = (owned ? (poolOrOptions as PgStoreOptions).preparedStatements : undefined) ?? borrowed.preparedStatements;
+  if (prepared !== undefined && typeof prepared !== "boolean") {
+    throw new SessionConfigError("preparedStatements", `must be true or false, not ${JSON.stringify(prepared)}`);
+  }
   let pool: pg.Pool;
   let onError: ((err: Error) => void) | undefined;
   if (owned) {
-    const { onError: handler, ...config } = poolOrOptions as PgStoreOptions;
+    const { onError: handler, preparedStatements: _driverOnly, ...config } = poolOrOptions as PgStoreOptions;
     onError = handler ?? reportPoolError;
     pool = new pg.Pool({ connectionTimeoutMillis: DEFAULT_CONNECTION_TIMEOUT_MS, ...config });
   } else {
@@ -82,11 +104,14 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}, borrowed: 
   const listener = onError && ((err: Error) => onError(err));
   if (listener) pool.on("error", listener);
 
+  // Unnamed ("") is what pg sends for a query without a name: parsed for that execution only.
+  const named = prepared !== false;
   const fast = canUseFastQuery(pool);
   const on = (client: pg.Pool | pg.PoolClient, pooled: boolean): Queryable => ({
     async query<R extends Row>(statement: Statement, params: readonly unknown[]) {
-      if (fast) return fastQuery<R>(client, pooled, statement, params);
-      const result = await client.query<R>({ name: statement.name, text: statement.text, values: params as unknown[] });
+      const name = named ? statement.name : "";
+      if (fast) return fastQuery<R>(client, pooled, statement, params, name);
+      const result = await client.query<R>({ name, text: statement.text, values: params as unknown[] });
       return result.rows;
     },
     async exec(script: string) {

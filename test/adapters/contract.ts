@@ -1,6 +1,7 @@
 /**
  * The behaviour every adapter must show, run on the real PostgreSQL server (skipped
- * without one) and on PGlite (in memory, so a machine without PostgreSQL still covers it),
+ * without one), directly and through pgbouncer in transaction mode with pg and
+ * postgres.js, and on PGlite (in memory, so a machine without PostgreSQL still covers it),
  * each suite in a schema of its own. An adapter test calls `runAdapterContract` with a
  * function that serves `handleRoute` (routes.ts) through its framework.
  */
@@ -12,7 +13,8 @@ import type { SessionData } from "../../src/session/session.js";
 import { hashToken } from "../../src/session/token.js";
 import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
-import { DATABASE_URL, hasPostgres, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
+import { canRun, DATABASE_URL, pgliteTarget, pgTarget, uniqueSchema, type TargetKind, type TestTarget } from "../support/db.js";
+import { pooledTargets } from "../support/pooler.js";
 import { Browser, closedPort, parseSetCookie, type Send } from "./client.js";
 import type { AppData } from "./routes.js";
 
@@ -25,9 +27,10 @@ export type Serve = (sessions: Sessions<AppData>) => Promise<AppUnderTest>;
 
 const COOKIE = "sid";
 
-/** The databases the contract runs on. */
+/** The databases the contract runs on: the server directly, through pgbouncer in transaction mode (pg and postgres.js), and PGlite. */
 const DATABASES: TargetKind[] = [
   { name: "PostgreSQL", needsServer: true, make: pgTarget },
+  ...pooledTargets,
   { name: "PGlite", needsServer: false, make: pgliteTarget },
 ];
 
@@ -71,7 +74,7 @@ export function runAdapterContract(name: string, serve: Serve): void {
 }
 
 function runOn(database: TargetKind, name: string, serve: Serve): void {
-  describe.skipIf(database.needsServer && !hasPostgres)(`${name} adapter on ${database.name}`, () => {
+  describe.skipIf(!canRun(database))(`${name} adapter on ${database.name}`, () => {
     const schema = uniqueSchema(name.replace(/\W/g, "_"));
     let target: TestTarget;
     let store: StoreDriver;

@@ -1,6 +1,7 @@
 /**
  * The store contract: every behaviour of the core and the SQL store, run against
- * node-postgres and postgres.js on the real PostgreSQL server, and against PGlite.
+ * node-postgres and postgres.js on the real PostgreSQL server, directly and through
+ * pgbouncer in transaction mode (statements unnamed), and against PGlite.
  * Each target works in a schema of its own. Timeouts use an injected clock that the SQL
  * uses instead of now(), so nothing sleeps.
  */
@@ -17,7 +18,8 @@ import {
   SessionStoreError,
 } from "../../src/errors.js";
 import type { StoreDriver } from "../../src/driver.js";
-import { allTargets, fakeClock, hasPostgres, uniqueSchema, type TestTarget } from "../support/db.js";
+import { allTargets, canRun, fakeClock, uniqueSchema, type TestTarget } from "../support/db.js";
+import { pooledTargets } from "../support/pooler.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,8 +47,8 @@ function tokenOf(setCookie: string | null): string {
   return /^[^=]+=([^;]*)/.exec(setCookie as string)?.[1] as string;
 }
 
-for (const kind of allTargets) {
-  describe.skipIf(kind.needsServer && !hasPostgres)(`store contract on ${kind.name}`, () => {
+for (const kind of [...allTargets, ...pooledTargets]) {
+  describe.skipIf(!canRun(kind))(`store contract on ${kind.name}`, () => {
     let target: TestTarget;
     let driver: StoreDriver;
     let schema: string;

@@ -13,8 +13,9 @@ import type { StoreDriver } from "../../src/driver.js";
 import { pgStore } from "../../src/store/pg.js";
 import { postgresStore } from "../../src/store/postgres.js";
 import { pgliteStore } from "../../src/store/pglite.js";
+import { DATABASE_URL } from "./database-url.js";
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export { DATABASE_URL };
 export const REQUIRE_POSTGRES = process.env.PGSESSION_REQUIRE_POSTGRES === "1";
 
 let reachable: Promise<boolean> | undefined;
@@ -144,6 +145,21 @@ export interface TargetKind {
   name: string;
   needsServer: boolean;
   make: () => TestTarget;
+  /** Why the target cannot run here, when it cannot (pgbouncer missing): its suites are skipped. */
+  unavailable?: string;
+}
+
+/**
+ * Whether a target's suites run here: the server answers if it needs one, and nothing else
+ * it needs is missing.
+ *
+ * @example
+ * ```ts
+ * describe.skipIf(!canRun(kind))(`store contract on ${kind.name}`, () => { ... });
+ * ```
+ */
+export function canRun(kind: TargetKind): boolean {
+  return (!kind.needsServer || hasPostgres) && kind.unavailable === undefined;
 }
 
 /** Every target, in the order suites run them. */
