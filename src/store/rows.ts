@@ -232,12 +232,21 @@ export class SqlRows implements SessionRows {
   }
 
   async replaceSliding(tokenHash: Uint8Array, data: string, idleMs: number, touchAfterMs: number): Promise<boolean> {
-    const rows = await this.run("saving the session", this.#sql.replaceSliding, [this.#now(), tokenHash, this.#audience, data, idleMs, touchAfterMs]);
+    const rows = await this.run("saving the session", this.#sql.replaceSliding, [
+      this.#now(),
+      tokenHash,
+      this.#audience,
+      data,
+      idleMs,
+      touchAfterMs,
+    ]);
     return rows.length > 0;
   }
 
   async renew(tokenHash: Uint8Array, idleMs: number, touchAfterMs: number): Promise<boolean> {
-    return (await this.run("extending the session", this.#sql.renew, [this.#now(), tokenHash, this.#audience, idleMs, touchAfterMs])).length > 0;
+    return (
+      (await this.run("extending the session", this.#sql.renew, [this.#now(), tokenHash, this.#audience, idleMs, touchAfterMs])).length > 0
+    );
   }
 
   /**
