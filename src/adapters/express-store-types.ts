@@ -31,7 +31,10 @@ export interface StoredCookie {
  * const stored: StoredExpressSession = { cookie: { maxAge: 3_600_000 }, views: 3 };
  * ```
  */
-export type StoredExpressSession = { cookie?: StoredCookie | undefined } & Record<string, unknown>;
+export type StoredExpressSession = {
+  /** express-session's cookie: its lifetime (`maxAge`, else `expires`, else the store's `ttl`) sets the session's. */
+  cookie?: StoredCookie | undefined;
+} & Record<string, unknown>;
 
 /**
  * A session as a middleware hands it to the store to save: plain JSON, or express-session's
@@ -42,7 +45,12 @@ export type StoredExpressSession = { cookie?: StoredCookie | undefined } & Recor
  * store.set(req.sessionID, req.session, callback); // a SessionToStore
  * ```
  */
-export type SessionToStore = StoredExpressSession | { readonly cookie?: StoredCookie | null | undefined };
+export type SessionToStore =
+  | StoredExpressSession
+  | {
+      /** express-session's cookie, whose lifetime the store follows; absent or null: the store's `ttl`. */
+      readonly cookie?: StoredCookie | null | undefined;
+    };
 
 /**
  * Node-style callback, as express-session passes them.
@@ -72,7 +80,10 @@ export interface PgSessionStoreOptions {
    * express-session, resolved as the application resolves it; without it, the store
    * refuses to be made (`SessionConfigError`) rather than fail at the first request.
    */
-  session?: { readonly Store: unknown };
+  session?: {
+    /** express-session's (or @fastify/session's) base `Store` class. */
+    readonly Store: unknown;
+  };
   /** A pgsession instance to store into (its schema, table and audience). */
   sessions?: Sessions<object>;
   /** A node-postgres Pool (stays yours), when `sessions` is not given. */
