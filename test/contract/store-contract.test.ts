@@ -671,7 +671,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
 
       it("foreign keys: put sets the lifetime from now, renew moves it by touchAfter or more, end leaves a tombstone", async () => {
         const bySid = sessions.store.withForeignKeys();
-        const sid = `sid-${kind.name}-lifetime`;
+        const sid = `sid-${kind.name.replace(/\W+/g, "_")}-lifetime`;
         const left = async () => (await bySid.get(sid))?.expiresIn;
         await bySid.put(sid, { n: 1 }, { ttl: HOUR });
         expect(await bySid.get(sid)).toEqual({ data: { n: 1 }, expiresIn: HOUR });
@@ -707,7 +707,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
 
       it("foreign keys: an absolute limit ends the session however it is renewed; parallel first puts make one session", async () => {
         const bySid = sessions.store.withForeignKeys();
-        const sid = `sid-${kind.name}-absolute`;
+        const sid = `sid-${kind.name.replace(/\W+/g, "_")}-absolute`;
         await bySid.put(sid, { n: 1 }, { ttl: DAY, absoluteTimeout: 2 * DAY });
         clock.advance(20 * HOUR);
         expect(await bySid.renew(sid, { ttl: DAY })).toBe(true);
@@ -720,7 +720,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
         clock.advance(8 * HOUR);
         expect(await bySid.get(sid)).toBeNull();
 
-        const fresh = `sid-${kind.name}-parallel`;
+        const fresh = `sid-${kind.name.replace(/\W+/g, "_")}-parallel`;
         await Promise.all([1, 2, 3].map((n) => bySid.put(fresh, { n }, { ttl: HOUR })));
         expect(await rows("token_hash = decode($1, 'hex')", [hashToken(fresh)])).toHaveLength(1);
         expect((await bySid.get<{ n: number }>(fresh))?.data.n).toBeOneOf([1, 2, 3]);
