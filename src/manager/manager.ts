@@ -73,9 +73,18 @@ export class SessionManager<Data extends object = SessionData> {
     }
   }
 
-  /** Creates the schema and table, or brings them up to date. Safe to run on every start. */
-  migrate(): Promise<number[]> {
-    return this.#ctx.table.migrate({ unlogged: this.options.unlogged });
+  /**
+   * Creates the schema and table, or brings them up to date. Safe to run on every start.
+   * With the read cache on (or `{ cache: true }`), also installs the triggers that keep
+   * every instance's cache true; they stay until dropped (see the README's "Read cache").
+   *
+   * @example
+   * ```ts
+   * await sessions.migrate(); // [1, 2, 3] the first time, [] after
+   * ```
+   */
+  migrate(options: { cache?: boolean } = {}): Promise<number[]> {
+    return this.#ctx.table.migrate({ unlogged: this.options.unlogged, cache: options.cache ?? this.options.cache !== null });
   }
 
   /**

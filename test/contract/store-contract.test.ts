@@ -697,6 +697,7 @@ for (const kind of allTargets) {
           "random_base64url",
           "session_handler",
           "session_id",
+          "sessions_changed",
           "sessions_touch",
           "token_hash",
           "user_id",

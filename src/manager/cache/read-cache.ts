@@ -1,0 +1,178 @@
+/**
+ * The read cache's memory: entries by token hash in a bounded LRU, and the rules that keep
+ * them true. It answers only while its change feed vouches for the subscription (every
+ * change committed since is reported); it forgets everything whenever the feed loses it; a
+ * read from the database is kept only if no change of its session was reported while it
+ * was in flight; and a change reported with a version drops an entry older than it.
+ * @module
+ */
+import { LRUCache } from "lru-cache";
+import type { ChangeListener, SessionChange } from "../../session/changes.js";
+import type { CacheEntry } from "./entry.js";
+
+/** Reads of one key in flight, and whether a change of it was reported meanwhile. */
+interface Pending {
+  count: number;
+  stale: boolean;
+}
+
+/**
+ * A read from the database that may fill the cache: taken before the read is sent,
+ * settled with what it read.
+ */
+export interface FillTicket {
+  readonly key: string;
+  /** The cache's epoch when the read was sent; null when the cache was not answering then. */
+  readonly epoch: number | null;
+}
+
+/**
+ * Entries and their rules; receives the change feed's reports.
+ *
+ * @example
+ * ```ts
+ * const cache = new ReadCache(100_000, null);
+ * feed.start(cache);
+ * const entry = cache.lookup(key); // undefined: go to the database
+ * ```
+ */
+export class ReadCache implements ChangeListener {
+  readonly #max: number;
+  readonly #injectedClock: (() => Date) | null;
+  #entries: LRUCache<string, CacheEntry>;
+  /** Public id to key, so that a revocation by id finds its entry. */
+  #byId = new Map<string, string>();
+  readonly #pending = new Map<string, Pending>();
+  /** Local time (ms) until which the feed vouches for the subscription; 0 while it is lost. */
+  #aliveUntil = 0;
+  /** The database's clock minus the local one, ms (as the feed last measured it). */
+  #clockOffsetMs = 0;
+  /** Raised whenever everything is forgotten or the subscription is (re)made: reads sent before are not kept. */
+  #epoch = 0;
+
+  constructor(maxEntries: number, injectedClock: (() => Date) | null) {
+    this.#max = maxEntries;
+    this.#injectedClock = injectedClock;
+    this.#entries = this.#newEntries();
+  }
+
+  #newEntries(): LRUCache<string, CacheEntry> {
+    const byId = this.#byId;
+    return new LRUCache<string, CacheEntry>({
+      max: this.#max,
+      dispose: (entry, key) => {
+        if (byId.get(entry.id) === key) byId.delete(entry.id);
+      },
+      // An entry replaced under its key keeps its id.
+      noDisposeOnSet: true,
+    });
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Whether the cache answers now: the feed vouches for the subscription. */
+  get answering(): boolean {
+    return Date.now() < this.#aliveUntil;
+  }
+
+  /** The database's clock now, estimated (or the injected clock), ms. */
+  databaseNow(): number {
+    return this.#injectedClock ? this.#injectedClock().getTime() : Date.now() + this.#clockOffsetMs;
+  }
+
+  /** The entry of `key` if it may answer now; undefined sends the read to the database. */
+  lookup(key: string): CacheEntry | undefined {
+    const now = Date.now();
+    if (now >= this.#aliveUntil) return undefined;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    const databaseNow = this.#injectedClock ? this.#injectedClock().getTime() : now + this.#clockOffsetMs;
+    return databaseNow < entry.validUntil ? entry : undefined;
+  }
+
+  /** The entry of `key`, whatever its age and the feed's state, without making it recent. */
+  peek(key: string): CacheEntry | undefined {
+    return this.#entries.peek(key);
+  }
+
+  /** Takes a ticket before a read of `key` is sent to the database (see {@link settle}). */
+  beginFill(key: string): FillTicket {
+    const pending = this.#pending.get(key);
+    if (pending) pending.count++;
+    else this.#pending.set(key, { count: 1, stale: false });
+    return { key, epoch: this.answering ? this.#epoch : null };
+  }
+
+  /**
+   * Settles a read: keeps `entry` (null: nothing to keep) only if the cache answered when
+   * the read was sent, nothing was forgotten since, and no change of the key was reported
+   * while it was in flight (the read may predate the change).
+   */
+  settle(ticket: FillTicket, entry: CacheEntry | null): void {
+    const pending = this.#pending.get(ticket.key) as Pending;
+    const stale = pending.stale;
+    if (--pending.count === 0) this.#pending.delete(ticket.key);
+    if (entry === null || stale || ticket.epoch !== this.#epoch || entry.validUntil <= this.databaseNow()) return;
+    this.#entries.set(ticket.key, entry);
+    this.#byId.set(entry.id, ticket.key);
+  }
+
+  /** Replaces the entry of `key` after this instance's own write (the caller checked it follows the entry it replaces). */
+  replace(key: string, entry: CacheEntry): void {
+    this.#markPending(key);
+    this.#entries.set(key, entry);
+  }
+
+  /** Forgets the entry of `key`, and keeps no read of it now in flight. */
+  delete(key: string): void {
+    this.#markPending(key);
+    this.#entries.delete(key);
+  }
+
+  /** Forgets the entry of the session with public id `id`, if one is held. */
+  deleteById(id: string): void {
+    const key = this.#byId.get(id);
+    if (key !== undefined) this.delete(key);
+  }
+
+  /** Forgets everything, and keeps no read now in flight. */
+  clear(): void {
+    this.#epoch++;
+    // A new LRU rather than clearing the old one: no dispose call per entry.
+    this.#byId = new Map();
+    this.#entries = this.#newEntries();
+  }
+
+  #markPending(key: string): void {
+    const pending = this.#pending.get(key);
+    if (pending) pending.stale = true;
+  }
+
+  alive(status: { verifiedAt: number; until: number; clockOffsetMs: number }): void {
+    // Back after a loss: reads sent while the subscription was not vouched for are not kept.
+    if (this.#aliveUntil === 0) this.#epoch++;
+    this.#aliveUntil = status.until;
+    this.#clockOffsetMs = status.clockOffsetMs;
+  }
+
+  lost(): void {
+    this.#aliveUntil = 0;
+    this.clear();
+  }
+
+  changed(change: SessionChange): void {
+    this.#markPending(change.key);
+    const entry = this.#entries.peek(change.key);
+    if (entry === undefined) return;
+    // This instance's own write, already applied to the entry (or one older still).
+    if (change.version !== null && entry.version >= change.version) return;
+    this.#entries.delete(change.key);
+  }
+
+  flushed(): void {
+    this.clear();
+  }
+}
