@@ -40,7 +40,8 @@ export function createSessions<Data extends object = SessionData>(options: Sessi
     heartbeatMs: resolved.cache.heartbeatMs,
     warn: (message) => console.warn(message),
   });
-  return new SessionManager<Data>(resolved, cachedTable(table, new ReadCache(resolved.cache.maxEntries, resolved.now), feed));
+  const cache = new ReadCache(resolved.cache.maxEntries, resolved.now);
+  return new SessionManager<Data>(resolved, cachedTable(table, cache, feed), cache);
 }
 
 /** Where the read cache listens: `cache.listen`, else the pg driver's own config; throws when neither is there. */

@@ -20,6 +20,7 @@ export { installScript, shippedMigrations, type InstallScriptOptions, type Shipp
 export { SessionManager, Sessions } from "./manager/manager.js";
 export type { CommitOptions } from "./manager/commit.js";
 export type { UserSession } from "./manager/users.js";
+export type { CacheStatus } from "./manager/cache/read-cache.js";
 export type { PruneOptions, BackgroundPruneOptions, BackgroundPrune, PruneProgress } from "./manager/prune.js";
 export type { SessionsOptions, TimeoutOptions, ResolvedOptions, CacheOptions, ResolvedCache } from "./manager/options.js";
 export type { TokenStore, StoredSession } from "./manager/token-store.js";

@@ -55,7 +55,7 @@ class CachedSessionTable extends InvalidatingRows implements SessionTable {
       // Listening starts with the first read that misses: after migrate() has made the triggers.
       if (!this.#started) this.#start();
     }
-    const ticket = this.#cache.beginFill(key);
+    const ticket = this.#cache.beginFill(key, true);
     let read: CacheableFind;
     try {
       read = await this.#table.findForCache(tokenHash);

@@ -10,6 +10,29 @@ import { LRUCache } from "lru-cache";
 import type { ChangeListener, SessionChange } from "../../session/changes.js";
 import type { CacheEntry } from "./entry.js";
 
+/**
+ * What the read cache is doing (`sessions.cacheStatus()`), for monitoring.
+ *
+ * @example
+ * ```ts
+ * const { answering, entries, hits, misses } = sessions.cacheStatus() ?? {};
+ * ```
+ */
+export interface CacheStatus {
+  /** Whether the cache answers reads now: its LISTEN connection is verified, and the table has its triggers. */
+  answering: boolean;
+  /** Sessions held. */
+  entries: number;
+  /** Most sessions held (`cache.maxEntries`). */
+  maxEntries: number;
+  /** Reads answered from memory since the start. */
+  hits: number;
+  /** Reads that went to the database: not held, expired, a touch due, `fresh`, or the cache not answering. */
+  misses: number;
+  /** Times the subscription was lost (and everything forgotten) since the start. */
+  losses: number;
+}
+
 /** Reads of one key in flight, and whether a change of it was reported meanwhile. */
 interface Pending {
   count: number;
@@ -49,6 +72,9 @@ export class ReadCache implements ChangeListener {
   #clockOffsetMs = 0;
   /** Raised whenever everything is forgotten or the subscription is (re)made: reads sent before are not kept. */
   #epoch = 0;
+  #hits = 0;
+  #misses = 0;
+  #losses = 0;
 
   constructor(maxEntries: number, injectedClock: (() => Date) | null) {
     this.#max = maxEntries;
@@ -68,9 +94,16 @@ export class ReadCache implements ChangeListener {
     });
   }
 
-  /** Entries held. */
-  get size(): number {
-    return this.#entries.size;
+  /** Entries held, counts since the start, and whether the cache answers now. */
+  status(): CacheStatus {
+    return {
+      answering: this.answering,
+      entries: this.#entries.size,
+      maxEntries: this.#max,
+      hits: this.#hits,
+      misses: this.#misses,
+      losses: this.#losses,
+    };
   }
 
   /** Whether the cache answers now: the feed vouches for the subscription. */
@@ -90,7 +123,9 @@ export class ReadCache implements ChangeListener {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     const databaseNow = this.#injectedClock ? this.#injectedClock().getTime() : now + this.#clockOffsetMs;
-    return databaseNow < entry.validUntil ? entry : undefined;
+    if (databaseNow >= entry.validUntil) return undefined;
+    this.#hits++;
+    return entry;
   }
 
   /** The entry of `key`, whatever its age and the feed's state, without making it recent. */
@@ -98,8 +133,12 @@ export class ReadCache implements ChangeListener {
     return this.#entries.peek(key);
   }
 
-  /** Takes a ticket before a read of `key` is sent to the database (see {@link settle}). */
-  beginFill(key: string): FillTicket {
+  /**
+   * Takes a ticket before a read of `key` is sent to the database (see {@link settle});
+   * `read`: a request's read, counted as a miss.
+   */
+  beginFill(key: string, read = false): FillTicket {
+    if (read) this.#misses++;
     const pending = this.#pending.get(key);
     if (pending) pending.count++;
     else this.#pending.set(key, { count: 1, stale: false });
@@ -159,6 +198,7 @@ export class ReadCache implements ChangeListener {
   }
 
   lost(): void {
+    if (this.#aliveUntil !== 0) this.#losses++;
     this.#aliveUntil = 0;
     this.clear();
   }
