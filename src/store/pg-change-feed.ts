@@ -156,14 +156,14 @@ class PgChangeFeed implements ChangeFeed {
         this.#beatSentAt = null;
         const row = result.rows[0] as { now_ms: number; armed: number };
         if (row.armed !== this.#triggers.length) {
-          this.#lose(`${this.#table} has no change triggers (run migrate() with the cache option, or pgsession migrate --cache)`);
+          this.#lose("the table has no change triggers (run migrate() with the cache option, or pgsession migrate --cache)");
           return;
         }
         const receivedAt = Date.now();
         this.#retries = 0;
         if (this.#warned) {
           this.#warned = false;
-          this.#options.warn("pgsession: the read cache is active again");
+          this.#options.warn(`pgsession: the read cache of ${this.#table} is active again`);
         }
         this.#listener?.alive({
           verifiedAt: sentAt,
@@ -187,7 +187,7 @@ class PgChangeFeed implements ChangeFeed {
     this.#listener?.lost(reason);
     if (!this.#warned && !this.#closed) {
       this.#warned = true;
-      this.#options.warn(`pgsession: the read cache is bypassed: ${reason}`);
+      this.#options.warn(`pgsession: the read cache of ${this.#table} is bypassed: ${reason}`);
     }
   }
 

@@ -98,7 +98,8 @@ class CachedSessionTable extends InvalidatingRows implements SessionTable {
   /**
    * A write of this instance updates its entry when the version it stored follows the
    * entry's: no other write came in between, so the database merged these changes into
-   * exactly the entry's data. Otherwise the entry is dropped.
+   * exactly the entry's data. Otherwise the entry is dropped. Its own notification may
+   * arrive before the answer does, and drops the entry meanwhile; the write then puts it back.
    */
   override async save(
     id: string | null,
@@ -107,16 +108,18 @@ class CachedSessionTable extends InvalidatingRows implements SessionTable {
     expectedVersion: number | null,
   ): Promise<number | MissReason> {
     const key = keyOf(tokenHash);
+    const base = this.#cache.peek(key);
     const at = this.#cache.databaseNow();
+    const ticket = this.#cache.beginFill(key);
     let result: number | MissReason | undefined;
     try {
       result = await this.#table.save(id, tokenHash, changes, expectedVersion);
       return result;
     } finally {
-      const entry = this.#cache.peek(key);
-      if (typeof result === "number" && entry !== undefined && entry.version + 1 === result) {
-        this.#cache.replace(key, savedEntry(entry, changes, result, at));
+      if (typeof result === "number" && base !== undefined && base.version + 1 === result) {
+        this.#cache.settle(ticket, savedEntry(base, changes, result, at));
       } else {
+        this.#cache.settle(ticket, null);
         this.#cache.delete(key);
         if (id !== null) this.#cache.deleteById(id);
       }

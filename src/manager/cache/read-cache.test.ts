@@ -73,6 +73,15 @@ describe("ReadCache", () => {
     const after = cache.beginFill("k");
     cache.settle(after, entryOf(record("a", 2), "{}", 60_000));
     expect(cache.lookup("k")?.version).toBe(2);
+    // A change the read already holds (its version or an older one) does not spoil it; one without a version does.
+    const holding = cache.beginFill("k");
+    cache.changed({ key: "k", version: 3 });
+    cache.settle(holding, entryOf(record("a", 3), "{}", 60_000));
+    expect(cache.lookup("k")?.version).toBe(3);
+    const deleted = cache.beginFill("k");
+    cache.changed({ key: "k", version: null });
+    cache.settle(deleted, entryOf(record("a", 9), "{}", 60_000));
+    expect(cache.lookup("k")).toBeUndefined();
   });
 
   it("drops an entry older than a reported change, and keeps one that already holds it (its own write)", () => {

@@ -33,10 +33,13 @@ export interface CacheStatus {
   losses: number;
 }
 
-/** Reads of one key in flight, and whether a change of it was reported meanwhile. */
+/** Reads and writes of one key in flight, and the changes of it reported meanwhile. */
 interface Pending {
   count: number;
-  stale: boolean;
+  /** The highest version a reported change wrote; -1 for none. */
+  version: number;
+  /** Whether a change without a version (a delete, a new token, any SQL) was reported, or the entry dropped here. */
+  dropped: boolean;
 }
 
 /**
@@ -134,40 +137,37 @@ export class ReadCache implements ChangeListener {
   }
 
   /**
-   * Takes a ticket before a read of `key` is sent to the database (see {@link settle});
-   * `read`: a request's read, counted as a miss.
+   * Takes a ticket before a statement that may fill the entry of `key` (a read, or a write
+   * of this instance) is sent to the database (see {@link settle}); `read`: a request's
+   * read, counted as a miss.
    */
   beginFill(key: string, read = false): FillTicket {
     if (read) this.#misses++;
     const pending = this.#pending.get(key);
     if (pending) pending.count++;
-    else this.#pending.set(key, { count: 1, stale: false });
+    else this.#pending.set(key, { count: 1, version: -1, dropped: false });
     return { key, epoch: this.answering ? this.#epoch : null };
   }
 
   /**
-   * Settles a read: keeps `entry` (null: nothing to keep) only if the cache answered when
-   * the read was sent, nothing was forgotten since, and no change of the key was reported
-   * while it was in flight (the read may predate the change).
+   * Settles a statement: keeps `entry` (null: nothing to keep) only if the cache answered
+   * when it was sent, nothing was forgotten since, and every change of the key reported
+   * while it was in flight is one the entry holds already (a version at most its own): the
+   * statement may have run before a change whose notification arrived first.
    */
   settle(ticket: FillTicket, entry: CacheEntry | null): void {
     const pending = this.#pending.get(ticket.key) as Pending;
-    const stale = pending.stale;
     if (--pending.count === 0) this.#pending.delete(ticket.key);
-    if (entry === null || stale || ticket.epoch !== this.#epoch || entry.validUntil <= this.databaseNow()) return;
+    if (entry === null || ticket.epoch !== this.#epoch || pending.dropped || pending.version > entry.version) return;
+    if (entry.validUntil <= this.databaseNow()) return;
     this.#entries.set(ticket.key, entry);
     this.#byId.set(entry.id, ticket.key);
   }
 
-  /** Replaces the entry of `key` after this instance's own write (the caller checked it follows the entry it replaces). */
-  replace(key: string, entry: CacheEntry): void {
-    this.#markPending(key);
-    this.#entries.set(key, entry);
-  }
-
   /** Forgets the entry of `key`, and keeps no read of it now in flight. */
   delete(key: string): void {
-    this.#markPending(key);
+    const pending = this.#pending.get(key);
+    if (pending) pending.dropped = true;
     this.#entries.delete(key);
   }
 
@@ -185,11 +185,6 @@ export class ReadCache implements ChangeListener {
     this.#entries = this.#newEntries();
   }
 
-  #markPending(key: string): void {
-    const pending = this.#pending.get(key);
-    if (pending) pending.stale = true;
-  }
-
   alive(status: { verifiedAt: number; until: number; clockOffsetMs: number }): void {
     // Back after a loss: reads sent while the subscription was not vouched for are not kept.
     if (this.#aliveUntil === 0) this.#epoch++;
@@ -204,7 +199,11 @@ export class ReadCache implements ChangeListener {
   }
 
   changed(change: SessionChange): void {
-    this.#markPending(change.key);
+    const pending = this.#pending.get(change.key);
+    if (pending) {
+      if (change.version === null) pending.dropped = true;
+      else if (change.version > pending.version) pending.version = change.version;
+    }
     const entry = this.#entries.peek(change.key);
     if (entry === undefined) return;
     // This instance's own write, already applied to the entry (or one older still).
