@@ -15,17 +15,29 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createSessionCookies, runWrk } from "./lib/load.js";
-import { flushStats, measurePair, measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
+import { flushStats, measureInterleaved, measureRun, SCENARIOS, type LoadShape, type RunRecord } from "./lib/measure.js";
 import { describeDatabase, ensureDatabase } from "./lib/pgstats.js";
 import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
+import type { CacheMemoryResult } from "./lib/cache-memory.js";
+import { runRevocationBench, type RevocationReport } from "./lib/revocation.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
-import { compileServers, roundOrder, SERVERS, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/servers.js";
+import {
+  compileServers,
+  isInterleaved,
+  roundOrder,
+  SERVERS,
+  startServer,
+  stopServer,
+  type RunningServer,
+  type ServerSpec,
+} from "./lib/servers.js";
 import { startPgbouncer, type RunningPgbouncer } from "../test/support/pgbouncer.js";
 
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
   [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
   [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile] [--profile-route R]
+  [--no-revocation] [--revocation-trials N]
   [--keep] [--report-only] [--publish | --out DIR] [--help]        (see bench/README.md)`;
 
 const OPTIONS = {
@@ -45,6 +57,8 @@ const OPTIONS = {
   "no-prune": { type: "boolean", default: false },
   "no-hot": { type: "boolean", default: false },
   "no-profile": { type: "boolean", default: false },
+  "no-revocation": { type: "boolean", default: false },
+  "revocation-trials": { type: "string" },
   "profile-route": { type: "string", default: "/read" },
   keep: { type: "boolean", default: false },
   "report-only": { type: "boolean", default: false },
@@ -99,6 +113,7 @@ const config = {
   pruneBatch: 1000,
   prunePauseMs: num(flags["prune-pause"], 20),
   profileS: quick ? 4 : 8,
+  revocationTrials: num(flags["revocation-trials"], quick ? 100 : 300),
   hotS: quick ? 3 : 6,
   // A database of its own: pg_stat_database counts every statement of the database it
   // describes, and other work on a shared database would be counted as the servers'.
@@ -176,7 +191,8 @@ function logRecord(entry: RunRecord, note?: string): void {
 
 /**
  * The rounds. Per round and block: the block's servers start together, then for each scenario
- * the pair (pgsession's adapter and its floor) runs interleaved, then the other servers each
+ * the interleaved group (pgsession's adapter, with the cache too when selected, and its
+ * floor) runs interleaved, then the other servers each
  * in turn (every writing measurement after a checkpoint, every run after its own warm-up);
  * then they stop.
  */
@@ -202,15 +218,17 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
         // before the first run counts: an idle backend flushes its statistics only after
         // 10 s, in the middle of another server's run.
         if (round === 1) await flushStats(servers);
-        // A pgsession adapter and its floor are measured interleaved (measurePair); their
-        // statements and row writes are counted once, in round 1, by a run of each alone
-        // (recorded as round 0: counted, not part of the throughput medians).
-        const pair = servers.filter((s) => s.spec.kind === "pgsession" || s.spec.kind === "floor");
-        const rest = servers.filter((s) => !pair.includes(s));
+        // A pgsession adapter (and its variant with the cache) and its floor are measured
+        // interleaved (measureInterleaved); their statements and row writes are counted once,
+        // in round 1, by a run of each alone (recorded as round 0: counted, not part of the
+        // throughput medians).
+        const group = servers.filter((s) => isInterleaved(s.spec));
+        const interleaved = group.length >= 2 && group.some((s) => s.spec.kind === "floor");
+        const rest = interleaved ? servers.filter((s) => !group.includes(s)) : servers;
         for (const scenario of SCENARIOS) {
-          if (pair.length === 2) {
+          if (interleaved) {
             if (round === 1) {
-              for (const server of pair) {
+              for (const server of group) {
                 if (scenario !== "read") await checkpoint(stats);
                 const counted = await measureRun(
                   server,
@@ -230,18 +248,17 @@ async function runRounds(stats: pg.Pool, work: string): Promise<RunRecord[]> {
               }
             }
             if (scenario !== "read") await checkpoint(stats);
-            const [a, b] = pair as [RunningServer, RunningServer];
-            const measured = await measurePair(
-              [a, b],
+            const measured = await measureInterleaved(
+              group,
               scenario,
-              [cookieFiles.get(a.spec.name) ?? null, cookieFiles.get(b.spec.name) ?? null],
+              group.map((server) => cookieFiles.get(server.spec.name) ?? null),
               config.shape,
               { round, db: stats },
             );
             runs.push(...measured);
             for (const entry of measured) logRecord(entry, `${entry.slices} slices`);
           }
-          for (const server of pair.length === 2 ? rest : servers) {
+          for (const server of rest) {
             const spec = server.spec;
             if (spec.kind === "ceiling" && scenario !== "read") continue;
             if (scenario !== "read") await checkpoint(stats);
@@ -316,6 +333,47 @@ async function runProfiles(work: string): Promise<Record<string, ProfileSummary>
   return profiles;
 }
 
+/**
+ * The read cache's extras, when a `-cache` server ran: bytes per cached session (a child
+ * process with --expose-gc) and the revocation window across three processes, idle and busy.
+ */
+async function runCacheExtras(): Promise<NonNullable<BenchResults["cache"]> | null> {
+  if (!selected.some((s) => s.kind === "cache")) return null;
+  log("read cache: bytes per cached session");
+  const probe = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", fileURLToPath(new URL("./cache-memory.ts", import.meta.url))],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
+  if (probe.status !== 0) throw new Error(`measuring the cache's memory failed:\n${probe.stdout}${probe.stderr}`);
+  const memory = JSON.parse(probe.stdout) as CacheMemoryResult[];
+  for (const m of memory) log(`  ${m.data}: ${m.bytesPerEntry.toFixed(0)} bytes per cached session`);
+  const revocation: RevocationReport[] = [];
+  if (!flags["no-revocation"]) {
+    for (const busyLoops of [0, 4]) {
+      log(`read cache: revocation window, 3 processes, ${busyLoops ? `${busyLoops} busy readers each` : "idle"}`);
+      const report = await runRevocationBench(
+        {
+          databaseUrl: config.databaseUrl,
+          schema: config.schema,
+          processes: 3,
+          trials: config.revocationTrials,
+          pollMs: 1,
+          heartbeatMs: 1000,
+          busyLoops,
+        },
+        log,
+      );
+      log(`  p50 ${report.p50Ms.toFixed(1)} ms, p99 ${report.p99Ms.toFixed(1)} ms, max ${report.maxMs.toFixed(1)} ms`);
+      revocation.push(report);
+    }
+  }
+  return { memory, revocation };
+}
+
 function checkWrk(): string {
   const probe = spawnSync("wrk", ["-v"], { encoding: "utf8" });
   if (probe.error) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
@@ -358,6 +416,7 @@ async function main(): Promise<void> {
       flags["no-profile"] || !selected.some((s) => s.name === "pgsession-node") || !selected.some((s) => s.name === "floor-node")
         ? {}
         : await runProfiles(work);
+    const cache = await runCacheExtras();
     let prune: PruneReport | null = null;
     if (!flags["no-prune"]) {
       log(`prune: ${config.pruneExpired} expired among ${config.pruneLive} live rows`);
@@ -398,6 +457,7 @@ async function main(): Promise<void> {
       profiles,
       profileRoute,
       prune,
+      cache,
     };
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -183,3 +183,28 @@ $$;
 -- with its owner's rights, only by the roles it is granted to. Every migrate revokes it
 -- again; grants to named roles survive (CREATE OR REPLACE keeps them).
 REVOKE ALL ON FUNCTION {{schema}}.session_handler(text, interval, interval, text) FROM PUBLIC;
+
+-- The read cache's change notification (the `cache` option): called by the triggers that
+-- sql/cache.sql creates, on the tables of applications that turn the cache on (a table
+-- without them pays nothing). It NOTIFYs the table's channel of a change a reader would
+-- see. The payload is the SHA-256 token hash the row had, in base64 (what a cache entry is
+-- keyed by), then a space and the new version when the write kept the token and raised the
+-- version by exactly one, as every pgsession write does: an instance that made the write
+-- itself already holds that version and keeps its entry. Any other change (a DELETE, a new
+-- token, a writer that leaves the version alone or sets it) names no version: every cache
+-- drops the entry. TRUNCATE sends '*': drop everything. Names are schema-qualified rather
+-- than fixed by a SET search_path clause, which would be set up again on every call.
+CREATE OR REPLACE FUNCTION {{schema}}.{{table:_changed}}() RETURNS trigger
+  LANGUAGE plpgsql VOLATILE
+  AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM pg_catalog.pg_notify({{channel_literal}}, '*');
+  ELSIF TG_OP = 'UPDATE' AND NEW.token_hash = OLD.token_hash AND NEW.version = OLD.version + 1 THEN
+    PERFORM pg_catalog.pg_notify({{channel_literal}}, pg_catalog.encode(OLD.token_hash, 'base64') || ' ' || NEW.version);
+  ELSE
+    PERFORM pg_catalog.pg_notify({{channel_literal}}, pg_catalog.encode(OLD.token_hash, 'base64'));
+  END IF;
+  RETURN NULL;
+END
+$$;

@@ -4,10 +4,16 @@
  * the driver the application gave (or an in-memory PGlite database).
  * @module
  */
-import { resolveOptions, type SessionsOptions } from "./manager/options.js";
+import type { StoreDriver } from "./driver.js";
+import { SessionConfigError } from "./errors.js";
+import { cachedTable } from "./manager/cache/cached-table.js";
+import { ReadCache } from "./manager/cache/read-cache.js";
+import { resolveOptions, type ResolvedCache, type SessionsOptions } from "./manager/options.js";
 import { SessionManager } from "./manager/manager.js";
 import type { RegisteredSessionData } from "./session/register.js";
 import { lazyDefaultDriver } from "./store/default-driver.js";
+import { lazyChangeFeed } from "./store/lazy-change-feed.js";
+import type { ListenConnection } from "./store/pg-change-feed.js";
 import { openSessionTable } from "./store/session-table.js";
 
 /**
@@ -28,8 +34,30 @@ export function createSessions<Data extends object = RegisteredSessionData>(opti
   const resolved = resolveOptions(options);
   if (options.store === undefined) warnEmbeddedInProduction();
   const names = { schema: resolved.schema, table: resolved.table };
-  const table = openSessionTable(options.store ?? lazyDefaultDriver(), names, resolved.now, resolved.audience);
-  return new SessionManager<Data>(resolved, table);
+  const driver = options.store ?? lazyDefaultDriver();
+  const table = openSessionTable(driver, names, resolved.now, resolved.audience);
+  if (resolved.cache === null) return new SessionManager<Data>(resolved, table);
+  const feed = lazyChangeFeed(listenConnection(driver, resolved.cache), names, {
+    heartbeatMs: resolved.cache.heartbeatMs,
+    warn: (message) => console.warn(message),
+  });
+  const cache = new ReadCache(resolved.cache.maxEntries, resolved.now);
+  return new SessionManager<Data>(resolved, cachedTable(table, cache, feed), cache);
+}
+
+/** Where the read cache listens: `cache.listen`, else the pg driver's own config; throws when neither is there. */
+function listenConnection(driver: StoreDriver, cache: ResolvedCache): ListenConnection {
+  if (driver.kind === "pglite") {
+    throw new SessionConfigError("cache", "needs a PostgreSQL server: PGlite runs in one process, which needs no cache to share");
+  }
+  const connection = cache.listen ?? driver.clientConfig?.() ?? null;
+  if (connection === null) {
+    throw new SessionConfigError(
+      "cache.listen",
+      "is required with this store: give a connection string or a node-postgres Client config that reaches PostgreSQL directly",
+    );
+  }
+  return connection as ListenConnection;
 }
 
 let warnedEmbedded = false;

@@ -40,4 +40,9 @@ export interface StoreDriver extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Releases what the driver created itself; a client passed in by the caller stays open. */
   close(): Promise<void>;
+  /**
+   * The node-postgres `Client` config of the driver's database, when the driver knows it
+   * (`pgStore`): what the read cache's LISTEN connection is made from unless `cache.listen` says.
+   */
+  readonly clientConfig?: () => object;
 }

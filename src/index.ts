@@ -20,8 +20,9 @@ export { installScript, shippedMigrations, type InstallScriptOptions, type Shipp
 export { SessionManager, Sessions } from "./manager/manager.js";
 export type { CommitOptions } from "./manager/commit.js";
 export type { UserSession } from "./manager/users.js";
+export type { CacheStatus } from "./manager/cache/read-cache.js";
 export type { PruneOptions, BackgroundPruneOptions, BackgroundPrune, PruneProgress } from "./manager/prune.js";
-export type { SessionsOptions, TimeoutOptions, ResolvedOptions } from "./manager/options.js";
+export type { SessionsOptions, TimeoutOptions, ResolvedOptions, CacheOptions, ResolvedCache } from "./manager/options.js";
 export type { TokenStore, StoredSession } from "./manager/token-store.js";
 export { Session, type SessionData, type LoginOptions, type LogoutOptions, type RequestContext } from "./session/session.js";
 export type { CookieOptions, CookiePolicy } from "./session/cookie.js";

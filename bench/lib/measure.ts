@@ -35,7 +35,7 @@ export interface RunRecord {
   walBytes?: number | null;
   /** Database work per request (measured in the first round only). */
   work: DbWork | null;
-  /** Interleaved slices this record sums (see {@link measurePair}); absent for one continuous run. */
+  /** Interleaved slices this record sums (see {@link measureInterleaved}); absent for one continuous run. */
   slices?: number;
 }
 
@@ -45,7 +45,7 @@ export interface LoadShape {
   threads: number;
   durationS: number;
   warmupS: number;
-  /** Length of one slice when two servers are measured interleaved ({@link measurePair}), seconds. */
+  /** Length of one slice when servers are measured interleaved ({@link measureInterleaved}), seconds. */
   sliceS: number;
 }
 
@@ -229,40 +229,42 @@ export async function measureRun(
   return toRecord(server, scenario, options.round, [window], work);
 }
 
-/** How many A B B A cycles {@link measurePair} runs: each server gets about `durationS`, in two slices per cycle. */
+/** How many A B B A (A B C C B A) cycles {@link measureInterleaved} runs: each server gets about `durationS`, in two slices per cycle. */
 export function sliceCycles(shape: Pick<LoadShape, "durationS" | "sliceS">): number {
   return Math.max(1, Math.round(shape.durationS / (2 * shape.sliceS)));
 }
 
 /**
- * Measures one scenario on two running servers in interleaved slices: both warm up, then
- * wrk loads them in turn, `sliceS` seconds at a time, in the order A B B A repeated until each
- * has had `durationS`. On a shared machine the CPU left free drifts within seconds: two
- * back-to-back 5 s runs of the same server differed by up to a fifth, and interleaving
- * narrows that spread in the ratio by about 40 % (docs/performance.md), while A B B A cancels a steady drift.
- * Statements are not counted here: the database's transaction counter cannot be split
- * between two servers running seconds apart (see {@link measureRun}'s `counters`).
+ * Measures one scenario on two or more running servers in interleaved slices: all warm up,
+ * then wrk loads them in turn, `sliceS` seconds at a time, in the order A B B A (with three:
+ * A B C C B A) repeated until each has had `durationS`. On a shared machine the CPU left
+ * free drifts within seconds: two back-to-back 5 s runs of the same server differed by up
+ * to a fifth, and interleaving narrows that spread in the ratio by about 40 %
+ * (docs/performance.md), while the mirrored order cancels a steady drift. Statements are
+ * not counted here: the database's transaction counter cannot be split between servers
+ * running seconds apart (see {@link measureRun}'s `counters`).
  *
  * @example
  * ```ts
- * const [a, b] = await measurePair([pgsession, floor], "read", [fileA, fileB], shape, { round: 2, db: pool });
+ * const [a, b] = await measureInterleaved([pgsession, floor], "read", [fileA, fileB], shape, { round: 2, db: pool });
  * ```
  */
-export async function measurePair(
-  servers: readonly [RunningServer, RunningServer],
+export async function measureInterleaved(
+  servers: readonly RunningServer[],
   scenario: Scenario,
-  cookieFiles: readonly [string | null, string | null],
+  cookieFiles: readonly (string | null)[],
   shape: LoadShape,
   options: { round: number; db: pg.Pool },
-): Promise<[RunRecord, RunRecord]> {
+): Promise<RunRecord[]> {
   const loads = servers.map((server, i) => loadOf(server, scenario, cookieFiles[i] ?? null, shape));
   if (shape.warmupS > 0) for (const load of loads) await runWrk({ ...load, durationS: shape.warmupS });
-  const windows: [Window[], Window[]] = [[], []];
+  const windows: Window[][] = servers.map(() => []);
+  const order = [...servers.keys(), ...[...servers.keys()].reverse()];
   const cycles = sliceCycles(shape);
   for (let cycle = 0; cycle < cycles; cycle++) {
-    for (const i of [0, 1, 1, 0] as const) {
-      windows[i].push(await measureWindow(servers[i], loads[i] as WrkTarget, shape.sliceS, options.db));
+    for (const i of order) {
+      (windows[i] as Window[]).push(await measureWindow(servers[i] as RunningServer, loads[i] as WrkTarget, shape.sliceS, options.db));
     }
   }
-  return [toRecord(servers[0], scenario, options.round, windows[0], null), toRecord(servers[1], scenario, options.round, windows[1], null)];
+  return servers.map((server, i) => toRecord(server, scenario, options.round, windows[i] as Window[], null));
 }

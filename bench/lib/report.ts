@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { renderChart } from "./chart.js";
 import { SCENARIOS, sliceCycles, type RunRecord, type Scenario } from "./measure.js";
 import type { ProfileSummary } from "./profile.js";
+import type { CacheMemoryResult } from "./cache-memory.js";
 import type { PruneReport } from "./prune.js";
+import type { RevocationReport } from "./revocation.js";
 import type { ServerSpec } from "./servers.js";
 import { checkTargets, pairedRatios, summarizeRuns, type Cell, type RatioOf } from "./summary.js";
 
@@ -46,6 +48,8 @@ export interface BenchResults {
   /** The route the CPU profiles sampled (absent in reports from before `--profile-route`: /read). */
   profileRoute?: string;
   prune: PruneReport | null;
+  /** The read cache's extras: bytes per entry and revocation windows (absent when no cache server ran). */
+  cache?: { memory: CacheMemoryResult[]; revocation: RevocationReport[] } | null;
 }
 
 /** What each design decision costs and what was tried: docs/performance.md, which the report links. */
@@ -102,6 +106,62 @@ function attributionSection(cells: Map<string, Cell>): string[] {
   return [...lines, ""];
 }
 
+function cacheSection(results: BenchResults, cells: Map<string, Cell>, ratio: RatioOf): string[] {
+  const families = (["node", "fastify"] as const).filter((family) => cells.has(`pgsession-${family}-cache/read`));
+  const extras = results.cache;
+  if (families.length === 0 && !extras) return [];
+  const lines = [
+    "## Read cache (issue 38.3)",
+    "",
+    "The `-cache` servers run the same adapter with `cache: { maxEntries: 200000 }`, interleaved with the adapter without it and their floor. " +
+      "A read answered from memory sends no statement; a write sends its UPDATE (the read before it is answered from memory), which the table's triggers turn into a NOTIFY.",
+    "",
+  ];
+  if (families.length > 0) {
+    lines.push("| server | /read × floor | /read × no cache | /write × no cache | /login × no cache |", "|---|--:|--:|--:|--:|");
+    for (const family of families) {
+      const cached = `pgsession-${family}-cache`;
+      const plain = `pgsession-${family}`;
+      lines.push(
+        `| ${cached} | ${rx(ratio(cached, `floor-${family}`, "read"))} | ${rx(ratio(cached, plain, "read"))} | ${rx(ratio(cached, plain, "write"))} | ${rx(ratio(cached, plain, "login"))} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (cells.has("pgsession-node-triggers/write")) {
+    lines.push(
+      `What the triggers cost a table whose applications do not listen (pgsession-node-triggers, no cache, against pgsession-node, paired per round but not interleaved): ` +
+        `/write ${rx(ratio("pgsession-node-triggers", "pgsession-node", "write"))}, /login ${rx(ratio("pgsession-node-triggers", "pgsession-node", "login"))}, /read ${rx(ratio("pgsession-node-triggers", "pgsession-node", "read"))}.`,
+      "",
+    );
+  }
+  if (extras && extras.memory.length > 0) {
+    lines.push(
+      "Memory (a process of its own, `--expose-gc`; heap with the cache full over the heap without it):",
+      "",
+      "| sessions hold | data JSON bytes | entries | bytes per cached session |",
+      "|---|--:|--:|--:|",
+    );
+    for (const m of extras.memory) lines.push(`| ${m.data} | ${m.dataBytes} | ${int(m.entries)} | ${int(m.bytesPerEntry)} |`);
+    lines.push("");
+  }
+  if (extras && extras.revocation.length > 0) {
+    lines.push(
+      "Revocation window: a session revoked by one instance (its own process, pool and cache), read every 1 ms by the others until they refuse it; from the revoking instance's acknowledged commit (negative values, when another instance refused first, count as 0), and from the revoke's call:",
+      "",
+      "| instances | busy readers each | trials | windows | p50 ms | p90 ms | p99 ms | max ms | from the call: p50, p99 ms | revoke round trip ms | refused before the ack |",
+      "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    );
+    for (const r of extras.revocation) {
+      lines.push(
+        `| ${r.processes} | ${r.busyLoops} | ${r.trials} | ${r.samples} | ${r.p50Ms.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.fromCallP50Ms.toFixed(1)}, ${r.fromCallP99Ms.toFixed(1)} | ${r.revokeMs.toFixed(1)} | ${r.negative} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines;
+}
+
 function profileSection(profiles: Record<string, ProfileSummary>, route: string): string[] {
   const names = Object.keys(profiles);
   if (names.length === 0) return [];
@@ -156,15 +216,22 @@ export function writeReport(results: BenchResults, dir: string): void {
   const ceiling = cells.get("ceiling/read");
   const ratio = pairedRatios(results.runs);
   const cycles = shape.sliceS ? sliceCycles({ durationS: shape.durationS, sliceS: shape.sliceS }) : 0;
-  const checks = checkTargets(cells, ratio, { hotRatio: results.hot?.hotRatio ?? null, pruneP99Ratio: results.prune?.p99Ratio ?? null });
+  const checks = checkTargets(cells, ratio, {
+    hotRatio: results.hot?.hotRatio ?? null,
+    pruneP99Ratio: results.prune?.p99Ratio ?? null,
+    revocationP99Ms: (results.cache?.revocation ?? []).map((r) => ({
+      label: `${r.processes} processes, ${r.busyLoops === 0 ? "idle" : `${r.busyLoops} busy readers each`}`,
+      p99Ms: r.p99Ms,
+    })),
+  });
   const lines: string[] = [
     "# pgsession benchmark report",
     "",
     `Written by \`npm run bench${config.mode === "quick" ? " -- --quick" : ""}\` on ${meta.date} (${(meta.durationS / 60).toFixed(1)} min). ` +
       (shape.sliceS
-        ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter and its floor are measured interleaved: both warm up for ${shape.warmupS} s, ` +
-          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A, ${cycles} times (their order swapped every round): ${2 * cycles * (shape.sliceS ?? 0)} s each; ` +
-          `the other servers then run one by one, ${shape.durationS} s each after ${shape.warmupS} s of warm-up. The pair's statements and row writes are counted in round 1 by a run of each server alone. ` +
+        ? `${config.rounds} rounds; in each, the servers of one framework run back to back. pgsession's adapter (and its variant with the read cache, when it runs) and its floor are measured interleaved: all warm up for ${shape.warmupS} s, ` +
+          `then wrk loads them in turn in slices of ${shape.sliceS} s, in the order A B B A (A B C C B A), ${cycles} times (the order reversed every round): ${2 * cycles * (shape.sliceS ?? 0)} s each; ` +
+          `the other servers then run one by one, ${shape.durationS} s each after ${shape.warmupS} s of warm-up. The interleaved servers' statements and row writes are counted in round 1 by a run of each server alone. ` +
           `wrk ${shape.connections} connections, ${shape.threads} threads; writing measurements start after a CHECKPOINT; `
         : `${config.rounds} rounds; in each, the servers of one framework run back to back (pgsession's adapter next to its floor, their order swapped every round), each scenario on each server in turn; ` +
           `each run ${shape.durationS} s of wrk (${shape.connections} connections, ${shape.threads} threads) after ${shape.warmupS} s of warm-up, writing runs after a CHECKPOINT, `) +
@@ -177,7 +244,7 @@ export function writeReport(results: BenchResults, dir: string): void {
     "",
     "![requests/s per scenario and server](chart.svg)",
     "",
-    "## Targets (issue 7)",
+    "## Targets (issue 7; the read cache's: issue 38.3)",
     "",
     "| target | measured | met |",
     "|---|---|:-:|",
@@ -259,6 +326,7 @@ export function writeReport(results: BenchResults, dir: string): void {
     );
   }
   lines.push(
+    ...cacheSection(results, cells, ratio),
     ...attributionSection(cells),
     ...profileSection(results.profiles, results.profileRoute ?? "/read"),
     "## How to read the numbers",

@@ -16,7 +16,8 @@ export interface ServerSpec {
   name: string;
   /** One line for the report. */
   label: string;
-  kind: "pgsession" | "floor" | "peer" | "ceiling" | "diagnostic";
+  /** `cache`: a pgsession adapter with the read cache, measured beside the same adapter without it and their floor. */
+  kind: "pgsession" | "cache" | "floor" | "peer" | "ceiling" | "diagnostic";
   family: Family;
   /** The Cookie name it sets on /login (null: no session). */
   cookie: string | null;
@@ -34,6 +35,20 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: "pgsession-node", label: "pgsession, node:http adapter", kind: "pgsession", family: "node", cookie: "session" },
   { name: "pgsession-express", label: "pgsession, Express adapter", kind: "pgsession", family: "express", cookie: "session" },
   { name: "pgsession-fastify", label: "pgsession, Fastify adapter", kind: "pgsession", family: "fastify", cookie: "session" },
+  {
+    name: "pgsession-node-cache",
+    label: "pgsession, node:http adapter, read cache on (LISTEN/NOTIFY)",
+    kind: "cache",
+    family: "node",
+    cookie: "session",
+  },
+  {
+    name: "pgsession-fastify-cache",
+    label: "pgsession, Fastify adapter, read cache on (LISTEN/NOTIFY)",
+    kind: "cache",
+    family: "fastify",
+    cookie: "session",
+  },
   {
     name: "floor-node",
     label: "floor: node:http + pg, one PK SELECT (/write: + one UPDATE)",
@@ -60,6 +75,13 @@ export const SERVERS: readonly ServerSpec[] = [
   {
     name: "pgsession-core",
     label: "diagnostic: pgsession's core (resolve/commit) on node:http, no adapter",
+    kind: "diagnostic",
+    family: "node",
+    cookie: "session",
+  },
+  {
+    name: "pgsession-node-triggers",
+    label: "diagnostic: pgsession-node, no cache, on a table with the cache's triggers (what they cost when no one listens)",
     kind: "diagnostic",
     family: "node",
     cookie: "session",
@@ -92,13 +114,18 @@ export const SERVERS: readonly ServerSpec[] = [
   },
 ];
 
+/** Whether a server is measured interleaved with its framework's floor (see {@link roundOrder}). */
+export function isInterleaved(spec: ServerSpec): boolean {
+  return spec.kind === "pgsession" || spec.kind === "cache" || spec.kind === "floor";
+}
+
 /**
- * The servers of one round, in blocks of one framework (its pgsession adapter, its floor,
- * its peer, diagnostics), so that a pgsession server and the floor it is compared with run
- * back to back, seconds apart: on a shared machine the CPU that is free drifts over minutes,
- * and a ratio of two runs far apart measures that drift. The order alternates: the blocks
- * rotate by one per round, and inside a block the pair swaps its order every round while
- * the other servers rotate after it.
+ * The servers of one round, in blocks of one framework (its pgsession adapter, with the
+ * cache too when selected, its floor, its peer, diagnostics), so that a pgsession server
+ * and the floor it is compared with run back to back, seconds apart: on a shared machine
+ * the CPU that is free drifts over minutes, and a ratio of two runs far apart measures that
+ * drift. The order alternates: the blocks rotate by one per round, and inside a block the
+ * interleaved group reverses its order every round while the other servers rotate after it.
  *
  * @example
  * ```ts
@@ -109,7 +136,7 @@ export function roundOrder(servers: readonly ServerSpec[], round: number): Serve
   const families = [...new Set(servers.map((s) => s.family))];
   const blocks = families.map((family) => {
     const members = servers.filter((s) => s.family === family);
-    const pair = members.filter((s) => s.kind === "pgsession" || s.kind === "floor");
+    const pair = members.filter(isInterleaved);
     const rest = members.filter((s) => !pair.includes(s));
     const shift = rest.length ? (round - 1) % rest.length : 0;
     return [...(round % 2 ? pair : [...pair].reverse()), ...rest.slice(shift), ...rest.slice(0, shift)];

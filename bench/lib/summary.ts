@@ -153,6 +153,8 @@ export interface TargetCheck {
 export interface ExtraChecks {
   hotRatio: number | null;
   pruneP99Ratio: number | null;
+  /** The read cache's revocation windows' p99, ms, by how they were measured (absent: not measured). */
+  revocationP99Ms?: Array<{ label: string; p99Ms: number }>;
 }
 
 /**
@@ -203,6 +205,17 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
   if (cells.has(`${pooled}/read`)) {
     atLeast(`${pooled} /read >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "read"), 0.9);
     atLeast(`${pooled} /write >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "write"), 0.9);
+  }
+  // The read cache (issue 38.3), when its servers ran.
+  for (const family of ["node", "fastify"] as const) {
+    const cached = `pgsession-${family}-cache`;
+    if (!cells.has(`${cached}/read`)) continue;
+    atLeast(`${cached} /read >= 2x floor-${family}`, ratio(cached, `floor-${family}`, "read"), 2);
+    atLeast(`${cached} /write >= 0.95x pgsession-${family} (no cache)`, ratio(cached, `pgsession-${family}`, "write"), 0.95);
+    atLeast(`${cached} /login >= 0.95x pgsession-${family} (no cache)`, ratio(cached, `pgsession-${family}`, "login"), 0.95);
+  }
+  for (const { label, p99Ms } of extra.revocationP99Ms ?? []) {
+    checks.push({ target: `read cache: revocation window p99 <= 50 ms (${label})`, measured: `${p99Ms.toFixed(1)} ms`, met: p99Ms <= 50 });
   }
   checks.push({
     target: "prune: /read p99 during the prune <= 2x without it",

@@ -63,6 +63,18 @@ export interface FastifySessionOptions {
    * (`request.protocol`, `request.ip`).
    */
   trustProxy?: TrustProxy;
+  /**
+   * Requests whose session is read from the database even when the read cache holds it
+   * (`createSessions({ cache })`): sensitive routes, which must see a revocation made
+   * elsewhere the moment it commits. Default: none.
+   *
+   * @example
+   * ```ts
+   * // app.get("/account/delete", { config: { fresh: true } }, handler)
+   * await app.register(pgsessionPlugin, { sessions, fresh: (request) => request.routeOptions.config.fresh === true });
+   * ```
+   */
+  fresh?: (request: FastifyRequest) => boolean;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FastifyErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -120,6 +132,15 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // Unset in pgsession: Fastify's own trustProxy decides, through request.protocol and request.ip.
   const requestContext = (request: FastifyRequest): RequestContext =>
     trustProxy === null ? new FastifyContext(request) : readNodeRequest(request.raw, trustProxy).context;
+  const fresh = options.fresh;
+  const resolveContext =
+    fresh === undefined
+      ? requestContext
+      : (request: FastifyRequest): RequestContext => {
+          const context = requestContext(request);
+          if (fresh(request)) context.fresh = true;
+          return context;
+        };
   // Requests whose failure is answered already, and which failure it was.
   const failed = new WeakMap<FastifyRequest, FailureKind>();
   const contextFor = (request: FastifyRequest): FailureContext => ({
@@ -160,7 +181,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
   // Callback style, not async: an async hook costs a promise, an await and Fastify's
   // reaction to the returned promise on every request.
   fastify.addHook("onRequest", (request, reply, done) => {
-    sessions.resolve(request.headers.cookie, requestContext(request)).then(
+    sessions.resolve(request.headers.cookie, resolveContext(request)).then(
       (session) => {
         request.session = session as FastifyRequest["session"];
         done();

@@ -11,6 +11,7 @@ import { SessionEvents, type SessionEventListener, type SessionEventName } from 
 import { stateOf, type RequestContext, type Session, type SessionData } from "../session/session.js";
 import type { MigrationStatus, SessionSql, SessionStats, SessionTable, TableCounts } from "../session/table.js";
 import { commitSession, needsCommit, unsentCookie, type CommitOptions } from "./commit.js";
+import type { CacheStatus, ReadCache } from "./cache/read-cache.js";
 import type { ManagerContext } from "./context.js";
 import { loginSession } from "./login.js";
 import { logoutSession } from "./logout.js";
@@ -45,9 +46,12 @@ export class SessionManager<Data extends object = SessionData> {
   /** Stops the automatic prune (`options.prune`), while it runs. */
   #stopAutomaticPrune: (() => void) | null = null;
 
+  readonly #cache: ReadCache | null;
+
   /** @internal Use `createSessions()`. */
-  constructor(options: ResolvedOptions, table: SessionTable) {
+  constructor(options: ResolvedOptions, table: SessionTable, cache: ReadCache | null = null) {
     this.options = options;
+    this.#cache = cache;
     const ctx: ManagerContext = {
       options,
       table,
@@ -73,9 +77,18 @@ export class SessionManager<Data extends object = SessionData> {
     }
   }
 
-  /** Creates the schema and table, or brings them up to date. Safe to run on every start. */
-  migrate(): Promise<number[]> {
-    return this.#ctx.table.migrate({ unlogged: this.options.unlogged });
+  /**
+   * Creates the schema and table, or brings them up to date. Safe to run on every start.
+   * With the read cache on (or `{ cache: true }`), also installs the triggers that keep
+   * every instance's cache true; they stay until dropped (see the README's "Read cache").
+   *
+   * @example
+   * ```ts
+   * await sessions.migrate(); // [1, 2, 3] the first time, [] after
+   * ```
+   */
+  migrate(options: { cache?: boolean } = {}): Promise<number[]> {
+    return this.#ctx.table.migrate({ unlogged: this.options.unlogged, cache: options.cache ?? this.options.cache !== null });
   }
 
   /**
@@ -114,6 +127,19 @@ export class SessionManager<Data extends object = SessionData> {
    */
   stats(): Promise<SessionStats> {
     return this.#ctx.table.stats();
+  }
+
+  /**
+   * What the read cache is doing (`cache` option): whether it answers now, how many
+   * sessions it holds, hits and misses. Null without the cache.
+   *
+   * @example
+   * ```ts
+   * const status = sessions.cacheStatus(); // { answering: true, entries: 812, maxEntries: 10000, hits: 90211, misses: 1304, losses: 0 }
+   * ```
+   */
+  cacheStatus(): CacheStatus | null {
+    return this.#cache ? this.#cache.status() : null;
   }
 
   /** Where the sessions live, and which client reaches them. */

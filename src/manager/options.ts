@@ -23,6 +23,45 @@ export interface TimeoutOptions {
 }
 
 /**
+ * The read cache (`createSessions({ cache })`): sessions kept in this process, answered
+ * without a query while a dedicated LISTEN connection proves that every change to the
+ * table (by any instance, the CLI or SQL) is reported; flushed and bypassed whenever it
+ * cannot. See the README's "Read cache".
+ *
+ * @example
+ * ```ts
+ * createSessions({ store: pgStore(pool), cache: { maxEntries: 100_000 } });
+ * createSessions({ store: pgStore(pgbouncerPool), cache: { listen: process.env.DIRECT_DATABASE_URL } });
+ * ```
+ */
+export interface CacheOptions {
+  /** Most sessions kept; the least recently used go first. Default 10000. */
+  maxEntries?: number;
+  /**
+   * Where to LISTEN: a connection string or a node-postgres `Client` config, for a
+   * connection of its own that goes straight to PostgreSQL (a transaction-mode pooler
+   * cannot LISTEN). Needs the `pg` package. Default: the config of the `pgStore()` pool;
+   * required with any other store.
+   */
+  listen?: string | object;
+  /**
+   * How often the LISTEN connection is checked. Should it stop answering without closing
+   * (a network that drops packets), the cache stops answering after twice this. Default `"1s"`.
+   */
+  heartbeat?: Duration;
+}
+
+/** The read cache's options after validation. */
+export interface ResolvedCache {
+  /** Most sessions kept. */
+  readonly maxEntries: number;
+  /** Where to LISTEN, as given; null for the store's own connection config. */
+  readonly listen: string | object | null;
+  /** Milliseconds between checks of the LISTEN connection. */
+  readonly heartbeatMs: number;
+}
+
+/**
  * Options of {@link createSessions}. Every one is optional.
  *
  * @example
@@ -100,6 +139,11 @@ export interface SessionsOptions {
    * or `pgsession prune` instead). Default `{ every: "15m" }`.
    */
   prune?: false | BackgroundPruneOptions;
+  /**
+   * Keep resolved sessions in this process and answer reads without a query, kept true by a
+   * trigger that NOTIFYs every change (which `migrate()` then installs). Default off.
+   */
+  cache?: CacheOptions;
 }
 
 /** Options after validation and defaults. */
@@ -140,6 +184,8 @@ export interface ResolvedOptions {
   readonly maxSessionsPerUser: number | null;
   /** The automatic prune, or null when `prune: false`. */
   readonly prune: BackgroundPrune | null;
+  /** The read cache, or null when it is off. */
+  readonly cache: ResolvedCache | null;
 }
 
 const KNOWN = new Set([
@@ -164,6 +210,7 @@ const KNOWN = new Set([
   "encrypt",
   "maxSessionsPerUser",
   "prune",
+  "cache",
 ]);
 
 function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | undefined, prefix: string): TimeoutPolicy {
@@ -175,6 +222,27 @@ function timeouts(idle: Duration, absolute: Duration, touchAfter: Duration | und
   const touchAfterMs = touchAfter === undefined ? defaultTouchAfter(idleMs) : parseDuration(touchAfter, "touchAfter", { allowZero: true });
   if (touchAfterMs >= idleMs) throw new SessionConfigError("touchAfter", `must be shorter than ${prefix}idleTimeout`);
   return { idleMs, absoluteMs, touchAfterMs };
+}
+
+const CACHE_KEYS = new Set(["maxEntries", "listen", "heartbeat"]);
+
+function cacheOptions(cache: CacheOptions | undefined): ResolvedCache | null {
+  if (cache === undefined) return null;
+  if (cache === null || typeof cache !== "object") throw new SessionConfigError("cache", "expected { maxEntries, listen, heartbeat }");
+  for (const key of Object.keys(cache)) {
+    if (!CACHE_KEYS.has(key)) throw new SessionConfigError(`cache.${key}`, "is not an option of the read cache");
+  }
+  const maxEntries = cache.maxEntries ?? 10_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 10_000_000) {
+    throw new SessionConfigError("cache.maxEntries", "must be a whole number from 1 to 10000000");
+  }
+  const listen = cache.listen ?? null;
+  if (listen !== null && !(typeof listen === "string" ? listen.length > 0 : typeof listen === "object")) {
+    throw new SessionConfigError("cache.listen", "must be a connection string or a node-postgres Client config");
+  }
+  const heartbeatMs = parseDuration(cache.heartbeat ?? "1s", "cache.heartbeat");
+  if (heartbeatMs < 50 || heartbeatMs > 60_000) throw new SessionConfigError("cache.heartbeat", "must be from 50 ms to 1 minute");
+  return { maxEntries, listen, heartbeatMs };
 }
 
 /**
@@ -238,5 +306,6 @@ export function resolveOptions(options: SessionsOptions): ResolvedOptions {
     encrypt: options.encrypt ?? null,
     maxSessionsPerUser,
     prune: options.prune === false ? null : backgroundPruneOf(options.prune ?? {}, "prune", AUTOMATIC_PRUNE_EVERY),
+    cache: cacheOptions(options.cache),
   };
 }

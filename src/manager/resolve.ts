@@ -31,7 +31,7 @@ export async function resolveToken<Data extends object>(
 ): Promise<Session<Data>> {
   if (!isWellFormedToken(token)) return new Session<Data>(freshState(ctx, context));
   const tokenHash = tokenHashBytes(token);
-  const record = await ctx.table.find(tokenHash);
+  const record = await ctx.table.find(tokenHash, context.fresh);
   if (record === "superseded") return new Session<Data>(freshState(ctx, context, "superseded"));
   if (record === null) return new Session<Data>(freshState(ctx, context));
   // Sealed data that cannot be opened (wrong key, tampering) is "no session"; the codec warned.

@@ -109,6 +109,16 @@ export type MissReason = "gone" | "conflict" | "stale";
  */
 export type FindResult = SessionRecord | "superseded" | null;
 
+/**
+ * A read for the read cache: what `find` finds, and when the current token found it, the
+ * row's `touch_after` in milliseconds (a cached entry goes back to the database when a
+ * touch is due); null when the read may not be cached.
+ */
+export interface CacheableFind {
+  found: FindResult;
+  touchAfterMs: number | null;
+}
+
 /** Outcome of one prune run. */
 export interface PruneResult {
   /** Rows deleted. */

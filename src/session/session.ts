@@ -38,6 +38,12 @@ export interface RequestContext {
   userAgent?: string | null | undefined;
   /** Whether the request came over HTTPS (for `cookie.secure: "auto"`). */
   secure?: boolean | undefined;
+  /**
+   * Read the session from the database even when the read cache (`cache` option) holds it:
+   * for sensitive routes, which must see a revocation made elsewhere the moment it commits.
+   * No effect without the cache.
+   */
+  fresh?: boolean | undefined;
 }
 
 /** What the session manager does for a session; implemented by `createSessions`. */

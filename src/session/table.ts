@@ -6,6 +6,7 @@
  */
 
 import type {
+  CacheableFind,
   DataChanges,
   EndedSession,
   FindResult,
@@ -34,8 +35,11 @@ export type * from "./records.js";
  * nothing under another, and the writes that follow such a read need no check of their own.
  */
 export interface SessionRows {
-  /** Reads a live session by token hash, extending its idle expiry if a touch is due. */
-  find(tokenHash: Uint8Array): Promise<FindResult>;
+  /**
+   * Reads a live session by token hash, extending its idle expiry if a touch is due. With
+   * `fresh`, from the database even where a read cache holds the session.
+   */
+  find(tokenHash: Uint8Array, fresh?: boolean): Promise<FindResult>;
   /** Reads a live session without touching it, with the milliseconds it has left. */
   peek(tokenHash: Uint8Array): Promise<(SessionRecord & { expiresInMs: number }) | null>;
   /** Inserts a new session (never adopts an existing row); its record as inserted, with empty `data`. */
@@ -108,8 +112,13 @@ export interface SessionTable extends SessionRows {
   readonly name: TableName;
   /** Deletes expired rows in bounded batches, one prune at a time per table (an advisory lock and a lease; see {@link PruneRun}). */
   prune(run: PruneRun): Promise<PruneResult>;
-  /** Creates or updates the schema and table; the versions applied. */
-  migrate(options: { unlogged: boolean }): Promise<number[]>;
+  /** `find` from the database, for the read cache (see {@link CacheableFind}). */
+  findForCache(tokenHash: Uint8Array): Promise<CacheableFind>;
+  /**
+   * Creates or updates the schema and table; the versions applied. With `cache`, also
+   * installs the read cache's change triggers (which stay when a later migrate has no `cache`).
+   */
+  migrate(options: { unlogged: boolean; cache?: boolean }): Promise<number[]>;
   /** Versions applied so far, and the latest the package ships. */
   migrationStatus(): Promise<MigrationStatus>;
   /** Whether the table exists. */

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { SessionConfigError } from "../errors.js";
 import { quoteLiteral, validateIdentifier } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
-import { loadMigrations, migrationHistory, renderFunctions, renderMigration, type Migration } from "./schema.js";
+import { loadMigrations, migrationHistory, renderCacheTriggers, renderFunctions, renderMigration, type Migration } from "./schema.js";
 
 /**
  * Options of {@link installScript}.
@@ -33,6 +33,11 @@ export interface InstallScriptOptions {
    * Default: everything, in order.
    */
   only?: number | "functions";
+  /**
+   * Also the read cache's triggers (`sql/cache.sql`), after the functions: for tables of
+   * applications that turn the cache on. Not with a single migration. Default `false`.
+   */
+  cache?: boolean;
 }
 
 // Dollar-quote tags of the script; a migration containing one would end its quoting early.
@@ -130,6 +135,9 @@ export function installScript(options: InstallScriptOptions = {}): string {
     const known = migrations.map((m) => m.version).join(", ");
     throw new SessionConfigError("only", `must be "functions" or the number of a migration shipped with this version (${known})`);
   }
+  const cache = options.cache ?? false;
+  if (typeof cache !== "boolean") throw new SessionConfigError("cache", "must be true or false");
+  if (cache && typeof only === "number") throw new SessionConfigError("cache", "goes with the whole script or the functions");
   const history = migrationHistory(names);
   const target = `${names.schema}.${names.table}`;
   const what =
@@ -157,6 +165,11 @@ ${history.create}`,
   if (only === undefined || only === "functions") {
     parts.push(
       `-- The SQL functions (sql/functions.sql), defined anew as every migrate does.\n${withoutFileComment(renderFunctions(names))}`,
+    );
+  }
+  if (cache) {
+    parts.push(
+      `-- The read cache's triggers (sql/cache.sql), as migrate() with the cache option makes them.\n${withoutFileComment(renderCacheTriggers(names))}`,
     );
   }
   parts.push("COMMIT;\n");

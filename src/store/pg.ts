@@ -67,6 +67,16 @@ function isPool(value: unknown): value is pg.Pool {
 }
 
 /**
+ * The config the pool makes its clients from (`pool.options`, which pg's types declare),
+ * for a connection of the read cache's own. The password is copied by name: the pool keeps
+ * it as a property that a spread would leave out.
+ */
+function clientConfigOf(pool: pg.Pool): pg.ClientConfig {
+  const options = pool.options as pg.PoolConfig;
+  return { ...options, password: options.password };
+}
+
+/**
  * Wraps a node-postgres `Pool` (recognized by its shape, so a pool from another copy of `pg`
  * counts too). A pool passed in stays yours: `close()` leaves it open, and its idle errors
  * are yours to listen to (or pass `{ onError }`, removed again at `close()`); pgsession adds
@@ -122,6 +132,7 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}, borrowed: 
   return {
     kind: "pg",
     ...on(pool, true),
+    clientConfig: () => clientConfigOf(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;

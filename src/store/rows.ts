@@ -8,6 +8,7 @@
 import { SessionDataTooLargeError } from "../errors.js";
 import { toStoreError } from "../lib/store-error.js";
 import type {
+  CacheableFind,
   DataChanges,
   EndedSession,
   FindResult,
@@ -110,14 +111,42 @@ export class SqlRows implements SessionRows {
     try {
       rows = await this.run("reading the session", this.#sql.find, [now, tokenHash, this.#audience]);
     } catch (err) {
-      // A read-only database (a failover in progress) still answers reads: the due touch,
-      // which cannot be written, is skipped rather than failing the request.
-      if ((err as { sqlState?: string }).sqlState !== READ_ONLY) throw err;
-      const record = await this.peek(tokenHash);
-      return record && record.current ? record : null;
+      return this.#findReadOnly(err, tokenHash);
     }
     if (rows[0]) return recordOf(rows[0]);
-    // Rare: a token rotated away within its grace window (or one that is unknown or expired).
+    return this.#findPrevious(now, tokenHash);
+  }
+
+  /**
+   * `find` for the read cache: the same read, with the row's `touch_after` when the current
+   * token found it (null otherwise: only such a read may be cached).
+   */
+  async findForCache(tokenHash: Uint8Array): Promise<CacheableFind> {
+    const now = this.#now();
+    let rows: Row[];
+    try {
+      rows = await this.run("reading the session", this.#sql.findCache, [now, tokenHash, this.#audience]);
+    } catch (err) {
+      return { found: await this.#findReadOnly(err, tokenHash), touchAfterMs: null };
+    }
+    const row = rows[0];
+    if (row) return { found: recordOf(row), touchAfterMs: row.touch_after_ms as number };
+    return { found: await this.#findPrevious(now, tokenHash), touchAfterMs: null };
+  }
+
+  /**
+   * A read-only database (a failover in progress) still answers reads: the due touch,
+   * which cannot be written, is skipped rather than failing the request. Any other error
+   * is rethrown.
+   */
+  async #findReadOnly(err: unknown, tokenHash: Uint8Array): Promise<FindResult> {
+    if ((err as { sqlState?: string }).sqlState !== READ_ONLY) throw err;
+    const record = await this.peek(tokenHash);
+    return record && record.current ? record : null;
+  }
+
+  /** Rare: a token rotated away within its grace window (or one that is unknown or expired). */
+  async #findPrevious(now: Date | null, tokenHash: Uint8Array): Promise<FindResult> {
     const previous = await this.run("reading the session", this.#sql.findPrevious, [now, tokenHash, this.#audience]);
     if (!previous[0]) return null;
     return previous[0].retired === true ? "superseded" : recordOf(previous[0]);

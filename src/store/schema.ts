@@ -49,6 +49,46 @@ export function renderFunctions(names: TableName): string {
   return renderMigration(functions, names, { unlogged: false });
 }
 
+let cacheTriggers: string | undefined;
+
+/**
+ * The read cache's triggers for one table (`sql/cache.sql`), ready to run after the
+ * functions: installed only for tables whose applications turn the cache on, and safe to
+ * run again.
+ *
+ * @example
+ * ```ts
+ * await tx.exec(renderCacheTriggers({ schema: "pgsession", table: "sessions" }));
+ * ```
+ */
+export function renderCacheTriggers(names: TableName): string {
+  cacheTriggers ??= readFileSync(`${SQL_DIR}cache.sql`, "utf8");
+  return renderMigration(cacheTriggers, names, { unlogged: false });
+}
+
+/** The read cache's triggers of a table, by name, as `sql/cache.sql` creates them. */
+export function cacheTriggerNames(names: TableName): string[] {
+  return ["_cache_v1_update", "_cache_v1_delete", "_cache_v1_truncate"].map((suffix) => names.table + suffix);
+}
+
+// PostgreSQL's longest identifier, and so channel name (NAMEDATALEN - 1).
+const MAX_CHANNEL = 63;
+
+/**
+ * The channel the read cache's triggers NOTIFY for one table: `pgsession.<schema>.<table>`,
+ * or, when that is longer than a channel name may be, `pgsession.` and a hash of it.
+ *
+ * @example
+ * ```ts
+ * changeChannel({ schema: "pgsession", table: "sessions" }); // "pgsession.pgsession.sessions"
+ * ```
+ */
+export function changeChannel(names: TableName): string {
+  const plain = `pgsession.${names.schema}.${names.table}`;
+  if (plain.length <= MAX_CHANNEL) return plain;
+  return `pgsession.${createHash("sha256").update(`${names.schema}.${names.table}`).digest("hex").slice(0, 40)}`;
+}
+
 /** Where the migrations of one table are recorded, and how migrations of its schema are serialized. */
 export interface MigrationHistory {
   /** The history table, qualified and quoted (`"pgsession"."sessions_migrations"`): a row per migration applied. */
@@ -83,7 +123,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
   };
 }
 
-/** Fills a migration's placeholders with quoted names. */
+/** Fills a migration's placeholders with quoted names (and the cache's channel name as a literal). */
 export function renderMigration(sql: string, names: TableName, options: { unlogged: boolean }): string {
   return sql.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (match, key: string, suffix: string | undefined) => {
     switch (key) {
@@ -93,6 +133,10 @@ export function renderMigration(sql: string, names: TableName, options: { unlogg
         return quoteLiteral(names.schema);
       case "table":
         return quoteIdent(names.table + (suffix ?? ""));
+      case "table_literal":
+        return quoteLiteral(names.table + (suffix ?? ""));
+      case "channel_literal":
+        return quoteLiteral(changeChannel(names));
       case "unlogged":
         return options.unlogged ? "UNLOGGED" : "";
       default:

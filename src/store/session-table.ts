@@ -19,7 +19,7 @@ import type {
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
-import { loadMigrations, migrationHistory, renderFunctions, renderMigration, statement } from "./schema.js";
+import { loadMigrations, migrationHistory, renderCacheTriggers, renderFunctions, renderMigration, statement } from "./schema.js";
 import { PRUNE_LEASE_GRACE_MS, PRUNE_LEASE_POLL_MS, pruneLeaseStatements, type PruneLeaseStatements } from "./prune-lease.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";
@@ -129,9 +129,10 @@ class PgSessionTable extends SqlRows implements SessionTable {
   /**
    * Applies the pending migrations from `sql/` in one transaction, under an advisory
    * lock, so several instances starting at once migrate exactly once, then (re)defines
-   * every SQL function from `sql/functions.sql`, so each has one definition.
+   * every SQL function from `sql/functions.sql`, so each has one definition; with `cache`,
+   * then installs the read cache's triggers (`sql/cache.sql`) when they are missing.
    */
-  async migrate(options: { unlogged: boolean }): Promise<number[]> {
+  async migrate(options: { unlogged: boolean; cache?: boolean }): Promise<number[]> {
     const { table: history, create, lockKey } = migrationHistory(this.name);
     return this.#inTransaction("migrating", async (tx) => {
       await tx.query(WAIT_FOR_LOCK, [lockKey]);
@@ -149,6 +150,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
         versions.push(migration.version);
       }
       await tx.exec(renderFunctions(this.name));
+      if (options.cache === true) await tx.exec(renderCacheTriggers(this.name));
       return versions;
     });
   }

@@ -37,6 +37,7 @@ import type { TableName } from "../session/table.js";
 /** The prepared statements for one sessions table, on one clock. */
 export interface Statements {
   readonly find: BuiltStatement;
+  readonly findCache: BuiltStatement;
   readonly findPrevious: BuiltStatement;
   readonly peek: BuiltStatement;
   readonly insert: BuiltStatement;
@@ -103,19 +104,23 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     limit: "integer",
   } as const;
 
+  // The read by the current token; `extra` adds columns beside the packed row.
+  const findText = (p: { token: string; audience: string; now: string }, extra = "") =>
+    `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}${extra}
+         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`;
+
   return {
     // The read, and the idle-timeout extension when one is due, in ONE statement: a single
     // index lookup of the current token. The plan is kept flat on purpose: PostgreSQL
     // initializes every node and expression of a plan on each execution, and that, not the
     // lookup, is most of what a read costs it. The audience is in the WHERE clause, not
     // checked afterwards, so that a read under another audience touches nothing.
-    find: clockedStatement(
-      clock,
-      "find",
-      ownToken,
-      (p) =>
-        `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}
-         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`,
+    find: clockedStatement(clock, "find", ownToken, (p) => findText(p)),
+    // The same for the read cache, which must know when the row's next touch is due (its
+    // own touch_after): one column more, in a statement of its own, so that the read
+    // without a cache stays as it is.
+    findCache: clockedStatement(clock, "find_cache", ownToken, (p) =>
+      findText(p, `, (extract(epoch FROM s.touch_after) * 1000)::float8 AS touch_after_ms`),
     ),
     // The same by the previous token inside its grace window: run only when `find` found
     // nothing (a rotated-away token, or an unknown or expired one). A token a login replaced

@@ -756,6 +756,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
           "random_base64url",
           "session_handler",
           "session_id",
+          "sessions_changed",
           "sessions_touch",
           "token_hash",
           "user_id",

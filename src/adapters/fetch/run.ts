@@ -32,6 +32,12 @@ export type FetchErrorHandler = (err: unknown, request: Request) => Response | P
 export interface FetchSessionOptions {
   /** Proxies to believe for `X-Forwarded-Proto`/`X-Forwarded-For` (`true`: one). Default: the `trustProxy` of `createSessions`, else none. */
   trustProxy?: TrustProxy;
+  /**
+   * Requests whose session is read from the database even when the read cache holds it
+   * (`createSessions({ cache })`): sensitive routes, which must see a revocation made
+   * elsewhere the moment it commits. Default: none.
+   */
+  fresh?: (request: Request) => boolean;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: FetchErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -51,6 +57,7 @@ export async function runWithSession<Data extends object>(
   ip?: string | null,
 ): Promise<Response> {
   const { cookieHeader, context } = readFetchRequest(request, options.trustProxy ?? sessions.options.trustProxy ?? false, ip);
+  if (options.fresh !== undefined && options.fresh(request)) context.fresh = true;
   let session: Session<Data> | undefined;
   try {
     session = await sessions.resolve(cookieHeader, context);

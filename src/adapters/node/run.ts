@@ -38,6 +38,12 @@ export interface NodeFailureOptions {
    * setting (`req.secure`, `req.ip`), and no proxy for node:http.
    */
   trustProxy?: TrustProxy;
+  /**
+   * Requests whose session is read from the database even when the read cache holds it
+   * (`createSessions({ cache })`): sensitive routes, which must see a revocation made
+   * elsewhere the moment it commits. Default: none.
+   */
+  fresh?: (req: IncomingMessage) => boolean;
   /** Answers a `SessionStoreError`. Default: 503 with no Set-Cookie (but the new token of a login or rotation already stored). */
   onStoreError?: NodeErrorHandler;
   /** Answers a `SessionGoneError` at commit. Default: 409 and a clearing cookie. */
@@ -75,6 +81,7 @@ export async function startNodeSession<Data extends object>(
   } else {
     ({ cookieHeader, context } = readNodeRequest(req, trust ?? false));
   }
+  if (options.fresh !== undefined && options.fresh(req)) context.fresh = true;
   // Assigned once the response is held; fail() may run before (a resolve that failed).
   // eslint-disable-next-line prefer-const
   let gate: OutputGate | undefined;

@@ -13,8 +13,8 @@ export type OptionKind = "boolean" | "function" | "sessions" | "trust" | "any";
 /** The options an adapter takes, by name. */
 export type OptionSpec = Readonly<Record<string, OptionKind>>;
 
-/** The options of the adapters built on node:http and on fetch: proxy trust and failure answers. */
-export const FAILURE_OPTIONS: OptionSpec = { trustProxy: "trust", onStoreError: "function", onSessionGone: "function" };
+/** The options every adapter takes: proxy trust, the read cache's bypass (`fresh`) and failure answers. */
+export const FAILURE_OPTIONS: OptionSpec = { trustProxy: "trust", fresh: "function", onStoreError: "function", onSessionGone: "function" };
 
 const MESSAGES: Record<Exclude<OptionKind, "any" | "trust">, string> = {
   boolean: "must be true or false",

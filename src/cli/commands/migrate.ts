@@ -9,19 +9,21 @@ import { toJson } from "../format.js";
 export const migrateCommand: Command = {
   name: "migrate",
   summary: "create the sessions table, or bring it up to date (safe to repeat)",
-  help: `Usage: pgsession migrate [--unlogged] [options]
+  help: `Usage: pgsession migrate [--unlogged] [--cache] [options]
 
 Applies the migrations shipped with pgsession that the database does not have yet, in one
 transaction under an advisory lock. Running it again is a no-op.
 
 Options:
-  --unlogged           create the table UNLOGGED (faster writes, emptied after a crash)`,
-  options: { unlogged: { type: "boolean" } },
+  --unlogged           create the table UNLOGGED (faster writes, emptied after a crash)
+  --cache              also install the read cache's triggers, for applications that run
+                       createSessions({ cache }) (they stay until dropped: see the README)`,
+  options: { unlogged: { type: "boolean" }, cache: { type: "boolean" } },
   async run(ctx) {
     return withSessions(
       ctx,
       async (sessions, target) => {
-        const applied = await sessions.migrate();
+        const applied = await sessions.migrate({ cache: ctx.values.cache === true });
         const { applied: all, latest } = await sessions.migrationStatus();
         const version = Math.max(0, ...all);
         const { schema, table } = sessions.table;

@@ -12,7 +12,7 @@ import { formatTable, toJson } from "../format.js";
 export const sqlCommand: Command = {
   name: "sql",
   summary: "print the SQL that installs or updates the sessions table, for psql (connects to nothing)",
-  help: `Usage: pgsession sql [--unlogged] [--migration N | --functions | --list] [options]
+  help: `Usage: pgsession sql [--unlogged] [--cache] [--migration N | --functions | --list] [options]
 
 Prints the complete install script of the sessions table for psql or any SQL client, and
 connects to no database. In one transaction, under the advisory lock pgsession migrate
@@ -29,10 +29,18 @@ Options:
   --migration N        only migration N, applied once and recorded (a file per step, for
                        migration tools); it refuses to run before migration N-1
   --functions          only the SQL functions: run them after the migrations of every upgrade
+  --cache              also the read cache's triggers (createSessions({ cache })), after the
+                       functions: for applications that turn the cache on
   --list               list the migrations this version ships
 
 --database-url and --data-dir do not apply: pipe the output to psql.`,
-  options: { unlogged: { type: "boolean" }, migration: { type: "string" }, functions: { type: "boolean" }, list: { type: "boolean" } },
+  options: {
+    unlogged: { type: "boolean" },
+    cache: { type: "boolean" },
+    migration: { type: "string" },
+    functions: { type: "boolean" },
+    list: { type: "boolean" },
+  },
   validate(ctx) {
     if (ctx.common.databaseUrl !== undefined || ctx.common.dataDir !== undefined) {
       usage(ctx, "sql connects to no database: run its output with psql -v ON_ERROR_STOP=1");
@@ -41,6 +49,9 @@ Options:
     if (parts.length > 1) usage(ctx, `give one of --migration, --functions and --list, not ${parts.map((p) => `--${p}`).join(" and ")}`);
     if (ctx.values.unlogged === true && (ctx.values.functions === true || ctx.values.list === true)) {
       usage(ctx, "--unlogged goes with the whole script or a --migration, which create the table");
+    }
+    if (ctx.values.cache === true && (ctx.values.migration !== undefined || ctx.values.list === true)) {
+      usage(ctx, "--cache goes with the whole script or --functions, after which its triggers are made");
     }
     const migration = optionalInteger(ctx.values, "migration", ctx.command, 1, 999);
     const known = shippedMigrations().map((m) => m.version);
@@ -66,6 +77,7 @@ Options:
       ...(ctx.common.schema !== undefined && { schema: ctx.common.schema }),
       ...(ctx.common.table !== undefined && { table: ctx.common.table }),
       unlogged: ctx.values.unlogged === true,
+      cache: ctx.values.cache === true,
       ...(migration !== undefined && { only: migration }),
       ...(ctx.values.functions === true && { only: "functions" as const }),
     });
