@@ -21,6 +21,7 @@ import { summarizeProfile, type ProfileSummary } from "./lib/profile.js";
 import { runPruneBench, type PruneReport } from "./lib/prune.js";
 import type { CacheMemoryResult } from "./lib/cache-memory.js";
 import { runRevocationBench, type RevocationReport } from "./lib/revocation.js";
+import { runBigTableBench, type BigTableReport } from "./lib/big-table.js";
 import { writeReport, type BenchResults } from "./lib/report.js";
 import {
   compileServers,
@@ -37,7 +38,7 @@ import { startPgbouncer, type RunningPgbouncer } from "../test/support/pgbouncer
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--warmup S] [--slice S]
   [--connections N] [--threads N] [--sessions N] [--pool N] [--servers a,b,c]
   [--prune-expired N] [--prune-live N] [--prune-pause MS] [--no-prune] [--no-hot] [--no-profile] [--profile-route R]
-  [--no-revocation] [--revocation-trials N]
+  [--no-revocation] [--revocation-trials N] [--big-table N] [--no-big-table]
   [--keep] [--report-only] [--publish | --out DIR] [--help]        (see bench/README.md)`;
 
 const OPTIONS = {
@@ -59,6 +60,8 @@ const OPTIONS = {
   "no-profile": { type: "boolean", default: false },
   "no-revocation": { type: "boolean", default: false },
   "revocation-trials": { type: "string" },
+  "big-table": { type: "string" },
+  "no-big-table": { type: "boolean", default: false },
   "profile-route": { type: "string", default: "/read" },
   keep: { type: "boolean", default: false },
   "report-only": { type: "boolean", default: false },
@@ -114,6 +117,9 @@ const config = {
   prunePauseMs: num(flags["prune-pause"], 20),
   profileS: quick ? 4 : 8,
   revocationTrials: num(flags["revocation-trials"], quick ? 100 : 300),
+  // The big-table run: a full run fills 5,000,000 sessions; a quick one only when asked.
+  bigTableRows: flags["no-big-table"] ? 0 : num(flags["big-table"], quick ? 0 : 5_000_000),
+  bigTableRounds: quick ? 2 : 3,
   hotS: quick ? 3 : 6,
   // A database of its own: pg_stat_database counts every statement of the database it
   // describes, and other work on a shared database would be counted as the servers'.
@@ -374,6 +380,27 @@ async function runCacheExtras(): Promise<NonNullable<BenchResults["cache"]> | nu
   return { memory, revocation };
 }
 
+/** The big-table run (`--big-table N`): pgsession-node on N sessions against the same server on the run's usual number. */
+function runBig(stats: pg.Pool, work: string): Promise<BigTableReport> {
+  return runBigTableBench(
+    {
+      databaseUrl: config.databaseUrl,
+      schema: config.schema,
+      port: config.basePort + 70,
+      poolSize: config.poolSize,
+      rows: config.bigTableRows,
+      sample: config.sessions,
+      rounds: config.bigTableRounds,
+      shape: config.shape,
+      batch: 500_000,
+      fillDeadlineS: 1800,
+      work,
+      checkpoint: () => checkpoint(stats),
+    },
+    log,
+  );
+}
+
 function checkWrk(): string {
   const probe = spawnSync("wrk", ["-v"], { encoding: "utf8" });
   if (probe.error) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
@@ -438,6 +465,7 @@ async function main(): Promise<void> {
         log,
       );
     }
+    const bigTable = config.bigTableRows > 0 ? await runBig(stats, work) : null;
     const results: BenchResults = {
       meta: {
         date: new Date().toISOString(),
@@ -458,6 +486,7 @@ async function main(): Promise<void> {
       profileRoute,
       prune,
       cache,
+      bigTable,
     };
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -45,4 +45,9 @@ export interface StoreDriver extends Queryable {
    * (`pgStore`): what the read cache's LISTEN connection is made from unless `cache.listen` says.
    */
   readonly clientConfig?: () => object;
+  /**
+   * True when the driver sends every statement unnamed (behind a transaction-mode pooler):
+   * the store then reads through a SQL function, whose plan the server caches per connection.
+   */
+  readonly unnamedStatements?: boolean;
 }

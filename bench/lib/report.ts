@@ -11,6 +11,7 @@ import { SCENARIOS, sliceCycles, type RunRecord, type Scenario } from "./measure
 import type { ProfileSummary } from "./profile.js";
 import type { CacheMemoryResult } from "./cache-memory.js";
 import type { PruneReport } from "./prune.js";
+import { BIG, SMALL, type BigTableReport } from "./big-table.js";
 import type { RevocationReport } from "./revocation.js";
 import type { ServerSpec } from "./servers.js";
 import { checkTargets, pairedRatios, summarizeRuns, type Cell, type RatioOf } from "./summary.js";
@@ -50,6 +51,44 @@ export interface BenchResults {
   prune: PruneReport | null;
   /** The read cache's extras: bytes per entry and revocation windows (absent when no cache server ran). */
   cache?: { memory: CacheMemoryResult[]; revocation: RevocationReport[] } | null;
+  /** The big-table run (absent when it did not run). */
+  bigTable?: BigTableReport | null;
+}
+
+/** The big-table run's section: the fill, the sizes per session, the paired ratios. */
+function bigTableSection(big: BigTableReport | null | undefined): string[] {
+  if (!big) return [];
+  const cells = summarizeRuns(big.runs);
+  const row = (name: string, scenario: Scenario) => {
+    const cell = cells.get(`${name}/${scenario}`);
+    return cell
+      ? `${int(cell.median)} | ${ms(cell.p50Us)} | ${ms(cell.p99Us)} | ${cell.dbCpuUs?.toFixed(0) ?? "–"} | ${cell.errors}`
+      : "– | – | – | – | –";
+  };
+  const ratioText = (r: BigTableReport["ratios"]["read"]) =>
+    r ? `**${r.median.toFixed(2)}x** (rounds ${r.min.toFixed(2)}–${r.max.toFixed(2)})` : "–";
+  return [
+    "## Big table",
+    "",
+    `pgsession-node on a table of ${int(big.rows)} live sessions against the same server on a table of ${int(big.smallRows)}, interleaved as the adapters and their floors are, ` +
+      `${big.runs.length / 4} rounds. The ${int(big.sample)} sessions read and written in the big table are picked at random among all its rows, so their index and heap pages are spread over the whole table. ` +
+      `Filled with INSERT ... SELECT generate_series in ${int(big.fillSeconds)} s, then VACUUM (ANALYZE) in ${int(big.vacuumSeconds)} s.`,
+    "",
+    "| | bytes per session |",
+    "|---|--:|",
+    `| table (heap, TOAST, maps: \`pg_table_size\`) | ${int(big.tableBytesPerSession)} |`,
+    `| all indexes (\`pg_indexes_size\`) | ${int(big.indexBytesPerSession)} |`,
+    ...big.indexes.map((i) => `| index ${i.name} | ${int(i.bytesPerSession)} |`),
+    "",
+    "| server | scenario | req/s (median) | p50 ms | p99 ms | PostgreSQL CPU µs/req | errors |",
+    "|---|---|--:|--:|--:|--:|--:|",
+    ...(["read", "write"] as const).flatMap((scenario) =>
+      [SMALL, BIG].map((name) => `| ${name} | /${scenario} | ${row(name, scenario)} |`),
+    ),
+    "",
+    `Big table over small table, paired per round: /read ${ratioText(big.ratios.read)}, /write ${ratioText(big.ratios.write)}.`,
+    "",
+  ];
 }
 
 /** What each design decision costs and what was tried: docs/performance.md, which the report links. */
@@ -219,6 +258,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   const checks = checkTargets(cells, ratio, {
     hotRatio: results.hot?.hotRatio ?? null,
     pruneP99Ratio: results.prune?.p99Ratio ?? null,
+    bigTable: results.bigTable?.ratios ?? null,
     revocationP99Ms: (results.cache?.revocation ?? []).map((r) => ({
       label: `${r.processes} processes, ${r.busyLoops === 0 ? "idle" : `${r.busyLoops} busy readers each`}`,
       p99Ms: r.p99Ms,
@@ -327,6 +367,7 @@ export function writeReport(results: BenchResults, dir: string): void {
   }
   lines.push(
     ...cacheSection(results, cells, ratio),
+    ...bigTableSection(results.bigTable),
     ...attributionSection(cells),
     ...profileSection(results.profiles, results.profileRoute ?? "/read"),
     "## How to read the numbers",

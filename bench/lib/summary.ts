@@ -155,6 +155,8 @@ export interface ExtraChecks {
   pruneP99Ratio: number | null;
   /** The read cache's revocation windows' p99, ms, by how they were measured (absent: not measured). */
   revocationP99Ms?: Array<{ label: string; p99Ms: number }>;
+  /** The big-table run's ratios, big table over small (absent or null: not run). */
+  bigTable?: { read: Ratio | null; write: Ratio | null } | null;
 }
 
 /**
@@ -216,6 +218,10 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
   }
   for (const { label, p99Ms } of extra.revocationP99Ms ?? []) {
     checks.push({ target: `read cache: revocation window p99 <= 50 ms (${label})`, measured: `${p99Ms.toFixed(1)} ms`, met: p99Ms <= 50 });
+  }
+  if (extra.bigTable) {
+    atLeast("big table: pgsession-node /read on millions of sessions >= 0.9x on the small table", extra.bigTable.read, 0.9);
+    atLeast("big table: pgsession-node /write on millions of sessions >= 0.9x on the small table", extra.bigTable.write, 0.9);
   }
   checks.push({
     target: "prune: /read p99 during the prune <= 2x without it",

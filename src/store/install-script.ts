@@ -10,7 +10,8 @@ import { readFileSync } from "node:fs";
 import { SessionConfigError } from "../errors.js";
 import { quoteLiteral, validateIdentifier } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
-import { loadMigrations, migrationHistory, renderCacheTriggers, renderFunctions, renderMigration, type Migration } from "./schema.js";
+import { loadMigrations, migrationHistory, renderCacheTriggers, renderMigration, type Migration } from "./schema.js";
+import { functionsScript } from "./read-function.js";
 
 /**
  * Options of {@link installScript}.
@@ -164,7 +165,7 @@ ${history.create}`,
   }
   if (only === undefined || only === "functions") {
     parts.push(
-      `-- The SQL functions (sql/functions.sql), defined anew as every migrate does.\n${withoutFileComment(renderFunctions(names))}`,
+      `-- The SQL functions (sql/functions.sql), defined anew as every migrate does.\n${withoutFileComment(functionsScript(names))}`,
     );
   }
   if (cache) {

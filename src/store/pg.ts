@@ -132,6 +132,7 @@ export function pgStore(poolOrOptions: pg.Pool | PgStoreOptions = {}, borrowed: 
   return {
     kind: "pg",
     ...on(pool, true),
+    unnamedStatements: !named,
     clientConfig: () => clientConfigOf(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();

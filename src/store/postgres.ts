@@ -68,6 +68,7 @@ export function postgresStore(sql: Sql, options: PostgresStoreOptions = {}): Sto
   return {
     kind: "postgres",
     ...on(sql),
+    unnamedStatements: !prepared,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return (await sql.begin((tx) => fn(on(tx)))) as T;
     },

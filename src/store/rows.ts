@@ -113,7 +113,9 @@ export class SqlRows implements SessionRows {
     } catch (err) {
       return this.#findReadOnly(err, tokenHash);
     }
-    if (rows[0]) return recordOf(rows[0]);
+    // Through the read function (unnamed statements), a miss is one row whose r is null.
+    const row = rows[0];
+    if (row !== undefined && row.r !== null) return recordOf(row);
     return this.#findPrevious(now, tokenHash);
   }
 

@@ -19,7 +19,8 @@ import type {
 } from "../session/table.js";
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
-import { loadMigrations, migrationHistory, renderCacheTriggers, renderFunctions, renderMigration, statement } from "./schema.js";
+import { loadMigrations, migrationHistory, renderCacheTriggers, renderMigration, statement } from "./schema.js";
+import { functionsScript } from "./read-function.js";
 import { PRUNE_LEASE_GRACE_MS, PRUNE_LEASE_POLL_MS, pruneLeaseStatements, type PruneLeaseStatements } from "./prune-lease.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";
@@ -37,7 +38,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
   readonly #lease: PruneLeaseStatements;
 
   constructor(driver: StoreDriver, name: TableName, clock: TableClock, audience: string | null) {
-    const statements = statementsFor(name);
+    const statements = statementsFor(name, driver.unnamedStatements === true);
     super(driver, clock, statements, name, audience);
     this.kind = driver.kind;
     this.name = name;
@@ -149,7 +150,7 @@ class PgSessionTable extends SqlRows implements SessionTable {
         ]);
         versions.push(migration.version);
       }
-      await tx.exec(renderFunctions(this.name));
+      await tx.exec(functionsScript(this.name));
       if (options.cache === true) await tx.exec(renderCacheTriggers(this.name));
       return versions;
     });

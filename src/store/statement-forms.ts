@@ -15,19 +15,28 @@ export interface BuiltStatements {
 
 const built = new Map<string, BuiltStatements>();
 
-/** The statements of one table, built once per process (a transaction's rows reuse them). */
-export function statementsFor(names: TableName): BuiltStatements {
-  const key = `${names.schema}.${names.table}`;
+/**
+ * The statements of one table, built once per process (a transaction's rows reuse them).
+ * `unnamed`: the driver sends statements unnamed, so each is parsed and planned at every
+ * execution; the read then calls the table's read function (`findByFunction`), whose plan
+ * PL/pgSQL caches per server connection, whichever client the pooler lends it to.
+ */
+export function statementsFor(names: TableName, unnamed = false): BuiltStatements {
+  const key = `${names.schema}.${names.table}${unnamed ? " unnamed" : ""}`;
   let entry = built.get(key);
   if (!entry) {
     // Each statement that takes the clock is also built on the database's clock alone: what
     // runs when no clock is injected (every application; tests inject one).
-    const sql = buildStatements(names, "injected");
-    const database = buildStatements(names, "database");
+    const sql = withRead(buildStatements(names, "injected"), unnamed);
+    const database = withRead(buildStatements(names, "database"), unnamed);
     const plainForms = new Map<Statement, Statement>();
     for (const name of Object.keys(sql) as Array<keyof Statements>) if (sql[name].takesClock) plainForms.set(sql[name], database[name]);
     entry = { sql, onDatabaseClock: plainForms };
     built.set(key, entry);
   }
   return entry;
+}
+
+function withRead(sql: Statements, unnamed: boolean): Statements {
+  return unnamed ? { ...sql, find: sql.findByFunction } : sql;
 }

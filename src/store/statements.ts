@@ -13,6 +13,7 @@
  * @module
  */
 import { packedRow } from "./row.js";
+import { findByFunction, findQuery } from "./read-function.js";
 import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
 import {
   dataSize,
@@ -37,6 +38,7 @@ import type { TableName } from "../session/table.js";
 /** The prepared statements for one sessions table, on one clock. */
 export interface Statements {
   readonly find: BuiltStatement;
+  readonly findByFunction: BuiltStatement;
   readonly findCache: BuiltStatement;
   readonly findPrevious: BuiltStatement;
   readonly peek: BuiltStatement;
@@ -105,9 +107,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
   } as const;
 
   // The read by the current token; `extra` adds columns beside the packed row.
-  const findText = (p: { token: string; audience: string; now: string }, extra = "") =>
-    `SELECT ${packedRow({ current: "true", touch: `CASE WHEN ${isTouchDue(p.now)} THEN ${touchCall(names, p.now)} END` })}${extra}
-         FROM ${t} s WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${isAudience(p.audience)}`;
+  const findText = (p: { token: string; audience: string; now: string }, extra = "") => findQuery(names, p, extra);
 
   return {
     // The read, and the idle-timeout extension when one is due, in ONE statement: a single
@@ -116,6 +116,9 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     // lookup, is most of what a read costs it. The audience is in the WHERE clause, not
     // checked afterwards, so that a read under another audience touches nothing.
     find: clockedStatement(clock, "find", ownToken, (p) => findText(p)),
+    // The same read through the table's read function, for drivers that send statements
+    // unnamed (see read-function.ts): it answers one row, whose r is null when nothing matched.
+    findByFunction: findByFunction(names, clock),
     // The same for the read cache, which must know when the row's next touch is due (its
     // own touch_after): one column more, in a statement of its own, so that the read
     // without a cache stays as it is.

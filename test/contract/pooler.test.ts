@@ -144,6 +144,28 @@ describe.skipIf(skip)("through pgbouncer, one server connection shared by every 
       expect(await preparedOnServer()).toEqual([]);
     });
 
+    it("reads through the table's read function, one statement per read, answering a miss as no session", async () => {
+      const driver = open();
+      expect(driver.unnamedStatements).toBe(true);
+      const sent: string[] = [];
+      const counted: StoreDriver = {
+        ...driver,
+        query: (statement, params) => {
+          sent.push(statement.text);
+          return driver.query(statement, params);
+        },
+      };
+      const sessions = createSessions({ store: counted, schema, prune: false });
+      const cookie = await storedCookie(sessions);
+      sent.length = 0;
+      const read = await sessions.resolve(cookie);
+      expect(read.get("n")).toBe(1);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^SELECT "[^"]+"\."sessions_find"\(now\(\), \$1::bytea, \$2::text\) AS r$/);
+      // An unknown token: the function answers null, then the grace-window read runs.
+      expect((await sessions.resolve(`session=${"A".repeat(43)}`)).isNew).toBe(true);
+    });
+
     it("sessions.transaction(): its settings end with it; the next client on the same server connection sees no session and no rows", async () => {
       const sessions = createSessions({ store: open(), schema, prune: false });
       const alice = await sessions.resolve(await storedCookie(sessions, "alice"));

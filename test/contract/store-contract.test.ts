@@ -31,7 +31,10 @@ function counting(driver: StoreDriver) {
     ...driver,
     kind: driver.kind,
     query: (statement, params) => {
-      names.push(statement.name.replace(/^pgsession_|_[0-9a-f]{12}$/g, ""));
+      // The read through the table's read function (drivers sending statements unnamed) counts as the read.
+      names.push(
+        statement.name.replace(/^pgsession_|_[0-9a-f]{12}$/g, "").replace(/^find_fn/, driver.unnamedStatements ? "find" : "find_fn"),
+      );
       return driver.query(statement, params);
     },
     exec: (script) => driver.exec(script),
@@ -757,6 +760,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
           "session_handler",
           "session_id",
           "sessions_changed",
+          "sessions_find",
           "sessions_touch",
           "token_hash",
           "user_id",
