@@ -27,31 +27,37 @@ async function startAll(starts: Array<Promise<ExampleProcess>>): Promise<Example
   throw failed.reason;
 }
 
+const PLATFORMS = ["express", "fastify"] as const;
+
 describe.skipIf(!hasPostgres)("NestJS examples", () => {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-  const schemas: string[] = [];
+  const schemas = PLATFORMS.map((platform) => uniqueSchema(`ex_nest_${platform}`));
+  // Per platform: the app on its schema, and the app with the database unreachable.
+  const apps = new Map<string, { app: ExampleProcess; down: ExampleProcess }>();
+
+  // All four start at once: most of a start is loading Nest and compiling TypeScript.
+  beforeAll(async () => {
+    const started = await startAll(
+      PLATFORMS.flatMap((platform, i) => [
+        startExample(`examples/nest/${platform}.ts`, { ...NEST, DATABASE_URL, PGSESSION_SCHEMA: schemas[i] }),
+        // Migrated at deploy time, as it were: the app starts without asking the database.
+        startExample(`examples/nest/${platform}.ts`, { ...NEST, DATABASE_URL: UNREACHABLE, PGSESSION_MIGRATE: "0" }),
+      ]),
+    );
+    PLATFORMS.forEach((platform, i) => apps.set(platform, { app: started[2 * i]!, down: started[2 * i + 1]! }));
+  }, 90_000);
   afterAll(async () => {
+    await Promise.all([...apps.values()].flatMap(({ app, down }) => [app.stop(), down.stop()]));
     for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();
   });
 
-  for (const platform of ["express", "fastify"] as const) {
+  for (const platform of PLATFORMS) {
     describe(`on ${platform}`, () => {
-      const file = `examples/nest/${platform}.ts`;
       let app: ExampleProcess;
       let down: ExampleProcess;
-
-      beforeAll(async () => {
-        const schema = uniqueSchema(`ex_nest_${platform}`);
-        schemas.push(schema);
-        [app, down] = (await startAll([
-          startExample(file, { ...NEST, DATABASE_URL, PGSESSION_SCHEMA: schema }),
-          // Migrated at deploy time, as it were: the app starts without asking the database.
-          startExample(file, { ...NEST, DATABASE_URL: UNREACHABLE, PGSESSION_MIGRATE: "0" }),
-        ])) as [ExampleProcess, ExampleProcess];
-      }, 60_000);
-      afterAll(async () => {
-        await Promise.all([app?.stop(), down?.stop()]);
+      beforeAll(() => {
+        ({ app, down } = apps.get(platform)!);
       });
 
       const send = (target: ExampleProcess, path: string, options: { cookie?: string; body?: unknown } = {}): Promise<Response> =>
