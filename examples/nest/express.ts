@@ -10,7 +10,7 @@ import { AppModule } from "./app.module.js";
 
 const sessions = await exampleSessions({ migrate: process.env.PGSESSION_MIGRATE !== "0" });
 const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: ["error", "warn"] });
-// Refuses cross-site POSTs before the session is read; app.use() keeps this order on Express.
+// Refuses cross-site POSTs. On Express, Nest checks where this is called: before the session is read.
 app.enableCsrfProtection();
 // Global, functional middleware: every route (and Nest's 404s) gets req.session, and each
 // response is held until the session is committed. A MiddlewareConsumer would do the same,
