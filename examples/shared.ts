@@ -14,12 +14,15 @@ export type ExampleData = { visits: number };
 export const PORT = Number(process.env.PORT ?? 3000);
 export const HOST = "127.0.0.1";
 
-/** The session manager of the examples, migrated. */
-export async function exampleSessions(): Promise<Sessions<ExampleData>> {
+/**
+ * The session manager of the examples, migrated (unless `migrate` is false: an app whose
+ * schema is migrated at deploy time, by `npx pgsession migrate`).
+ */
+export async function exampleSessions({ migrate = true } = {}): Promise<Sessions<ExampleData>> {
   const url = process.env.DATABASE_URL;
   const store = url ? (await import("pgsession/pg")).pgStore({ connectionString: url }) : (await import("pgsession/pglite")).pgliteStore();
   const sessions = createSessions<ExampleData>({ store, ...(process.env.PGSESSION_SCHEMA && { schema: process.env.PGSESSION_SCHEMA }) });
-  await sessions.migrate();
+  if (migrate) await sessions.migrate();
   return sessions;
 }
 

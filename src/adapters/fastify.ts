@@ -12,7 +12,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { TrustProxy } from "../session/request-context.js";
-import type { RequestContext, Session, SessionData } from "../session/session.js";
+import type { RequestContext, Session } from "../session/session.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { unencapsulated } from "./fastify/unencapsulated.js";
@@ -176,7 +176,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, option
     }
   };
 
-  fastify.decorateRequest("session", null as unknown as Session<SessionData>);
+  // Typed as the declaration above, so that this compiles whatever data an app registers.
+  fastify.decorateRequest("session", null as unknown as FastifyRequest["session"]);
 
   // Callback style, not async: an async hook costs a promise, an await and Fastify's
   // reaction to the returned promise on every request.

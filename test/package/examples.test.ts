@@ -11,38 +11,14 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
+import { startExample } from "../support/example-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
 async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
-  // As `npm run example:*` does: "pgsession" resolves to src/ through package.json's
-  // "pgsession-source" export condition (see tsconfig.json), so no build is needed.
-  const child = spawn(process.execPath, ["--conditions=pgsession-source", "--import", "tsx", `examples/${name}.ts`], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", DATABASE_URL, PGSESSION_SCHEMA: schema },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, base, output: () => output };
+  return startExample(`examples/${name}.ts`, { PORT: "0", DATABASE_URL, PGSESSION_SCHEMA: schema });
 }
 
 /** Sends `head` (request line and headers) over a raw TCP connection; resolves to the response's status line ("" if none). */
