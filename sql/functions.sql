@@ -186,8 +186,10 @@ REVOKE ALL ON FUNCTION {{schema}}.session_handler(text, interval, interval, text
 
 -- The read cache's change notification (the `cache` option): called by the triggers that
 -- sql/cache.sql creates, on the tables of applications that turn the cache on (a table
--- without them pays nothing). It NOTIFYs the table's channel of a change a reader would
--- see. The payload is the SHA-256 token hash the row had, in base64 (what a cache entry is
+-- without them pays nothing). It appends a change a reader would see to the table's change
+-- log (migration 005), which the caching instances move to the table's channel in batches:
+-- one NOTIFY per batch rather than per write, since PostgreSQL serializes the commits of
+-- transactions that notify. The payload is the SHA-256 token hash the row had, in base64 (what a cache entry is
 -- keyed by), then a space and the new version when the write kept the token and raised the
 -- version by exactly one, as every pgsession write does: an instance that made the write
 -- itself already holds that version and keeps its entry. Any other change (a DELETE, a new
@@ -199,11 +201,11 @@ CREATE OR REPLACE FUNCTION {{schema}}.{{table:_changed}}() RETURNS trigger
   AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    PERFORM pg_catalog.pg_notify({{channel_literal}}, '*');
+    INSERT INTO {{schema}}.{{table:_cache_log}} (payload) VALUES ('*');
   ELSIF TG_OP = 'UPDATE' AND NEW.token_hash = OLD.token_hash AND NEW.version = OLD.version + 1 THEN
-    PERFORM pg_catalog.pg_notify({{channel_literal}}, pg_catalog.encode(OLD.token_hash, 'base64') || ' ' || NEW.version);
+    INSERT INTO {{schema}}.{{table:_cache_log}} (payload) VALUES (pg_catalog.encode(OLD.token_hash, 'base64') || ' ' || NEW.version);
   ELSE
-    PERFORM pg_catalog.pg_notify({{channel_literal}}, pg_catalog.encode(OLD.token_hash, 'base64'));
+    INSERT INTO {{schema}}.{{table:_cache_log}} (payload) VALUES (pg_catalog.encode(OLD.token_hash, 'base64'));
   END IF;
   RETURN NULL;
 END

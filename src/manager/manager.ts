@@ -84,7 +84,7 @@ export class SessionManager<Data extends object = SessionData> {
    *
    * @example
    * ```ts
-   * await sessions.migrate(); // [1, 2, 3, 4] the first time (every migration shipped), [] after
+   * await sessions.migrate(); // [1, 2, 3, 4, 5] the first time (every migration shipped), [] after
    * ```
    */
   migrate(options: { cache?: boolean } = {}): Promise<number[]> {

@@ -1,11 +1,18 @@
 /**
  * The read cache's change feed on PostgreSQL: LISTEN on the table's channel, on a dedicated
  * node-postgres connection (a transaction-mode pooler cannot LISTEN, so it is configured
- * apart from the store). A heartbeat proves the subscription alive and the table's triggers
- * in place; a lost connection, a heartbeat that does not come back, or a missing trigger
- * is reported at once, and the connection is made again with backoff.
+ * apart from the store). The table's triggers append changes to its change log (migration
+ * 005) rather than notifying, since PostgreSQL serializes the commits of transactions that
+ * notify; every feed relays the log to the channel every few milliseconds, one NOTIFY per
+ * batch, so the changes keep flowing while any caching instance runs, and this one's own
+ * relay never waits on another's. A heartbeat goes through the same path: a beat appended
+ * to the log must come back on the channel, which proves the relay and the subscription
+ * alive and the table's triggers in place. A lost connection, a beat that does not come
+ * back, or a missing trigger is reported at once, and the connection is made again with
+ * backoff.
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { Socket } from "node:net";
 import pg from "pg";
 import { quoteIdent } from "../lib/identifier.js";
@@ -32,16 +39,35 @@ export interface PgChangeFeedOptions {
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** How often each feed moves the change log to the channel: what it adds to the revocation window. */
+const RELAY_MS = 5;
+/** Changes moved by one relay statement at most, and per NOTIFY (whose payload is at most 8,000 bytes; a change is at most 56). */
+const RELAY_BATCH = 1_000;
+const CHANGES_PER_NOTIFY = 100;
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 
 /**
- * The heartbeat: the database's clock (for the cache's expiry checks), and whether the three
+ * The heartbeat: a beat appended to the change log (`$3`, which must come back on the
+ * channel), the database's clock (for the cache's expiry checks), and whether the three
  * triggers of `sql/cache.sql` are there and fire for every writer.
  */
-const HEARTBEAT = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms,
+const heartbeat = (log: string) => `WITH beat AS (INSERT INTO ${log} (payload) VALUES ($3::text) RETURNING seq)
+SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms,
        (SELECT count(*) FROM pg_catalog.pg_trigger t
-         WHERE t.tgrelid = pg_catalog.to_regclass($1) AND t.tgname = ANY ($2::name[]) AND t.tgenabled = 'A')::integer AS armed`;
+         WHERE t.tgrelid = pg_catalog.to_regclass($1) AND t.tgname = ANY ($2::name[]) AND t.tgenabled = 'A')::integer AS armed,
+       (SELECT count(*) FROM beat)::integer AS beats`;
+
+/**
+ * The relay: takes the oldest changes of the log (skipping rows another feed is moving),
+ * deletes them, and NOTIFYs them in order, comma-separated, a hundred a notification. One
+ * row per notification sent.
+ */
+const relay = (log: string) => `WITH picked AS (SELECT seq FROM ${log} ORDER BY seq LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED),
+  moved AS (DELETE FROM ${log} l USING picked p WHERE l.seq = p.seq RETURNING l.seq, l.payload),
+  chunks AS (SELECT min(seq) AS first, string_agg(payload, ',' ORDER BY seq) AS list
+               FROM (SELECT seq, payload, (row_number() OVER (ORDER BY seq) - 1) / ${CHANGES_PER_NOTIFY} AS c FROM moved) m GROUP BY c)
+SELECT pg_catalog.pg_notify($1, list) FROM (SELECT list FROM chunks ORDER BY first) o`;
 
 /** A change's payload, as `<table>_changed()` in `sql/functions.sql` writes it; null for anything else. */
 export function parseChange(payload: string): SessionChange | "all" | null {
@@ -84,7 +110,16 @@ class PgChangeFeed implements ChangeFeed {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
   readonly #table: string;
+  readonly #heartbeat: string;
+  readonly #relay: string;
   readonly #triggers: string[];
+  /** Tells this feed's beats from other instances' on the shared channel. */
+  readonly #beatPrefix = `~${randomBytes(6).toString("hex")}.`;
+  #beats = 0;
+  /** The beat on its way through the log, and what its query said; null when none. */
+  #pendingBeat: { payload: string; sentAt: number; clockOffsetMs: number | null } | null = null;
+  #relayTimer: NodeJS.Timeout | null = null;
+  #relaying = false;
   readonly #options: PgChangeFeedOptions;
   #listener: ChangeListener | null = null;
   #client: pg.Client | null = null;
@@ -101,6 +136,9 @@ class PgChangeFeed implements ChangeFeed {
     this.#config = config;
     this.#channel = changeChannel(names);
     this.#table = `${quoteIdent(names.schema)}.${quoteIdent(names.table)}`;
+    const log = `${quoteIdent(names.schema)}.${quoteIdent(`${names.table}_cache_log`)}`;
+    this.#heartbeat = heartbeat(log);
+    this.#relay = relay(log);
     this.#triggers = cacheTriggerNames(names);
     this.#options = options;
   }
@@ -115,6 +153,7 @@ class PgChangeFeed implements ChangeFeed {
     this.#closed = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#beatTimer) clearInterval(this.#beatTimer);
+    if (this.#relayTimer) clearInterval(this.#relayTimer);
     const client = this.#client;
     this.#client = null;
     await client?.end().catch(() => {});
@@ -138,11 +177,31 @@ class PgChangeFeed implements ChangeFeed {
       return;
     }
     if (client !== this.#client) return;
+    this.#relayTimer = setInterval(() => this.#relayOnce(client), RELAY_MS).unref();
     this.#beat(client);
     this.#beatTimer = setInterval(() => this.#beat(client), this.#options.heartbeatMs).unref();
   }
 
-  /** Sends a heartbeat, unless one is on its way; one unanswered for two periods ends the connection. */
+  /** Moves the change log to the channel, unless a move is on its way; again at once when the batch was full. */
+  #relayOnce(client: pg.Client): void {
+    if (this.#relaying || client !== this.#client) return;
+    this.#relaying = true;
+    client.query(this.#relay, [this.#channel]).then(
+      (result) => {
+        this.#relaying = false;
+        if (result.rowCount === RELAY_BATCH / CHANGES_PER_NOTIFY) this.#relayOnce(client);
+      },
+      (err: Error) => {
+        this.#relaying = false;
+        this.#drop(client, `relaying the change log failed (${err.message})`);
+      },
+    );
+  }
+
+  /**
+   * Sends a heartbeat, unless one is on its way; one that has not come back through the log
+   * for two periods ends the connection.
+   */
   #beat(client: pg.Client): void {
     const sentAt = Date.now();
     if (this.#beatSentAt !== null) {
@@ -150,36 +209,58 @@ class PgChangeFeed implements ChangeFeed {
       return;
     }
     this.#beatSentAt = sentAt;
-    client.query<{ now_ms: number; armed: number }>(HEARTBEAT, [this.#table, this.#triggers]).then(
+    const pending = { payload: `${this.#beatPrefix}${++this.#beats}`, sentAt, clockOffsetMs: null as number | null };
+    this.#pendingBeat = pending;
+    client.query<{ now_ms: number; armed: number }>(this.#heartbeat, [this.#table, this.#triggers, pending.payload]).then(
       (result) => {
         if (client !== this.#client) return;
-        this.#beatSentAt = null;
         const row = result.rows[0] as { now_ms: number; armed: number };
         if (row.armed !== this.#triggers.length) {
+          this.#beatSentAt = null;
+          this.#pendingBeat = null;
           this.#lose("the table has no change triggers (run migrate() with the cache option, or pgsession migrate --cache)");
           return;
         }
-        const receivedAt = Date.now();
-        this.#retries = 0;
-        if (this.#warned) {
-          this.#warned = false;
-          this.#options.warn(`pgsession: the read cache of ${this.#table} is active again`);
-        }
-        this.#listener?.alive({
-          verifiedAt: sentAt,
-          until: sentAt + 2 * this.#options.heartbeatMs,
-          clockOffsetMs: row.now_ms - (sentAt + receivedAt) / 2,
-        });
+        pending.clockOffsetMs = row.now_ms - (sentAt + Date.now()) / 2;
+        // The relay may have brought the beat back before its own query's answer.
+        if (this.#pendingBeat !== pending) this.#verified(pending);
       },
       (err: Error) => this.#drop(client, `the heartbeat failed (${err.message})`),
     );
   }
 
+  /** A beat came back through the log and its query answered: every change committed before it was sent has been reported. */
+  #verified(beat: { sentAt: number; clockOffsetMs: number | null }): void {
+    if (beat.clockOffsetMs === null) return;
+    this.#beatSentAt = null;
+    this.#retries = 0;
+    if (this.#warned) {
+      this.#warned = false;
+      this.#options.warn(`pgsession: the read cache of ${this.#table} is active again`);
+    }
+    this.#listener?.alive({
+      verifiedAt: beat.sentAt,
+      until: beat.sentAt + 2 * this.#options.heartbeatMs,
+      clockOffsetMs: beat.clockOffsetMs,
+    });
+  }
+
   #report(payload: string): void {
-    const change = parseChange(payload);
-    // Anything else on the channel (a NOTIFY by hand) may mean anything: forget everything.
-    if (change === "all" || change === null) this.#listener?.flushed();
-    else this.#listener?.changed(change);
+    for (const part of payload.split(",")) {
+      if (part.startsWith("~")) {
+        // A beat: this feed's pending one is verified; other instances' mean nothing here.
+        const pending = this.#pendingBeat;
+        if (pending !== null && part === pending.payload) {
+          this.#pendingBeat = null;
+          this.#verified(pending);
+        }
+        continue;
+      }
+      const change = parseChange(part);
+      // Anything else on the channel (a NOTIFY by hand) may mean anything: forget everything.
+      if (change === "all" || change === null) this.#listener?.flushed();
+      else this.#listener?.changed(change);
+    }
   }
 
   /** Reports the subscription lost, saying so once per outage. */
@@ -196,8 +277,11 @@ class PgChangeFeed implements ChangeFeed {
     if (client !== this.#client) return;
     this.#client = null;
     this.#beatSentAt = null;
+    this.#pendingBeat = null;
     if (this.#beatTimer) clearInterval(this.#beatTimer);
     this.#beatTimer = null;
+    if (this.#relayTimer) clearInterval(this.#relayTimer);
+    this.#relayTimer = null;
     client.end().catch(() => {});
     if (this.#closed) return;
     this.#lose(`${reason}; reconnecting`);
