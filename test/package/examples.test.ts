@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch"];
+const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch", "koa", "h3"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
 async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
