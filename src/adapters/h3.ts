@@ -15,7 +15,7 @@
  * thrown or returned, go on to h3's error handling, and the session is then not committed.
  * @module
  */
-import { getRequestIP, type H3Event, type Middleware } from "h3";
+import type { H3Event, Middleware } from "h3";
 import type { Session } from "../session/session.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { TrustProxy } from "../session/request-context.js";
@@ -82,6 +82,15 @@ function withCookie(event: H3Event, value: unknown, setCookie: string, noStore: 
 }
 
 /**
+ * The client's address as h3's `getRequestIP` reads it without `xForwardedFor` (the
+ * runtime's, or srvx's `request.ip`), without loading h3: the adapter imports only its types.
+ */
+function clientAddress(event: H3Event): string | undefined {
+  const fromRuntime = event.req.context?.clientAddress;
+  return typeof fromRuntime === "string" && fromRuntime !== "" ? fromRuntime : event.req.ip;
+}
+
+/**
  * Creates the session middleware. Register it with `app.use` before the routes that call
  * {@link usePgSession}.
  *
@@ -104,9 +113,9 @@ export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   checkOptions(options, FAILURE_OPTIONS, "sessionMiddleware");
   const noStore = sessions.options.noStore;
   const { fresh } = options;
+  const trust = options.trustProxy ?? sessions.options.trustProxy ?? false;
   return async function pgsession(event: H3Event, next: () => unknown): Promise<unknown> {
-    const trust = options.trustProxy ?? sessions.options.trustProxy ?? false;
-    const { cookieHeader, context } = readFetchRequest(event.req, trust, getRequestIP(event));
+    const { cookieHeader, context } = readFetchRequest(event.req, trust, clientAddress(event));
     if (fresh !== undefined && fresh(event)) context.fresh = true;
     let session: Session<Data> | undefined;
     try {

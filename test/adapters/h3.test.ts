@@ -59,6 +59,7 @@ describe("pgsession/h3", () => {
         expect(parseSetCookie(out.setCookies[0] as string)["max-age"]).toBe("0");
         // No trustProxy: the address is the socket's, not the header's.
         const rows = await suite.pool.query(`SELECT DISTINCT ip FROM ${suite.schema}.sessions WHERE ip IS NOT NULL`);
+        expect(rows.rows.map((row) => row.ip)).toContain("127.0.0.1");
         expect(rows.rows.map((row) => row.ip)).not.toContain("203.0.113.7");
       } finally {
         await server.close();

@@ -55,7 +55,7 @@ describe("pgsession/koa", () => {
         expect(login.status).toBe(200);
         expect(login.setCookies).toHaveLength(1);
         expect(seenUpstream[0]).toBe(false);
-        expect(seenUpstream[1]).toEqual(login.setCookies);
+        expect([seenUpstream[1]].flat()).toEqual(login.setCookies);
         expect((await b.request("GET", "/me")).body).toBe("ada");
       } finally {
         await server.close();
