@@ -155,7 +155,10 @@ export function sessionMiddleware<Data extends object = RegisteredSessionData>(
 export function usePgSession<Data extends object = RegisteredSessionData>(event: H3Event): Session<Data> {
   const session = event.context.pgsession;
   if (session === undefined) {
-    throw new SessionConfigError("sessionMiddleware", "did not run for this request: app.use(sessionMiddleware(sessions)) before the routes");
+    throw new SessionConfigError(
+      "sessionMiddleware",
+      "did not run for this request: app.use(sessionMiddleware(sessions)) before the routes",
+    );
   }
   return session as unknown as Session<Data>;
 }

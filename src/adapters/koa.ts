@@ -158,7 +158,9 @@ export function sessionMiddleware<Data extends object = RegisteredSessionData>(
   const noStore = sessions.options.noStore;
   const { fresh } = options;
   const contextOf = (ctx: KoaContext): { cookieHeader: string | undefined; context: RequestContext } =>
-    trust === null ? { cookieHeader: ctx.req.headers.cookie, context: new KoaRequestContext(ctx) } : readNodeRequest(ctx.req, trust ?? false);
+    trust === null
+      ? { cookieHeader: ctx.req.headers.cookie, context: new KoaRequestContext(ctx) }
+      : readNodeRequest(ctx.req, trust ?? false);
 
   const middleware = async function pgsession(ctx: KoaContext, next: () => Promise<unknown>): Promise<void> {
     const { cookieHeader, context } = contextOf(ctx);

@@ -52,7 +52,7 @@ describe("pgsession/h3", () => {
         expect(login.status).toBe(200);
         expect(login.setCookies).toHaveLength(1);
         expect(login.cacheControl).toBe("no-store");
-        const mixed = await b.request("POST", "/with-cookie");
+        const mixed = await new Browser(server.send, "sid").request("POST", "/with-cookie");
         expect(mixed.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["other", "sid"]);
         expect((await b.request("GET", "/peek")).body.user).toBe("hana");
         const out = await b.request("POST", "/logout");
