@@ -52,8 +52,15 @@ export type SessionContext<Data extends object = RegisteredSessionData> = {
   session: Session<Data>;
 };
 
-/** A Koa context as the middleware sees it. */
-type KoaContext = ParameterizedContext<DefaultState, DefaultContext>;
+/**
+ * The Koa context the middleware and its callbacks (`fresh`, `onStoreError`, `onSessionGone`) receive.
+ *
+ * @example
+ * ```ts
+ * const fresh = (ctx: KoaContext) => ctx.path.startsWith("/account");
+ * ```
+ */
+export type KoaContext = ParameterizedContext<DefaultState, DefaultContext>;
 
 /**
  * Answers a failure: set `ctx.status` and `ctx.body` as a Koa middleware does.
