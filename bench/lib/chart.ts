@@ -19,6 +19,10 @@ const COLORS: Record<string, string> = {
   "floor-node": "#37474f",
   "floor-express": "#78909c",
   "floor-fastify": "#b0bec5",
+  "pgsession-koa": "#00695c",
+  "floor-koa": "#546e7a",
+  "pgsession-h3": "#4db6ac",
+  "floor-h3": "#90a4ae",
   "express-session": "#c62828",
   "fastify-session": "#ef6c00",
 };

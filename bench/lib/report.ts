@@ -295,9 +295,9 @@ export function writeReport(results: BenchResults, dir: string): void {
     "| | /read | /write | /login |",
     "|---|--:|--:|--:|",
   ];
-  for (const family of ["node", "express", "fastify", "node-pgbouncer"] as const) {
-    // The servers behind pgbouncer run only when named: no row when they did not.
-    if (family === "node-pgbouncer" && !cells.has(`pgsession-${family}/read`)) continue;
+  for (const family of ["node", "express", "fastify", "node-pgbouncer", "koa", "h3"] as const) {
+    // The servers behind pgbouncer run only when named, and Koa's and h3's only when selected: no row when they did not.
+    if ((family === "node-pgbouncer" || family === "koa" || family === "h3") && !cells.has(`pgsession-${family}/read`)) continue;
     const row = SCENARIOS.map((s) => {
       const c = cells.get(`pgsession-${family}/${s}`);
       const pgs = `pgsession-${family}`;

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** Which floor a server is compared with (`floor-<family>`). */
-export type Family = "node" | "express" | "fastify" | "node-pgbouncer";
+export type Family = "node" | "express" | "fastify" | "node-pgbouncer" | "koa" | "h3";
 
 /** A benchmarked server. */
 export interface ServerSpec {
@@ -35,6 +35,8 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: "pgsession-node", label: "pgsession, node:http adapter", kind: "pgsession", family: "node", cookie: "session" },
   { name: "pgsession-express", label: "pgsession, Express adapter", kind: "pgsession", family: "express", cookie: "session" },
   { name: "pgsession-fastify", label: "pgsession, Fastify adapter", kind: "pgsession", family: "fastify", cookie: "session" },
+  { name: "pgsession-koa", label: "pgsession, Koa adapter", kind: "pgsession", family: "koa", cookie: "session" },
+  { name: "pgsession-h3", label: "pgsession, h3 adapter", kind: "pgsession", family: "h3", cookie: "session" },
   {
     name: "pgsession-node-cache",
     label: "pgsession, node:http adapter, read cache on (LISTEN/NOTIFY)",
@@ -58,6 +60,8 @@ export const SERVERS: readonly ServerSpec[] = [
   },
   { name: "floor-express", label: "floor on Express 5", kind: "floor", family: "express", cookie: "sid" },
   { name: "floor-fastify", label: "floor on Fastify 5", kind: "floor", family: "fastify", cookie: "sid" },
+  { name: "floor-koa", label: "floor on Koa 3", kind: "floor", family: "koa", cookie: "sid" },
+  { name: "floor-h3", label: "floor on h3 2", kind: "floor", family: "h3", cookie: "sid" },
   {
     name: "express-session",
     label: "express 5 + express-session + connect-pg-simple",

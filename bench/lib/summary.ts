@@ -208,6 +208,13 @@ export function checkTargets(cells: Map<string, Cell>, ratio: RatioOf, extra: Ex
     atLeast(`${pooled} /read >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "read"), 0.9);
     atLeast(`${pooled} /write >= 0.9x floor-node-pgbouncer`, ratio(pooled, "floor-node-pgbouncer", "write"), 0.9);
   }
+  // The adapters of issue 40 whose framework is light enough to show their cost, when they ran.
+  for (const family of ["koa", "h3"] as const) {
+    const pgs = `pgsession-${family}`;
+    if (!cells.has(`${pgs}/read`)) continue;
+    atLeast(`${pgs} /read >= 0.9x floor-${family}`, ratio(pgs, `floor-${family}`, "read"), 0.9);
+    atLeast(`${pgs} /write >= 0.9x floor-${family} (SELECT + UPDATE)`, ratio(pgs, `floor-${family}`, "write"), 0.9);
+  }
   // The read cache (issue 38.3), when its servers ran.
   for (const family of ["node", "fastify"] as const) {
     const cached = `pgsession-${family}-cache`;

@@ -102,9 +102,9 @@ export interface SessionsOptions {
    * Behind reverse proxies: how many to believe (`true`: one) for `X-Forwarded-Proto` (for
    * `cookie.secure: "auto"`) and `X-Forwarded-For` (the recorded ip), taking the entries
    * those proxies added (right-most first), never the client's own. Adapters read it; an
-   * adapter's own `trustProxy` wins. Unset, the Express and Fastify adapters follow the
-   * framework's setting (`req.secure`/`req.ip`, Fastify's `trustProxy`) and the others
-   * trust no proxy.
+   * adapter's own `trustProxy` wins. Unset, the Express, Fastify and Koa adapters follow the
+   * framework's setting (`req.secure`/`req.ip`, Fastify's `trustProxy`, Koa's `app.proxy`)
+   * and the others trust no proxy.
    */
   trustProxy?: TrustProxy;
   /**

@@ -26,7 +26,7 @@ function loadedPackages(entry: string): string[] {
   return JSON.parse(result.stdout.trim().split("\n").at(-1) as string) as string[];
 }
 
-const FRAMEWORKS = ["express", "express-session", "fastify", "fastify-plugin", "hono"];
+const FRAMEWORKS = ["express", "express-session", "fastify", "fastify-plugin", "hono", "koa"];
 const DRIVERS = ["pg", "postgres", "@electric-sql/pglite"];
 
 describe("adapter isolation", () => {
@@ -36,6 +36,8 @@ describe("adapter isolation", () => {
     hono: ["hono"],
     fastify: ["fastify"],
     express: ["express", "express-session"],
+    koa: ["koa"],
+    h3: [],
   };
   for (const [entry, own] of Object.entries(allowed)) {
     it(`pgsession/${entry} loads no other framework and no driver`, () => {

@@ -11,6 +11,8 @@ import { sessionMiddleware as expressSessions } from "../../src/adapters/express
 import { pgsessionPlugin } from "../../src/adapters/fastify.js";
 import { withSession as fetchSession } from "../../src/adapters/fetch.js";
 import { sessionMiddleware as honoSessions } from "../../src/adapters/hono.js";
+import { sessionMiddleware as koaSessions } from "../../src/adapters/koa.js";
+import { sessionMiddleware as h3Sessions } from "../../src/adapters/h3.js";
 import { createSessionMiddleware, withSession as nodeSession } from "../../src/adapters/node.js";
 import { createSessions } from "../../src/index.js";
 import { pgStore } from "../../src/store/pg.js";
@@ -52,6 +54,8 @@ const ADAPTERS: Record<string, (options: Record<string, unknown>) => unknown> = 
   "fastify pgsessionPlugin": (options) => fastifyWith({ sessions, ...options }),
   "hono sessionMiddleware": (options) => honoSessions(sessions, options),
   "fetch withSession": (options) => fetchSession(sessions, handler, options),
+  "koa sessionMiddleware": (options) => koaSessions(sessions, options),
+  "h3 sessionMiddleware": (options) => h3Sessions(sessions, options),
 };
 
 describe("adapter options are checked at creation", () => {
@@ -91,6 +95,8 @@ describe("adapter options are checked at creation", () => {
     expect(await optionBlamed(() => fastifyWith({}))).toBe("sessions");
     expect(await optionBlamed(() => honoSessions(notSessions))).toBe("sessions");
     expect(await optionBlamed(() => fetchSession(notSessions, handler))).toBe("sessions");
+    expect(await optionBlamed(() => koaSessions(notSessions))).toBe("sessions");
+    expect(await optionBlamed(() => h3Sessions(notSessions))).toBe("sessions");
   });
 
   it("throws SessionConfigError naming handler when a handler is not a function", async () => {

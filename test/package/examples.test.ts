@@ -14,7 +14,7 @@ import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { startExample } from "../support/example-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch"];
+const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch", "koa", "h3"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
 async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
