@@ -12,8 +12,7 @@
  * @module
  */
 import type { Handle, RequestEvent } from "@sveltejs/kit";
-import type { Session } from "../session/session.js";
-import { stateOf } from "../session/session.js";
+import { stateOf, type Session } from "../session/session.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { Sessions } from "../manager/manager.js";
 import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
