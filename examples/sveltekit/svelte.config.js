@@ -9,7 +9,7 @@
  */
 import adapter from "@sveltejs/adapter-node";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, URL } from "node:url";
 
 const repository = new URL("../../", import.meta.url);
 const { exports } = JSON.parse(readFileSync(new URL("package.json", repository), "utf8"));
