@@ -60,6 +60,8 @@ function layerRules(/** @type {{ name: string, forbidden: string[], fromTop?: bo
 
 export default defineConfig(
   globalIgnores(["dist/", "coverage/", "bench/.build/", "bench/results/", ".pgsession/", ".reliability/", "docs/api/"]),
+  // What `vite build` writes in the SvelteKit example.
+  globalIgnores(["examples/sveltekit/build/", "examples/sveltekit/.svelte-kit/"]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

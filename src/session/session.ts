@@ -95,6 +95,22 @@ export interface SessionState {
   createdAt: Date;
   expiresAt: Date;
   controller: SessionController;
+  /**
+   * The error the last failed `login`/`rotate`/`logout` of this request threw, for the
+   * adapters of frameworks that catch an app's errors and answer them on their own
+   * (SvelteKit): they must still answer a session failure as pgsession does.
+   */
+  failure?: unknown;
+}
+
+/** `change`, its failure kept in `state.failure`. */
+async function noted(state: SessionState, change: Promise<void>): Promise<void> {
+  try {
+    await change;
+  } catch (err) {
+    state.failure = err;
+    throw err;
+  }
 }
 
 // Set by the Session class below: it alone can read its private field.
@@ -251,7 +267,7 @@ export class Session<Data extends object = SessionData> {
    * empty session whose writes are refused (`SessionConflictError`).
    */
   login(userId: string, options: LoginOptions = {}): Promise<void> {
-    return this.#state.controller.login(this, userId, options);
+    return noted(this.#state, this.#state.controller.login(this, userId, options));
   }
   /**
    * Issues a new token for the same session; call it on any privilege change. The old
@@ -259,7 +275,7 @@ export class Session<Data extends object = SessionData> {
    * out; only the holder of the current token can rotate, so there is one successor.
    */
   rotate(): Promise<void> {
-    return this.#state.controller.rotate(this);
+    return noted(this.#state, this.#state.controller.rotate(this));
   }
   /**
    * Deletes the session in the database and clears the cookie; the object becomes a new,
@@ -267,6 +283,6 @@ export class Session<Data extends object = SessionData> {
    * its data under a new token (the old one stops working at once).
    */
   logout(options: LogoutOptions = {}): Promise<void> {
-    return this.#state.controller.logout(this, options);
+    return noted(this.#state, this.#state.controller.logout(this, options));
   }
 }
