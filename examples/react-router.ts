@@ -12,9 +12,7 @@ import { escapeHtml, exampleSessions, loginName, page, refusal, serveFetch, type
 
 const sessions = await exampleSessions();
 // Flash values live in the session until read once: here the welcome after a login.
-const { getSession, commitSession, destroySession, failureResponse } = createPgSessionStorage<ExampleData, { message: string }>(
-  sessions,
-);
+const { getSession, commitSession, destroySession, failureResponse } = createPgSessionStorage<ExampleData, { message: string }>(sessions);
 
 type Handler = (args: { request: Request }) => Promise<Response>;
 
@@ -58,11 +56,15 @@ const logout = guarded(async (request) => {
   return redirect("/", { status: 303, headers: { "Set-Cookie": await destroySession(session) } });
 });
 
+type RouteModule = NonNullable<ServerBuild["routes"][string]>["module"];
+/** A resource route's module: no component (React Router's type has one for every route module). */
+const resource = (module: Omit<RouteModule, "default">) => module as RouteModule;
+
 const routes: ServerBuild["routes"] = {
-  home: { id: "home", path: "/", module: { loader: home } },
-  count: { id: "count", path: "/count", module: { action: count } },
-  login: { id: "login", path: "/login", module: { action: login } },
-  logout: { id: "logout", path: "/logout", module: { action: logout } },
+  home: { id: "home", path: "/", module: resource({ loader: home }) },
+  count: { id: "count", path: "/count", module: resource({ action: count }) },
+  login: { id: "login", path: "/login", module: resource({ action: login }) },
+  logout: { id: "logout", path: "/logout", module: resource({ action: logout }) },
 };
 
 const handler = createRequestHandler({

@@ -108,7 +108,9 @@ export interface PgSessionStorage<Data = RouterSessionData, FlashData = Data> ex
 
 function isRequest(input: unknown): input is Request {
   const candidate = input as Request | null;
-  return typeof candidate === "object" && candidate !== null && typeof candidate.url === "string" && typeof candidate.headers?.get === "function";
+  return (
+    typeof candidate === "object" && candidate !== null && typeof candidate.url === "string" && typeof candidate.headers?.get === "function"
+  );
 }
 
 /**
@@ -141,7 +143,7 @@ export function createPgSessionStorage<Data = RouterSessionData, FlashData = Dat
 
   const commit = (session: RouterSession<Data, FlashData>): Promise<string | null> => {
     const link = linkOf(session);
-    carryOver(link, session.data);
+    carryOver(link, session.data as Record<string, unknown>);
     return sessions.commit(link.pg);
   };
 
@@ -178,7 +180,7 @@ export function createPgSessionStorage<Data = RouterSessionData, FlashData = Dat
       const link = linkOf(session);
       await link.pg.logout();
       // What the app held is gone with the session: only changes made after this count.
-      link.texts = textsOf(session.data);
+      link.texts = textsOf(session.data as Record<string, unknown>);
       const setCookie = await sessions.commit(link.pg);
       return setCookie ?? serializeSessionCookie(sessions.options.cookie, { value: "", maxAgeMs: 0, secure: link.secure, now: new Date() });
     },
