@@ -6,8 +6,8 @@
  */
 import { createServer } from "node:http";
 import { Readable } from "node:stream";
-import { createRequestHandler, createSession, isSession, type ServerBuild } from "react-router";
-import { describe, expect, it } from "vitest";
+import { createRequestHandler, createSession, isSession, type ServerBuild, type SessionStorage } from "react-router";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { createPgSessionStorage, pgSessionOf, UNCHANGED_COOKIE, type PgSessionStorage } from "../../src/adapters/react-router.js";
 import { SessionConfigError, SessionStoreError } from "../../src/errors.js";
 import { createSessions, type Session, type Sessions } from "../../src/index.js";
@@ -255,6 +255,32 @@ describe.skipIf(!hasPostgres)("pgsession/react-router: React Router's session se
     const fromHeader = await storage.getSession("other=1");
     fromHeader.set("k", 1);
     expect(parseSetCookie(await storage.commitSession(fromHeader))).not.toHaveProperty("secure");
+  });
+
+  it("records the client's address and user agent from the Request, or the address the server passes", async () => {
+    const storage = createPgSessionStorage(suite.sessions);
+    const request = new Request("http://127.0.0.1/", { headers: { "user-agent": "rr-test/1" } });
+    const session = await storage.getSession(request, { ip: "203.0.113.7" });
+    await pgSessionOf(session).login("rr-context");
+    await storage.commitSession(session);
+    const [listed] = await suite.sessions.listUserSessions("rr-context");
+    expect(listed).toMatchObject({ ip: "203.0.113.7", userAgent: "rr-test/1" });
+  });
+
+  it("is typed as React Router's SessionStorage, with the app's data and flash types", async () => {
+    const storage: SessionStorage<{ visits: number }, { message: string }> = createPgSessionStorage<
+      { visits: number },
+      { message: string }
+    >(suite.sessions);
+    const session = await storage.getSession();
+    session.set("visits", 1);
+    session.flash("message", "hi");
+    expectTypeOf(session.get("visits")).toEqualTypeOf<number | undefined>();
+    expectTypeOf(session.get("message")).toEqualTypeOf<string | undefined>();
+    // @ts-expect-error a key the data does not have
+    session.set("nope", 1);
+    // get("message") above read the flash value: gone from the data now.
+    expect(session.data).toEqual({ visits: 1, nope: 1 });
   });
 
   it("validates its options", () => {
