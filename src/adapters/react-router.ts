@@ -1,7 +1,7 @@
 /**
- * `pgsession/react-router`: a React Router 7 (and Remix) session storage backed by
- * pgsession. An app that calls `getSession`, `commitSession` and `destroySession` switches
- * by changing the line that creates the storage.
+ * `pgsession/react-router`: a React Router 7 session storage backed by pgsession. An app
+ * that calls `getSession`, `commitSession` and `destroySession` switches by changing the
+ * line that creates the storage.
  *
  * The sessions are React Router's own (`createSession`: `isSession` accepts them, flash
  * values are read once); the cookie is pgsession's: a random token whose hash alone is
