@@ -14,7 +14,7 @@ import { DATABASE_URL, hasPostgres, uniqueSchema } from "../support/db.js";
 import { startExample } from "../support/example-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch", "koa", "h3"];
+const EXAMPLES = ["node", "express", "fastify", "fastify-session", "hono", "fetch", "koa", "h3", "react-router"];
 
 /** Starts an example; resolves to its child process and origin once it says where it listens. */
 async function start(name: string, schema: string): Promise<{ child: ChildProcess; base: string; output: () => string }> {
@@ -117,6 +117,16 @@ describe.skipIf(!hasPostgres)("examples", () => {
         expect((await post("/count", { cookie, headers: { "sec-fetch-site": "same-origin" } })).status).toBe(303);
         expect(await pageFor(cookie)).toContain("Visits: <b>1</b>");
       });
+
+      // Flash messages are React Router's session idiom; the other examples have none.
+      if (name === "react-router") {
+        it("shows a flash message once", async () => {
+          const login = await post("/login", { form: { name: "dan" } });
+          const cookie = cookieOf(login);
+          expect(await pageFor(cookie)).toContain('<p role="status">Welcome, dan.</p>');
+          expect(await pageFor(cookie)).not.toContain("Welcome");
+        });
+      }
 
       it("escapes the user's name in the page", async () => {
         const login = await post("/login", { form: { name: `<script>x</script>"'&` } });

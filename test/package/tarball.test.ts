@@ -332,6 +332,7 @@ describe("an application on Express 5, express-session, Fastify and Hono", () =>
       "express-session@^1.18",
       "fastify@^5",
       "hono@^4",
+      "react-router@^7.18",
       "pg@^8.11",
       "@types/express@^5",
       "@types/express-session",

@@ -6,7 +6,7 @@
  */
 import type { Sessions } from "../../manager/manager.js";
 import type { Session } from "../../session/session.js";
-import { failureAnswer } from "../shared/failure.js";
+import { failureAnswer, type FailureContext } from "../shared/failure.js";
 import type { TrustProxy } from "../../session/request-context.js";
 import { readFetchRequest } from "./read-request.js";
 import { appendSetCookie, toResponse } from "./write-response.js";
@@ -65,10 +65,25 @@ export async function runWithSession<Data extends object>(
     const setCookie = await sessions.commit(session);
     return setCookie ? appendSetCookie(response, setCookie, sessions.options.noStore) : response;
   } catch (err) {
-    const failure = failureAnswer(err, { sessions, session, secure: context.secure === true }, options);
-    if (failure === null) throw err;
-    if (!failure.handler) return toResponse(failure.answer);
-    const answer = await failure.handler(err, request);
-    return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie, sessions.options.noStore);
+    const answer = await failureResponse(err, { sessions, session, secure: context.secure === true }, options, request);
+    if (answer === null) throw err;
+    return answer;
   }
+}
+
+/**
+ * The Response to a failure pgsession answers (see `shared/failure.ts`): pgsession's own,
+ * or the app's handler's with the cookie that must go with it. Null for any other error.
+ */
+export async function failureResponse(
+  err: unknown,
+  context: FailureContext,
+  options: FetchSessionOptions,
+  request: Request,
+): Promise<Response | null> {
+  const failure = failureAnswer(err, context, options);
+  if (failure === null) return null;
+  if (!failure.handler) return toResponse(failure.answer);
+  const answer = await failure.handler(err, request);
+  return failure.setCookie === null ? answer : appendSetCookie(answer, failure.setCookie, context.sessions.options.noStore);
 }

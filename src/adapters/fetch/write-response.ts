@@ -30,7 +30,8 @@ export function appendSetCookie(response: Response, value: string, noStore: bool
   }
 }
 
-function addCookie(headers: Headers, value: string, noStore: boolean): void {
+/** Appends the Set-Cookie `value` to `headers`, and with `noStore` the Cache-Control rule of {@link appendSetCookie}. */
+export function addCookie(headers: Headers, value: string, noStore: boolean): void {
   headers.append("Set-Cookie", value);
   if (noStore && !forbidsSharedCaching(headers.get("cache-control"))) headers.set("Cache-Control", NO_STORE);
 }
