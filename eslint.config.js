@@ -60,6 +60,8 @@ function layerRules(/** @type {{ name: string, forbidden: string[], fromTop?: bo
 
 export default defineConfig(
   globalIgnores(["dist/", "coverage/", "bench/.build/", "bench/results/", ".pgsession/", ".reliability/", "docs/api/"]),
+  // The Next.js example's build output, and the declarations `next build` writes.
+  globalIgnores(["examples/next/.next/", "examples/next/next-env.d.ts"]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
