@@ -57,7 +57,7 @@ function cookieHeaderOf(name: string, jar: CookieJar, header: string | null): st
  * and `X-Forwarded-Proto` when `trustProxy` believes them, as for node:http and fetch.
  */
 export async function readNextRequest(sessions: Sessions<object>, trustProxy: TrustProxy): Promise<NextRequestView> {
-  const next = await (nextHeaders ??= import("next/headers") as Promise<NextHeaders>);
+  const next = await (nextHeaders ??= import("next/headers.js") as Promise<NextHeaders>);
   const [jar, headers] = await Promise.all([next.cookies(), next.headers()]);
   const context = contextOf(
     {
