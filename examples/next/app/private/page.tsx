@@ -9,5 +9,5 @@ import { sessions } from "../../lib/sessions";
 export default async function Private() {
   const session = await readSession(sessions);
   if (!session.isAuthenticated) redirect("/");
-  return <p id="private">Private page of {session.userId}</p>;
+  return <p id="private">{`Private page of ${session.userId}`}</p>;
 }
