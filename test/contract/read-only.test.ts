@@ -8,27 +8,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSessions, type Sessions } from "../../src/index.js";
 import { SessionReadOnlyError } from "../../src/errors.js";
-import type { StoreDriver } from "../../src/driver.js";
 import { hashToken } from "../../src/session/token.js";
 import { allTargets, canRun, fakeClock, uniqueSchema, type TestTarget } from "../support/db.js";
+import { counting, tokenOf } from "../support/recording.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** The token in a Set-Cookie value. */
-function tokenOf(setCookie: string | null): string {
-  expect(setCookie).toBeTruthy();
-  return /^[^=]+=([^;]*)/.exec(setCookie as string)?.[1] as string;
-}
 
 for (const kind of allTargets) {
   describe.skipIf(!canRun(kind))(`read-only resolve on ${kind.name}`, () => {
     let target: TestTarget;
     let schema: string;
     let clock: ReturnType<typeof fakeClock>;
-    let store: StoreDriver;
+    let recorded: ReturnType<typeof counting>;
     let sessions: Sessions<Record<string, unknown>>;
-    const statements: string[] = [];
 
     /** The row's version, touch time and expiry as the database holds them. */
     const row = async (token: string) => {
@@ -49,22 +42,10 @@ for (const kind of allTargets) {
 
     beforeAll(async () => {
       target = kind.make();
-      const driver = await target.open();
-      // The real driver, recording the statements it runs.
-      store = {
-        ...driver,
-        kind: driver.kind,
-        query: (statement, params) => {
-          statements.push(statement.name.replace(/^pgsession_|_[0-9a-f]{12}$/g, ""));
-          return driver.query(statement, params);
-        },
-        exec: (script) => driver.exec(script),
-        transaction: (fn) => driver.transaction(fn),
-        close: () => driver.close(),
-      };
+      recorded = counting(await target.open());
       schema = uniqueSchema("readonly");
       clock = fakeClock();
-      sessions = createSessions({ store, schema, now: clock.now });
+      sessions = createSessions({ store: recorded.driver, schema, now: clock.now });
       await sessions.migrate();
     });
 
@@ -81,9 +62,9 @@ for (const kind of allTargets) {
       const { cookie, token, session } = await stored();
       clock.advance(3 * HOUR); // past touchAfter (2.4 h of the default 24 h)
       const before = await row(token);
-      statements.length = 0;
+      recorded.reset();
       const read = await sessions.resolve(cookie, { readOnly: true });
-      expect(statements).toEqual(["peek"]);
+      expect(recorded.names).toEqual(["peek"]);
       expect(read.isNew).toBe(false);
       expect(read.id).toBe(session.id);
       expect(read.get("n")).toBe(1);
@@ -132,7 +113,7 @@ for (const kind of allTargets) {
       expect(read.get("n")).toBe(1);
       expect(await row(token)).toEqual(before);
       // A new visitor's read-only session is never stored, whatever saveUninitialized says.
-      const eager = createSessions({ store, schema, now: clock.now, saveUninitialized: true });
+      const eager = createSessions({ store: recorded.driver, schema, now: clock.now, saveUninitialized: true });
       const fresh = await eager.resolve(undefined, { readOnly: true });
       await expect(eager.commit(fresh)).rejects.toBeInstanceOf(SessionReadOnlyError);
       expect(await target.sql(`SELECT count(*)::int AS n FROM "${schema}".sessions WHERE id = $1`, [fresh.id])).toEqual([{ n: 0 }]);
