@@ -62,6 +62,8 @@ export default defineConfig(
   globalIgnores(["dist/", "coverage/", "bench/.build/", "bench/results/", ".pgsession/", ".reliability/", "docs/api/"]),
   // What `vite build` writes in the SvelteKit example.
   globalIgnores(["examples/sveltekit/build/", "examples/sveltekit/.svelte-kit/"]),
+  // The Next.js example's build output, and the declarations `next build` writes.
+  globalIgnores(["examples/next/.next/", "examples/next/next-env.d.ts"]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -18,7 +18,8 @@ export type SessionErrorCode =
   | "ERR_SESSION_DATA_INVALID"
   | "ERR_SESSION_GONE"
   | "ERR_SESSION_CONFLICT"
-  | "ERR_SESSION_REAUTH_REQUIRED";
+  | "ERR_SESSION_REAUTH_REQUIRED"
+  | "ERR_SESSION_READ_ONLY";
 
 /**
  * Base class of every error pgsession throws.
@@ -190,6 +191,35 @@ export class SessionReauthRequiredError extends SessionError {
 }
 
 /**
+ * A change to a session resolved read-only (`readOnly: true` in the request context, as
+ * `pgsession/next`'s `readSession` resolves it for React Server Components, which cannot
+ * set a cookie): `set`, `delete`, `clear`, `login`, `rotate`, `logout` and `commit` refuse,
+ * so that nothing is stored whose cookie could not reach the client. Change the session
+ * where the response can carry a Set-Cookie.
+ *
+ * @example
+ * ```ts
+ * const session = await sessions.resolve(cookieHeader, { readOnly: true });
+ * session.set("theme", "dark"); // throws SessionReadOnlyError, operation "set"
+ * ```
+ */
+export class SessionReadOnlyError extends SessionError {
+  /** The stable code of this error. */
+  declare readonly code: "ERR_SESSION_READ_ONLY";
+  /** What was refused: `"set"`, `"delete"`, `"clear"`, `"login"`, `"rotate"`, `"logout"` or `"commit"`. */
+  readonly operation: string;
+
+  constructor(operation: string) {
+    super(
+      "ERR_SESSION_READ_ONLY",
+      `pgsession: cannot ${operation}: this session was resolved read-only (readOnly: true), where no Set-Cookie can be sent; ` +
+        "change it where the response can carry a cookie (a Server Action or a Route Handler in Next.js)",
+    );
+    this.operation = operation;
+  }
+}
+
+/**
  * Any error pgsession throws, as a union that narrows by `code`.
  *
  * @example
@@ -210,4 +240,5 @@ export type AnySessionError =
   | SessionDataError
   | SessionGoneError
   | SessionConflictError
-  | SessionReauthRequiredError;
+  | SessionReauthRequiredError
+  | SessionReadOnlyError;

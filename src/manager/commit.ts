@@ -4,7 +4,7 @@
  * @module
  */
 import { SessionConflictError } from "../errors.js";
-import { stateOf, type Session, type SessionState } from "../session/session.js";
+import { refuseReadOnly, stateOf, type Session, type SessionState } from "../session/session.js";
 import { cookieMaxAge } from "../session/timeouts.js";
 import { clockOf, cookieOf, emit, failWrite, isDirty, markWritten, setsAnyKey, type ManagerContext } from "./context.js";
 import { renewToken } from "./rotate.js";
@@ -19,10 +19,11 @@ export interface CommitOptions {
 /**
  * Writes what the request changed and returns the Set-Cookie value to send, or null when
  * the cookie stays as it is. Throws `SessionGoneError` when the session was revoked
- * meanwhile: it is not brought back.
+ * meanwhile: it is not brought back, and `SessionReadOnlyError` for a session resolved read-only.
  */
 export async function commitSession(ctx: ManagerContext, session: Session<object>, options: CommitOptions = {}): Promise<string | null> {
   const state = stateOf(session);
+  refuseReadOnly(state, "commit");
   switch (state.phase) {
     case "superseded":
       // Stored, these changes would start a session whose cookie replaces the login's.

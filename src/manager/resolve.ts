@@ -22,6 +22,7 @@ function isRotationDue(ctx: ManagerContext, record: SessionRecord): boolean {
  * The session a token names, or a new, unstored session: for a missing or malformed token
  * (which never reaches SQL), an unknown, expired or revoked one, sealed data that cannot be
  * opened, or a token a login replaced (then `superseded`: its changes are refused).
+ * With `context.readOnly`, the read makes no touch and the session refuses every change.
  * Rejects with `SessionStoreError` when the database fails: never "no session".
  */
 export async function resolveToken<Data extends object>(
@@ -31,7 +32,9 @@ export async function resolveToken<Data extends object>(
 ): Promise<Session<Data>> {
   if (!isWellFormedToken(token)) return new Session<Data>(freshState(ctx, context));
   const tokenHash = tokenHashBytes(token);
-  const record = await ctx.table.find(tokenHash, context.fresh);
+  // Read-only: the store's read without side effects (no touch), from the database; a
+  // token a login retired names nothing there, which read-only is the same as superseded.
+  const record = context.readOnly === true ? await ctx.table.peek(tokenHash) : await ctx.table.find(tokenHash, context.fresh);
   if (record === "superseded") return new Session<Data>(freshState(ctx, context, "superseded"));
   if (record === null) return new Session<Data>(freshState(ctx, context));
   // Sealed data that cannot be opened (wrong key, tampering) is "no session"; the codec warned.

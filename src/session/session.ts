@@ -5,6 +5,7 @@
  * @module
  */
 import type { Duration } from "../lib/duration.js";
+import { SessionReadOnlyError } from "../errors.js";
 import { checkKey, emptyData, serializeValue, toData, type SessionData } from "./data.js";
 import type { SessionRecord } from "./table.js";
 
@@ -44,6 +45,13 @@ export interface RequestContext {
    * No effect without the cache.
    */
   fresh?: boolean | undefined;
+  /**
+   * Resolve for reading only, where the response cannot carry a Set-Cookie (a React Server
+   * Component): the session is read from the database without its due touch (the next
+   * request that can write makes it), and every change (`set`, `delete`, `clear`, `login`,
+   * `rotate`, `logout`) and `commit` throw {@link SessionReadOnlyError}.
+   */
+  readOnly?: boolean | undefined;
 }
 
 /** What the session manager does for a session; implemented by `createSessions`. */
@@ -121,6 +129,11 @@ export function stateOf(session: Session<object>): SessionState {
   const state = readState(session);
   if (!state) throw new TypeError("pgsession: not a session created by this library");
   return state;
+}
+
+/** Throws {@link SessionReadOnlyError} when the session was resolved read-only: `operation` is what it refuses. */
+export function refuseReadOnly(state: SessionState, operation: string): void {
+  if (state.context.readOnly === true) throw new SessionReadOnlyError(operation);
 }
 
 /**
@@ -226,6 +239,7 @@ export class Session<Data extends object = SessionData> {
    */
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     const state = this.#state;
+    refuseReadOnly(state, "set");
     checkKey(key);
     const text = serializeValue(key, value);
     if (text === undefined) return this.delete(key);
@@ -236,6 +250,7 @@ export class Session<Data extends object = SessionData> {
   /** Deletes `key`. */
   delete(key: keyof Data & string): this {
     const state = this.#state;
+    refuseReadOnly(state, "delete");
     checkKey(key);
     if (!Object.hasOwn(state.data, key) && !state.changes.has(key)) return this;
     delete state.data[key];
@@ -245,6 +260,7 @@ export class Session<Data extends object = SessionData> {
   /** Deletes every key. */
   clear(): this {
     const state = this.#state;
+    refuseReadOnly(state, "clear");
     state.data = emptyData();
     state.changes.clear();
     state.cleared = true;
@@ -266,7 +282,8 @@ export class Session<Data extends object = SessionData> {
    * login is worthless after it. Requests still in flight with the old token see a new,
    * empty session whose writes are refused (`SessionConflictError`).
    */
-  login(userId: string, options: LoginOptions = {}): Promise<void> {
+  async login(userId: string, options: LoginOptions = {}): Promise<void> {
+    refuseReadOnly(this.#state, "login");
     return noted(this.#state, this.#state.controller.login(this, userId, options));
   }
   /**
@@ -274,7 +291,8 @@ export class Session<Data extends object = SessionData> {
    * token keeps working for `staleTtl` (10 s), so requests already in flight are not logged
    * out; only the holder of the current token can rotate, so there is one successor.
    */
-  rotate(): Promise<void> {
+  async rotate(): Promise<void> {
+    refuseReadOnly(this.#state, "rotate");
     return noted(this.#state, this.#state.controller.rotate(this));
   }
   /**
@@ -282,7 +300,8 @@ export class Session<Data extends object = SessionData> {
    * empty session. With `{ keepData: true }`, signs the user out but keeps the session and
    * its data under a new token (the old one stops working at once).
    */
-  logout(options: LogoutOptions = {}): Promise<void> {
+  async logout(options: LogoutOptions = {}): Promise<void> {
+    refuseReadOnly(this.#state, "logout");
     return noted(this.#state, this.#state.controller.logout(this, options));
   }
 }

@@ -20,37 +20,12 @@ import {
 import type { StoreDriver } from "../../src/driver.js";
 import { allTargets, canRun, fakeClock, uniqueSchema, type TestTarget } from "../support/db.js";
 import { pooledTargets } from "../support/pooler.js";
+import { counting, tokenOf } from "../support/recording.js";
 
 /** The migrations this version ships. */
 const SHIPPED = shippedMigrations().map((m) => m.version);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** Wraps a real driver and records the statements it runs (PostgreSQL still runs them). */
-function counting(driver: StoreDriver) {
-  const names: string[] = [];
-  const wrapped: StoreDriver = {
-    ...driver,
-    kind: driver.kind,
-    query: (statement, params) => {
-      // The read through the table's read function (drivers sending statements unnamed) counts as the read.
-      names.push(
-        statement.name.replace(/^pgsession_|_[0-9a-f]{12}$/g, "").replace(/^find_fn/, driver.unnamedStatements ? "find" : "find_fn"),
-      );
-      return driver.query(statement, params);
-    },
-    exec: (script) => driver.exec(script),
-    transaction: (fn) => driver.transaction(fn),
-    close: () => driver.close(),
-  };
-  return { driver: wrapped, names, reset: () => (names.length = 0) };
-}
-
-/** The token in a Set-Cookie value. */
-function tokenOf(setCookie: string | null): string {
-  expect(setCookie).toBeTruthy();
-  return /^[^=]+=([^;]*)/.exec(setCookie as string)?.[1] as string;
-}
 
 for (const kind of [...allTargets, ...pooledTargets]) {
   describe.skipIf(!canRun(kind))(`store contract on ${kind.name}`, () => {
