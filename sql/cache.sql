@@ -1,16 +1,17 @@
--- pgsession read cache: the triggers that NOTIFY the instances caching sessions of this
--- table of every change a reader would see. Not a numbered migration: they cost every write
--- that notifies, so they are installed only for the tables of applications that turn the
+-- pgsession read cache: the triggers that report every change a reader would see to the
+-- instances caching sessions of this table, through the table's change log (migration
+-- 005), which those instances relay to the table's NOTIFY channel in batches. Not a
+-- numbered migration: they cost every write they report, so they are installed only for the tables of applications that turn the
 -- cache on (`migrate()` with the `cache` option, `pgsession migrate --cache`,
 -- `pgsession sql install --cache`). Running this again changes nothing. The function they
 -- call, <table>_changed(), is in functions.sql. Placeholders as in the migrations, and
 -- {{table_literal:suffix}}, the name <table><suffix> as a string literal.
 --
--- What notifies: a DELETE (logout, revocation, prune, or any SQL), a TRUNCATE, and an UPDATE
+-- What is reported: a DELETE (logout, revocation, prune, or any SQL), a TRUNCATE, and an UPDATE
 -- that changes what a reader sees. Not a touch: an UPDATE that only moves last_seen_at and
 -- extends idle_expires_at is left out by the WHEN clause, so the read path's touches stay
 -- silent; a cached entry never outlives the idle expiry it read, and goes back to the
--- database when a touch is due. An INSERT notifies nothing: a new token was in no cache.
+-- database when a touch is due. An INSERT reports nothing: a new token was in no cache.
 -- A column added by a later migration that readers see belongs in the WHEN clause too (and
 -- the triggers' names then take a new version, so that this script replaces them).
 --

@@ -140,8 +140,8 @@ export interface SessionsOptions {
    */
   prune?: false | BackgroundPruneOptions;
   /**
-   * Keep resolved sessions in this process and answer reads without a query, kept true by a
-   * trigger that NOTIFYs every change (which `migrate()` then installs). Default off.
+   * Keep resolved sessions in this process and answer reads without a query, kept true by the
+   * triggers that report every change (which `migrate()` then installs). Default off.
    */
   cache?: CacheOptions;
 }

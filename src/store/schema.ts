@@ -75,7 +75,7 @@ export function cacheTriggerNames(names: TableName): string[] {
 const MAX_CHANNEL = 63;
 
 /**
- * The channel the read cache's triggers NOTIFY for one table: `pgsession.<schema>.<table>`,
+ * The channel the caching instances relay one table's changes to: `pgsession.<schema>.<table>`,
  * or, when that is longer than a channel name may be, `pgsession.` and a hash of it.
  *
  * @example
