@@ -11,7 +11,7 @@ import { SessionConfigError } from "../errors.js";
 import { quoteLiteral, validateIdentifier } from "../lib/identifier.js";
 import type { TableName } from "../session/table.js";
 import { loadMigrations, migrationHistory, renderCacheTriggers, renderMigration, type Migration } from "./schema.js";
-import { functionsScript } from "./read-function.js";
+import { functionsScript } from "./plan-cached.js";
 
 /**
  * Options of {@link installScript}.

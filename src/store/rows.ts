@@ -206,7 +206,9 @@ export class SqlRows implements SessionRows {
     const limit = changes.limit ?? null;
     if (expectedVersion === null && !changes.cleared && changes.deleted === "[]") {
       const merged = await this.run("saving the session", this.#sql.saveMerge, [now, tokenHash, changes.set, limit]);
-      if (merged[0]) return merged[0].version as number;
+      // Through the merge function (unnamed statements), a miss is one row whose version is null.
+      const version = merged[0]?.version;
+      if (version !== undefined && version !== null) return version as number;
       // Not by the current token: the general statement tells a grace-window token from a session gone.
     }
     const params = [now, tokenHash, changes.deleted, changes.set, changes.cleared, expectedVersion, limit];

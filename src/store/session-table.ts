@@ -20,7 +20,7 @@ import type {
 import { countSessions, sessionStats, sessionTableExists } from "./admin.js";
 import type { Queryable, Statement, StoreDriver } from "../driver.js";
 import { loadMigrations, migrationHistory, renderCacheTriggers, renderMigration, statement } from "./schema.js";
-import { functionsScript } from "./read-function.js";
+import { functionsScript } from "./plan-cached.js";
 import { PRUNE_LEASE_GRACE_MS, PRUNE_LEASE_POLL_MS, pruneLeaseStatements, type PruneLeaseStatements } from "./prune-lease.js";
 import { createSessionSql, enterSession, lockUser, trimUserSessions } from "./session-sql.js";
 import { SqlRows, type TableClock } from "./rows.js";

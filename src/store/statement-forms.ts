@@ -18,8 +18,9 @@ const built = new Map<string, BuiltStatements>();
 /**
  * The statements of one table, built once per process (a transaction's rows reuse them).
  * `unnamed`: the driver sends statements unnamed, so each is parsed and planned at every
- * execution; the read then calls the table's read function (`findByFunction`), whose plan
- * PL/pgSQL caches per server connection, whichever client the pooler lends it to.
+ * execution; the read and the merge then call the table's functions (`findByFunction`,
+ * `mergeByFunction`), whose plans PL/pgSQL caches per server connection, whichever client
+ * the pooler lends it to.
  */
 export function statementsFor(names: TableName, unnamed = false): BuiltStatements {
   const key = `${names.schema}.${names.table}${unnamed ? " unnamed" : ""}`;
@@ -38,5 +39,5 @@ export function statementsFor(names: TableName, unnamed = false): BuiltStatement
 }
 
 function withRead(sql: Statements, unnamed: boolean): Statements {
-  return unnamed ? { ...sql, find: sql.findByFunction } : sql;
+  return unnamed ? { ...sql, find: sql.findByFunction, saveMerge: sql.mergeByFunction } : sql;
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { packedRow } from "./row.js";
-import { findByFunction, findQuery } from "./read-function.js";
+import { findByFunction, findQuery, mergeByFunction, mergeQuery } from "./plan-cached.js";
 import { clockedStatement, plainStatement, type BuiltStatement } from "./sql/build.js";
 import {
   dataSize,
@@ -39,6 +39,7 @@ import type { TableName } from "../session/table.js";
 export interface Statements {
   readonly find: BuiltStatement;
   readonly findByFunction: BuiltStatement;
+  readonly mergeByFunction: BuiltStatement;
   readonly findCache: BuiltStatement;
   readonly findPrevious: BuiltStatement;
   readonly peek: BuiltStatement;
@@ -117,7 +118,7 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     // checked afterwards, so that a read under another audience touches nothing.
     find: clockedStatement(clock, "find", ownToken, (p) => findText(p)),
     // The same read through the table's read function, for drivers that send statements
-    // unnamed (see read-function.ts): it answers one row, whose r is null when nothing matched.
+    // unnamed (see plan-cached.ts): it answers one row, whose r is null when nothing matched.
     findByFunction: findByFunction(names, clock),
     // The same for the read cache, which must know when the row's next touch is due (its
     // own touch_after): one column more, in a statement of its own, so that the read
@@ -182,15 +183,9 @@ export function buildStatements(names: TableName, clock: Clock): Statements {
     // Every merge refuses in its WHERE a result past `limit` (maxDataSize): it is checked
     // against the row as it is when the UPDATE locks it, after any parallel write, which no
     // check before the statement can see. A refusal matches nothing; `probe` tells why.
-    saveMerge: clockedStatement(
-      clock,
-      "save_merge",
-      { token: "bytea", set: "text", limit: "integer" },
-      (p) =>
-        `UPDATE ${t} s SET data = s.data || ${p.set}::jsonb, version = s.version + 1, updated_at = ${p.now}
-        WHERE s.token_hash = ${p.token} AND ${isLive(p.now)} AND ${fitsIn(`s.data || ${p.set}::jsonb`, p.limit)}
-       RETURNING s.version`,
-    ),
+    saveMerge: clockedStatement(clock, "save_merge", { token: "bytea", set: "text", limit: "integer" }, (p) => mergeQuery(names, p)),
+    // The same through the table's merge function, for drivers that send statements unnamed.
+    mergeByFunction: mergeByFunction(names, clock),
     // Saving: only the changed keys, only on a live row, optionally compare-and-set. The
     // row is found by primary key, and the token (or its grace-window predecessor) must
     // still be its own.

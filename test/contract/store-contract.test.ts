@@ -738,6 +738,7 @@ for (const kind of [...allTargets, ...pooledTargets]) {
           "session_id",
           "sessions_changed",
           "sessions_find",
+          "sessions_merge",
           "sessions_touch",
           "token_hash",
           "user_id",

@@ -12,9 +12,12 @@ export function counting(driver: StoreDriver) {
     ...driver,
     kind: driver.kind,
     query: (statement, params) => {
-      // The read through the table's read function (drivers sending statements unnamed) counts as the read.
+      // The read and the merge through the table's functions (drivers sending statements unnamed) count as the statements they wrap.
       names.push(
-        statement.name.replace(/^pgsession_|_[0-9a-f]{12}$/g, "").replace(/^find_fn/, driver.unnamedStatements ? "find" : "find_fn"),
+        statement.name
+          .replace(/^pgsession_|_[0-9a-f]{12}$/g, "")
+          .replace(/^find_fn/, driver.unnamedStatements ? "find" : "find_fn")
+          .replace(/^merge_fn/, driver.unnamedStatements ? "save_merge" : "merge_fn"),
       );
       return driver.query(statement, params);
     },
