@@ -6,6 +6,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites share one PostgreSQL server but each works in its own schema.
     fileParallelism: true,
+    // Two test files at a time whatever the cores (vitest's default is one fewer than the
+    // cores, one on a 2-core CI machine): most suites wait on PostgreSQL, pgbouncer or child
+    // processes rather than on the CPU, and one at a time made `npm test` run for 11 minutes.
+    maxWorkers: 2,
     // One private pgbouncer for the run, in front of that server (test/support/pooler.ts).
     globalSetup: ["test/support/pgbouncer-setup.ts"],
     projects: [
