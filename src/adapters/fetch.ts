@@ -25,8 +25,8 @@ export type { FetchErrorHandler, FetchSessionOptions } from "./fetch/run.js";
  * const handler: FetchSessionHandler<{ visits: number }, []> = (request, session) => Response.json({ id: session.id });
  * ```
  */
-export type FetchSessionHandler<Data extends object, Args extends unknown[]> = (
-  request: Request,
+export type FetchSessionHandler<Data extends object, Args extends unknown[], Req extends Request = Request> = (
+  request: Req,
   session: Session<Data>,
   ...args: Args
 ) => Response | Promise<Response>;
@@ -45,15 +45,15 @@ export type FetchSessionHandler<Data extends object, Args extends unknown[]> = (
  * // Bun / Deno: serve({ fetch: withSession(sessions, handler) })
  * ```
  */
-export function withSession<Data extends object = RegisteredSessionData, Args extends unknown[] = []>(
+export function withSession<Data extends object = RegisteredSessionData, Args extends unknown[] = [], Req extends Request = Request>(
   sessions: Sessions<Data>,
-  handler: FetchSessionHandler<Data, Args>,
+  handler: FetchSessionHandler<Data, Args, Req>,
   options: FetchSessionOptions = {},
-): (request: Request, ...args: Args) => Promise<Response> {
+): (request: Req, ...args: Args) => Promise<Response> {
   checkSessions(sessions);
   checkValue("handler", "function", handler, false);
   checkOptions(options, FAILURE_OPTIONS, "withSession");
-  return function pgsessionFetch(request: Request, ...args: Args): Promise<Response> {
+  return function pgsessionFetch(request: Req, ...args: Args): Promise<Response> {
     return runWithSession(sessions, request, options, (session) => handler(request, session, ...args));
   };
 }

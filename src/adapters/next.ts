@@ -15,10 +15,11 @@ import type { Sessions } from "../manager/manager.js";
 import type { RegisteredSessionData } from "../session/register.js";
 import type { TrustProxy } from "../session/request-context.js";
 import type { Session } from "../session/session.js";
-import { runWithSession, type FetchSessionOptions } from "./fetch/run.js";
+import type { FetchSessionOptions } from "./fetch/run.js";
+import { withSession as fetchWithSession } from "./fetch.js";
 import { readNextRequest, setCookieIn } from "./next/request.js";
 import { failureCookieBeside, kindOf } from "./shared/failure.js";
-import { checkOptions, checkSessions, checkValue, FAILURE_OPTIONS, type OptionSpec } from "./shared/options.js";
+import { checkOptions, checkSessions, checkValue, type OptionSpec } from "./shared/options.js";
 
 export type { FetchErrorHandler, FetchSessionOptions as NextRouteOptions } from "./fetch/run.js";
 
@@ -152,10 +153,6 @@ export function withSession<Data extends object = RegisteredSessionData, Req ext
   handler: NextRouteHandler<Data, Req, Args>,
   options: FetchSessionOptions = {},
 ): (request: Req, ...args: Args) => Promise<Response> {
-  checkSessions(sessions);
-  checkValue("handler", "function", handler, false);
-  checkOptions(options, FAILURE_OPTIONS, "withSession");
-  return function pgsessionRoute(request: Req, ...args: Args): Promise<Response> {
-    return runWithSession(sessions, request, options, (session) => handler(request, session, ...args));
-  };
+  // pgsession/fetch's wrapper, typed for Next's request.
+  return fetchWithSession<Data, Args, Req>(sessions, handler, options);
 }
